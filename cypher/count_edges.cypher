@@ -1,0 +1,2 @@
+MATCH (:Entity)-[r]->(:Entity)
+RETURN type(r) AS type, count(*) AS n

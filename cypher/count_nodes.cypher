@@ -1,0 +1,2 @@
+MATCH (n:Entity)
+RETURN n._kind AS kind, count(*) AS n

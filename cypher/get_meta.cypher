@@ -1,0 +1,2 @@
+MATCH (m:QgraphMeta {key: 'dataset'})
+RETURN properties(m) AS meta

@@ -1,0 +1,1 @@
+"""The curated dataset (YAML), shipped as package data; see docs/dataset.md."""

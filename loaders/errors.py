@@ -1,0 +1,35 @@
+"""Problems found in data files, reported all at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where (file, line, record id, field) and what."""
+
+    file: str
+    line: int | None
+    record: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        parts = [where]
+        if self.record:
+            parts.append(f"record {self.record!r}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ": ".join([", ".join(parts), self.message])
+
+
+class DatasetError(ValueError):
+    """The input has problems; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.record or "", p.field or ""))
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the input; nothing was written"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))

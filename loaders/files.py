@@ -1,0 +1,210 @@
+"""Reading data files (YAML and CSV) into raw records that remember where they came from.
+
+A raw record is a plain dict plus its ``Origin`` (file, line of the record, line of each field), so that every error
+can name the file, the line, the record and the field. Nothing here validates meaning; ``loaders.validate`` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qgraph.loaders.errors import Problem
+
+SUFFIXES = (".yaml", ".yml", ".csv")
+#: top-level keys a data file may hold; "documents" lists the sources the citations point to
+SECTIONS = ("documents", "nations", "institutions", "hubs", "facilities", "strategies", "frameworks", "agreements")
+#: CSV columns that hold lists, separated by "|"
+LIST_COLUMNS = frozenset({"aliases", "members", "operators", "parties", "domains"})
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: str
+    line: int | None
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, field_name: str | None) -> int | None:
+        return self.field_lines.get(field_name or "", self.line)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    section: str
+    data: dict[str, Any]
+    origin: Origin
+
+
+def default_data_dir() -> Path:
+    """The curated dataset shipped inside the package (``qgraph.data``)."""
+    with as_file(files("qgraph.data")) as path:
+        return Path(path)
+
+
+def discover(paths: Iterable[Path | str]) -> tuple[list[Path], list[Problem]]:
+    """The data files named by ``paths`` (files, or folders searched recursively), in a stable order."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file()))
+        elif p.is_file():
+            if p.suffix.lower() in SUFFIXES:
+                found.append(p)
+            else:
+                problems.append(Problem(str(p), None, None, None, "not a data file: use .yaml, .yml or .csv"))
+        else:
+            problems.append(Problem(str(p), None, None, None, "no such file or folder"))
+    if not found and not problems:
+        problems.append(Problem(", ".join(map(str, paths)) or "(no path)", None, None, None, "no data files found"))
+    return found, problems
+
+
+def _decode(path: Path) -> tuple[str | None, list[Problem]]:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, [Problem(str(path), None, None, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(str(path), line, None, None,
+                              f"not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); save the file as UTF-8")]
+    return text.removeprefix("\ufeff"), []
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe YAML loader that records, for every mapping, its line and the line of each key.
+
+    Timestamps are not resolved: ``2023-11-03`` stays the text the dataset means (a date at day precision).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        if len(keys) != len(set(keys)):
+            dup = next(k for k in keys if keys.count(k) > 1)
+            raise yaml.constructor.ConstructorError(None, None, f"key {dup!r} appears twice in one mapping",
+                                                    node.start_mark)
+        mapping["__origin__"] = (node.start_mark.line + 1,
+                                 {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)})
+        return mapping
+
+
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _strip_origin(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_origin(v) for k, v in value.items() if k != "__origin__"}
+    if isinstance(value, list):
+        return [_strip_origin(v) for v in value]
+    return value
+
+
+def read_yaml(path: Path) -> tuple[list[RawRecord], list[Problem]]:
+    text, problems = _decode(path)
+    if text is None:
+        return [], problems
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        # Report where the broken construct starts (an unclosed quote is found only at the end of the file).
+        context, problem = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
+        mark = context or problem
+        reason = " ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or str(exc)
+        if context and problem and context.line != problem.line:
+            reason += f" (line {problem.line + 1})"
+        return [], [Problem(str(path), mark.line + 1 if mark else None, None, None, f"YAML syntax error: {reason}")]
+    if doc is None:
+        return [], [Problem(str(path), None, None, None, "the file is empty")]
+    if not isinstance(doc, dict):
+        return [], [Problem(str(path), 1, None, None,
+                            f"the top level must be a mapping with one of: {', '.join(SECTIONS)}")]
+    _, key_lines = doc.pop("__origin__")
+    records: list[RawRecord] = []
+    for section, items in doc.items():
+        line = key_lines.get(section)
+        if section not in SECTIONS:
+            problems.append(Problem(str(path), line, None, None,
+                                    f"unknown section {section!r}; expected one of: {', '.join(SECTIONS)}"))
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(str(path), line, None, section, "must be a list of records"))
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                problems.append(Problem(str(path), line, f"{section}[{index}]", None,
+                                        f"a record must be a mapping of fields, not {type(item).__name__}"))
+                continue
+            rec_line, field_lines = item["__origin__"]
+            records.append(RawRecord(section, _strip_origin(item), Origin(str(path), rec_line, field_lines)))
+    return records, problems
+
+
+def _csv_section(path: Path) -> str | None:
+    stem = path.stem.lower()
+    return next((s for s in SECTIONS if stem == s or stem.startswith(s + "-") or stem.startswith(s + "_")), None)
+
+
+def read_csv(path: Path) -> tuple[list[RawRecord], list[Problem]]:
+    section = _csv_section(path)
+    if section is None:
+        return [], [Problem(str(path), None, None, None,
+                            f"a CSV file's name says its kind: start it with one of {', '.join(SECTIONS)}")]
+    text, problems = _decode(path)
+    if text is None:
+        return [], problems
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    records: list[RawRecord] = []
+    try:
+        header = reader.fieldnames or []
+        if len(header) != len(set(header)):
+            return [], [Problem(str(path), 1, None, None, "a column name appears twice in the header")]
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                problems.append(Problem(str(path), line, row.get("id") or None, None,
+                                        f"{len(row[None])} more cells than the header has columns"))
+                continue
+            data: dict[str, Any] = {}
+            for column, cell in row.items():
+                if cell is None:
+                    problems.append(Problem(str(path), line, row.get("id") or None, column, "missing cell"))
+                    continue
+                cell = cell.strip()
+                if cell == "":
+                    continue
+                if column in LIST_COLUMNS:
+                    data[column] = [part.strip() for part in cell.split("|") if part.strip()]
+                elif column == "sources":
+                    try:
+                        data[column] = json.loads(cell)
+                    except ValueError as exc:
+                        problems.append(Problem(str(path), line, row.get("id") or None, column,
+                                                f"must be a JSON list of citations: {exc}"))
+                        continue
+                else:
+                    data[column] = cell
+            records.append(RawRecord(section, data, Origin(str(path), line)))
+    except csv.Error as exc:
+        problems.append(Problem(str(path), reader.line_num, None, None, f"CSV syntax error: {exc}"))
+    return records, problems
+
+
+def read_files(paths: Iterable[Path]) -> Iterator[tuple[list[RawRecord], list[Problem]]]:
+    for path in paths:
+        yield read_csv(path) if path.suffix.lower() == ".csv" else read_yaml(path)

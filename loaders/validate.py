@@ -1,0 +1,168 @@
+"""Validation of raw records into one ``Graph``: every problem found in one pass, each naming file, line, record, field.
+
+Checks, in order: each record against its pydantic model; ids unique over the whole input (all kinds); every
+referenced id present in the input or already in the store, and of a kind the relationship allows; every citation
+pointing to a known document. Only a graph with no problem at all is returned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from qgraph.loaders.errors import DatasetError, Problem
+from qgraph.loaders.files import RawRecord, discover, read_files
+from qgraph.model import EDGE_SPECS, RECORD_BY_PLURAL, Document, Edge, Graph, Node, NodeKind, Record, record_to_graph
+from qgraph.store import Store
+
+_FIELD_MESSAGE = re.compile(r"^([a-z_]+): (.+)$", re.S)
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str | None:
+    """The dataset field an error location points to ("sources[0].quote" style)."""
+    if not loc:
+        return None
+    out = str(loc[0])
+    for part in loc[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _pydantic_problems(raw: RawRecord, exc: ValidationError) -> list[Problem]:
+    record_id = raw.data.get("id") if isinstance(raw.data.get("id"), str) else None
+    problems = []
+    for err in exc.errors(include_url=False):
+        field = _field_of(tuple(err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        if field is None and (m := _FIELD_MESSAGE.match(message)):
+            # Cross-field checks in the model say which field they mean: "field: what is wrong".
+            field, message = m.group(1), m.group(2)
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        top = field.split(".")[0].split("[")[0] if field else None
+        problems.append(Problem(raw.origin.file, raw.origin.line_of(top),
+                                record_id or f"{raw.section}#{raw.origin.line}", field, message))
+    return problems
+
+
+def build_graph(records: Iterable[RawRecord], store: Store | None = None,
+                problems: list[Problem] | None = None) -> Graph:
+    """Validate raw records into a Graph, or raise ``DatasetError`` with every problem found."""
+    problems = list(problems or [])
+    documents: dict[str, Document] = {}
+    parsed: list[tuple[RawRecord, Record]] = []
+    seen: dict[str, RawRecord] = {}
+
+    records_list = list(records)
+    for raw in records_list:
+        model = Document if raw.section == "documents" else RECORD_BY_PLURAL[raw.section]
+        try:
+            obj = model.model_validate(raw.data)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(raw, exc))
+            obj = None
+        record_id = raw.data.get("id")
+        if isinstance(record_id, str):
+            if record_id in seen:
+                first = seen[record_id].origin
+                problems.append(Problem(raw.origin.file, raw.origin.line_of("id"), record_id, "id",
+                                        f"duplicate id: already used at {first.file}:{first.line}"))
+                continue
+            seen[record_id] = raw
+        if isinstance(obj, Document):
+            documents[obj.id] = obj
+        elif isinstance(obj, Record):
+            parsed.append((raw, obj))
+
+    nodes: dict[str, Node] = {}
+    edges: dict[tuple[str, str, str], tuple[RawRecord, str, Edge]] = {}
+    for raw, record in parsed:
+        node, record_edges = record_to_graph(record)
+        nodes[node.id] = node
+        for edge, field in zip(record_edges, _edge_fields(record), strict=True):
+            edges.setdefault(edge.key, (raw, field, edge))
+
+    # References: every id a link field names must exist, in the input or in the store. Records that failed
+    # validation are checked too, from their raw fields, so that one run reports every problem.
+    refs = [(raw, field, target) for raw in records_list if raw.section != "documents"
+            for field, target in _raw_links(raw)]
+    wanted = {target for *_, target in refs} - nodes.keys() - seen.keys()
+    in_store = store.kinds_of(wanted) if store is not None and wanted else {}
+    for raw, field, target in refs:
+        if target not in seen and target not in nodes and target not in in_store:
+            problems.append(Problem(raw.origin.file, raw.origin.line_of(field), raw.data.get("id"), field,
+                                    f"unknown id {target!r}: no record has it"
+                                    + (" (nor does the store)" if store is not None else "")))
+    kinds: dict[str, NodeKind] = {i: n.kind for i, n in nodes.items()} | in_store
+    for raw, field, edge in edges.values():
+        spec = EDGE_SPECS[edge.type]
+        for end, allowed, role in ((edge.source, spec.sources, "source"), (edge.target, spec.targets, "target")):
+            if end in kinds and kinds[end] not in allowed:
+                problems.append(Problem(raw.origin.file, raw.origin.line_of(field), raw.data["id"], field,
+                                        f"{end!r} is a {kinds[end]}, but {edge.type} needs a {role} among "
+                                        f"{', '.join(sorted(allowed))}"))
+
+    # Citations: the document must be known (in this input, or recorded by an earlier load).
+    known_docs = set(documents) | _stored_documents(store)
+    for raw, record in parsed:
+        for index, citation in enumerate(record.sources):
+            if citation.document not in known_docs:
+                problems.append(Problem(raw.origin.file, raw.origin.line_of("sources"), record.id,
+                                        f"sources[{index}].document",
+                                        f"unknown document {citation.document!r}; declare it under 'documents:'"))
+
+    if problems:
+        raise DatasetError(problems)
+    return Graph(nodes=list(nodes.values()), edges=[e for _, _, e in edges.values()],
+                 documents=list(documents.values()))
+
+
+def _raw_links(raw: RawRecord) -> list[tuple[str, str]]:
+    """(field, id) for every id the raw record's link fields name, whatever else is wrong with it."""
+    out: list[tuple[str, str]] = []
+    for field in RECORD_BY_PLURAL[raw.section].links:
+        value = raw.data.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item:
+                out.append((field, item))
+    return out
+
+
+def _edge_fields(record: Record) -> list[str]:
+    """The link field each edge of ``record_to_graph(record)`` comes from, in the same order."""
+    fields = []
+    for field in record.links:
+        value = getattr(record, field)
+        fields.extend([field] * (len(value) if isinstance(value, list) else 1 if value else 0))
+    return fields
+
+
+def _stored_documents(store: Store | None) -> set[str]:
+    if store is None:
+        return set()
+    return {d["id"] for d in json.loads(store.meta().get("documents", "[]"))}
+
+
+def read_graph(paths: Iterable[Path | str], store: Store | None = None) -> Graph:
+    """Read and validate the data files at ``paths`` (files or folders) into a Graph; raise ``DatasetError``."""
+    files, problems = discover(paths)
+    records: list[RawRecord] = []
+    for file_records, file_problems in read_files(files):
+        records.extend(file_records)
+        problems.extend(file_problems)
+    return build_graph(records, store, problems)
+
+
+def load(paths: Iterable[Path | str], store: Store, *, dry_run: bool = False) -> Any:
+    """Validate, then (unless ``dry_run``) write to the store in one all-or-nothing step."""
+    graph = read_graph(paths, store)
+    if dry_run:
+        return graph
+    return store.load(graph)

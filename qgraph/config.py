@@ -1,0 +1,58 @@
+"""Settings, read once from the environment (and an optional ``.env`` file).
+
+``QGRAPH_*`` variables configure qgraph itself; the Neo4j connection uses the conventional ``NEO4J_*`` names so the
+same environment serves Neo4j's own tools. Secrets are ``SecretStr``: they never appear in a repr or a log line.
+Nothing here assumes the server is local: any ``neo4j://``, ``neo4j+s://`` (Aura, clusters), ``bolt://`` or
+``bolt+s://`` URI works.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QGRAPH_", env_file=".env", extra="ignore")
+
+    store: Literal["memory", "neo4j"] = Field(
+        default="memory", description="Which store backs qgraph: the embedded networkx store or a Neo4j server.")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("qgraph", appauthor=False)),
+        description="Folder where the embedded store keeps its single file (graph.json).")
+
+    neo4j_uri: str = Field(default="bolt://localhost:7687", validation_alias=AliasChoices("NEO4J_URI"),
+                           description="Neo4j URI: bolt://, neo4j://, neo4j+s:// (Aura, clusters) …")
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME"))
+    neo4j_password: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("NEO4J_PASSWORD"))
+    neo4j_database: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_DATABASE"),
+                                       description="Database name; the server's default database when unset.")
+    neo4j_timeout: float = Field(default=15.0, gt=0, le=600,
+                                 description="Seconds a query (and connection acquisition) may take.")
+
+    batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in _NEO4J_SCHEMES:
+            raise ValueError(f"NEO4J_URI must start with one of {', '.join(s + '://' for s in _NEO4J_SCHEMES)}")
+        return value
+
+    @property
+    def memory_file(self) -> Path:
+        return self.data_dir / "graph.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings()

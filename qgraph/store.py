@@ -1,0 +1,187 @@
+"""The one store interface, and the choice of backend from settings.
+
+``Store`` is an abstract base: public methods are written once here (argument checks, output shaping) and call a
+small set of abstract backend methods that ``MemoryStore`` (networkx) and ``Neo4jStore`` (the official driver, with
+the Cypher files of ``qgraph.cypher``) implement. Both must give the same answers; ``tests/test_store_contract.py``
+runs one suite over both.
+
+Invariants:
+- a load is all-or-nothing: either every node and edge of the graph is written, or none is;
+- a load is idempotent: nodes are merged by id (their properties replaced), edges by (type, source, target);
+- a store only receives validated ``Graph`` objects; every edge end must be a node of the graph or of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from qgraph.config import Settings, get_settings
+from qgraph.model import Citation, Edge, Graph, Node, NodeKind
+
+
+class StoreError(RuntimeError):
+    """The store cannot answer (unreachable, timed out, refused)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached; retrying later may succeed."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    nodes: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(self.nodes.values())
+
+    @property
+    def total_edges(self) -> int:
+        return sum(self.edges.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"nodes": dict(sorted(self.nodes.items())), "edges": dict(sorted(self.edges.items())),
+                "total_nodes": self.total_nodes, "total_edges": self.total_edges}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    before: Counts
+    after: Counts
+    nodes_in_input: int
+    edges_in_input: int
+    data_version: str
+
+
+def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
+    """A content hash independent of order: the same graph gives the same digest in every store."""
+    h = hashlib.sha256()
+    for line in sorted(json.dumps(n.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for n in nodes):
+        h.update(line.encode())
+    h.update(b"\x00")
+    for line in sorted(json.dumps(e.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for e in edges):
+        h.update(line.encode())
+    return h.hexdigest()
+
+
+def sources_to_json(sources: list[Citation]) -> str:
+    return json.dumps([c.model_dump(exclude_none=True) for c in sources], ensure_ascii=False)
+
+
+def sources_from_json(text: str | None) -> list[Citation]:
+    return [Citation(**c) for c in json.loads(text or "[]")]
+
+
+class Store(ABC):
+    """A property graph of qgraph's node kinds and edge types."""
+
+    #: "memory" or "neo4j"
+    kind: str
+
+    # ------------------------------------------------------------------ public, written once
+
+    def load(self, graph: Graph) -> LoadReport:
+        """Write a whole graph in one all-or-nothing, idempotent step and return the counts before and after.
+
+        Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an id is already
+        in the store with another kind; nothing is written then.
+        """
+        in_graph = {n.id: n.kind for n in graph.nodes}
+        outside = {end for e in graph.edges for end in (e.source, e.target)} - in_graph.keys()
+        stored = self.kinds_of(set(in_graph) | outside)
+        problems = [f"edge end {i!r} is not a node of the load nor of the store" for i in sorted(outside - stored.keys())]
+        problems += [f"node {i!r} is a {k} here but a {stored[i]} in the store"
+                     for i, k in sorted(in_graph.items()) if i in stored and stored[i] != k]
+        if problems:
+            raise ValueError("; ".join(problems))
+        before = self.counts()
+        version = graph_digest(graph.nodes, graph.edges)[:16]
+        documents = {d["id"]: d for d in json.loads(self.meta().get("documents", "[]"))}
+        documents.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in graph.documents})
+        meta = {"data_version": version, "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "documents": json.dumps(sorted(documents.values(), key=lambda d: d["id"]), ensure_ascii=False)}
+        self._write(graph, meta)
+        return LoadReport(before, self.counts(), len(graph.nodes), len(graph.edges), version)
+
+    def get_node(self, node_id: str) -> Node | None:
+        """The node with this id, or None."""
+        found = self._get_nodes([node_id])
+        return found[0] if found else None
+
+    def get_nodes(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among these ids that exist, by id."""
+        ids = sorted(set(node_ids))
+        return {n.id: n for n in self._get_nodes(ids)} if ids else {}
+
+    def checksum(self) -> str:
+        """A digest of the whole content; equal in both stores for the same data."""
+        nodes, edges = self.dump()
+        return graph_digest(nodes, edges)
+
+    def counts(self) -> Counts:
+        """Number of nodes per kind and edges per type."""
+        nodes, edges = self._counts()
+        return Counts({k: v for k, v in nodes.items() if v}, {k: v for k, v in edges.items() if v})
+
+    # ------------------------------------------------------------------ backend
+
+    @abstractmethod
+    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
+        """Merge every node and edge of the graph and set the metadata, atomically."""
+
+    @abstractmethod
+    def _counts(self) -> tuple[Counter[str] | dict[str, int], Counter[str] | dict[str, int]]:
+        """(nodes per kind, edges per type)."""
+
+    @abstractmethod
+    def _get_nodes(self, node_ids: list[str]) -> list[Node]:
+        """The nodes with these ids that exist, in any order."""
+
+    @abstractmethod
+    def kinds_of(self, node_ids: Iterable[str]) -> dict[str, NodeKind]:
+        """The kind of each of these ids that exists in the store."""
+
+    @abstractmethod
+    def dump(self) -> tuple[list[Node], list[Edge]]:
+        """Every node and edge (for exports, checksums and comparisons; not for hot paths)."""
+
+    @abstractmethod
+    def meta(self) -> dict[str, str]:
+        """What the last load recorded: ``data_version``, ``loaded_at``, ``documents`` (JSON). Empty when never loaded."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every node, edge and the metadata."""
+
+    @abstractmethod
+    def ping(self) -> str:
+        """Check the store answers; return a short description (e.g. the server version). Raises StoreUnavailable."""
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(settings: Settings | None = None) -> Store:
+    """The store the settings choose: ``QGRAPH_STORE=memory`` (default) or ``neo4j``."""
+    settings = settings or get_settings()
+    if settings.store == "neo4j":
+        from qgraph.stores.neo4j import Neo4jStore
+
+        return Neo4jStore.from_settings(settings)
+    from qgraph.stores.memory import MemoryStore
+
+    return MemoryStore(settings.memory_file)

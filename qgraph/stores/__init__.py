@@ -1,0 +1,1 @@
+"""Store backends: ``memory`` (networkx, embedded default) and ``neo4j``."""

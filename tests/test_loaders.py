@@ -1,0 +1,89 @@
+"""Loader behaviour: every problem reported at once with file, line, record and field; nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qgraph.loaders import DatasetError, read_graph
+from qgraph.store import Store
+
+from conftest import FIXTURES
+
+VALID = FIXTURES / "valid"
+BAD = FIXTURES / "malformed"
+
+# (file, line, record, field, fragment of the message)
+MALFORMED = [
+    ("missing-field.yaml", 2, "lab-d", "name", "required field is missing"),
+    ("unknown-party.yaml", 5, "ax-mou", "parties", "unknown id 'lab-x'"),
+    ("bad-date.yaml", 6, "ab-moc", "date", "day 30 does not exist in 2023-02"),
+    ("duplicate-id.yaml", 6, "lab-e", "id", "duplicate id: already used at"),
+    ("wrong-type.yaml", 4, "lab-f", "type", "Input should be 'government-body'"),
+    ("wrong-kind-of-party.yaml", 5, "a-fw", "parties", "'fw' is a Framework, but PARTY_TO needs a source"),
+    ("uncited.yaml", 2, "lab-g", "sources", "at least one citation is required"),
+    ("yaml-syntax.yaml", 3, None, None, "YAML syntax error: while scanning a quoted scalar"),
+    ("institutions-bad.csv", 2, "lab-i", "nation", "unknown id 'zz'"),
+]
+
+
+@pytest.mark.parametrize(("name", "line", "record", "field", "fragment"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_file_is_rejected_and_nothing_changes(store: Store, name: str, line: int, record: str | None,
+                                                        field: str | None, fragment: str) -> None:
+    store.load(read_graph([VALID], store))
+    before, digest = store.counts(), store.checksum()
+    with pytest.raises(DatasetError) as caught:
+        read_graph([BAD / name], store)
+    problems = caught.value.problems
+    assert any(p.file.endswith(name) and p.line == line and p.record == record and p.field == field
+               and fragment in p.message for p in problems), "\n".join(map(str, problems))
+    assert store.counts() == before
+    assert store.checksum() == digest
+
+
+def test_every_problem_is_reported_in_one_run() -> None:
+    with pytest.raises(DatasetError) as caught:
+        read_graph([VALID, BAD])
+    files = {Path(p.file).name for p in caught.value.problems}
+    assert files >= {name for name, *_ in MALFORMED}
+    assert "nothing was written" in str(caught.value)
+
+
+def test_valid_file_with_references_into_the_store(store: Store, tmp_path: Path) -> None:
+    """A later file may name ids that an earlier load put in the store."""
+    store.load(read_graph([VALID], store))
+    extra = tmp_path / "agreements.csv"
+    extra.write_text(
+        "id,name,kind,parties,date,domains,sources\n"
+        'bc-loi,B–C letter,letter-of-intent,lab-b|lab-c,2022,education|industry,'
+        '"[{""document"": ""doc-a"", ""section"": ""S5"", ""quote"": ""B C""}]"\n', encoding="utf-8")
+    graph = read_graph([extra], store)
+    store.load(graph)
+    node = store.get_node("bc-loi")
+    assert node is not None and node.properties["domains"] == ["education", "industry"]
+    assert node.properties["date_precision"] == "year"
+    assert store.counts().edges["PARTY_TO"] == 6
+
+
+def test_unknown_document_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text("nations:\n  - id: fr\n    code: FR\n    name: France\n"
+                 "    sources: [{document: nowhere, section: s, quote: q}]\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"x.yaml:5, record 'fr', field 'sources\[0\].document': unknown document"):
+        read_graph([f])
+
+
+def test_nation_code_checked_against_iso(tmp_path: Path) -> None:
+    f = tmp_path / "n.yaml"
+    f.write_text("nations:\n  - id: xq\n    code: XQ\n    name: Nowhere\n    external: true\n"
+                 "    external_note: test\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="'XQ' is not an ISO 3166-1 alpha-2 code"):
+        read_graph([f])
+
+
+def test_not_utf8_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "i.yaml"
+    f.write_bytes("institutions:\n  - id: a\n    name: 研究所\n".encode("shift_jis"))
+    with pytest.raises(DatasetError, match=r"i.yaml:3: not valid UTF-8"):
+        read_graph([f])
