@@ -24,6 +24,8 @@ from typing import Any
 
 from qgraph.config import Settings, get_settings
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
+from qgraph.results import EntityRef
+from qgraph.text import search_keys
 
 
 class StoreError(RuntimeError):
@@ -70,6 +72,68 @@ def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     for line in sorted(json.dumps(e.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) for e in edges):
         h.update(line.encode())
     return h.hexdigest()
+
+
+def node_search_keys(node: Node) -> list[str]:
+    """What search matches a node by: names in both languages, aliases, id (and a nation's code)."""
+    p = node.properties
+    return search_keys([p.get("name"), p.get("name_ja"), *p.get("aliases", []), node.id, p.get("code")])
+
+
+def entity_ref(node: Node, nation: str | None) -> EntityRef:
+    p = node.properties
+    return EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id), name_ja=p.get("name_ja"),
+                     nation=node.id if node.kind is NodeKind.NATION else nation)
+
+
+@dataclass(frozen=True)
+class AgreementFilter:
+    """Which agreements a query considers. Empty tuples and None mean "any".
+
+    ``since`` / ``until`` are ISO days (the first day of the ``since`` date, the last day of the ``until`` date); an
+    agreement passes when its own span overlaps them, so "2024" matches ``since=2024-03``. Undated agreements fail
+    any date filter. ``nation``: some party is that nation or located in it. ``party``: that entity is a party.
+    ``ids``: only these agreements.
+    """
+
+    party: str | None = None
+    ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    framework: str | None = None
+    nation: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        """As Cypher parameters (an empty list becomes null: "no filter")."""
+        return {"party": self.party, "ids": list(self.ids) or None, "kinds": list(self.kinds) or None, "domains": list(self.domains) or None,
+                "framework": self.framework, "nation": self.nation, "since": self.since, "until": self.until}
+
+    def passes(self, props: dict[str, Any]) -> bool:
+        """The checks on the agreement's own properties (kind, domains, dates), as the Cypher files make them."""
+        if self.kinds and props.get("kind") not in self.kinds:
+            return False
+        if self.domains and not set(self.domains) & set(props.get("domains", [])):
+            return False
+        if self.since and not (props.get("date_to") and props["date_to"] >= self.since):
+            return False
+        if self.until and not (props.get("date_from") and props["date_from"] <= self.until):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    node: Node
+    parties: list[EntityRef]
+    framework: EntityRef | None
+
+
+def agreement_order(node: Node) -> tuple[bool, str, str]:
+    """Dated agreements first, by date, then by id (Neo4j's ORDER BY date_from, id puts nulls last too)."""
+    date_from = node.properties.get("date_from")
+    return (date_from is None, date_from or "", node.id)
 
 
 def sources_to_json(sources: list[Citation]) -> str:
@@ -126,6 +190,12 @@ class Store(ABC):
         nodes, edges = self.dump()
         return graph_digest(nodes, edges)
 
+    def party_edges(self, f: AgreementFilter, limit: int = 1_000_000) -> list[tuple[str, str]]:
+        """(party id, agreement id) for every PARTY_TO edge into an agreement passing ``f``: the projection that
+        network analyses run on."""
+        _, rows = self.agreements(f, limit, 0)
+        return [(p.id, row.node.id) for row in rows for p in row.parties]
+
     def counts(self) -> Counts:
         """Number of nodes per kind and edges per type."""
         nodes, edges = self._counts()
@@ -152,6 +222,33 @@ class Store(ABC):
     @abstractmethod
     def dump(self) -> tuple[list[Node], list[Edge]]:
         """Every node and edge (for exports, checksums and comparisons; not for hot paths)."""
+
+    @abstractmethod
+    def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
+        """Name, kind and nation of each of these ids that exists."""
+
+    @abstractmethod
+    def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
+        """Nodes one of whose search keys contains ``key`` (already normalised), with a score (3 exact, 2 prefix,
+        1 substring), best first, then by name and id; and the total number of matches."""
+
+    @abstractmethod
+    def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
+        """Agreements passing ``f`` in ``agreement_order``, one page of them, with parties and framework; and the total."""
+
+    @abstractmethod
+    def shortest_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int,
+                       cap: int) -> list[list[str]]:
+        """Every shortest path (at most ``cap``) from source to target alternating entity, agreement, entity …, over
+        agreements passing ``f``, with at most ``max_hops`` agreements; [] when there is none within reach."""
+
+    @abstractmethod
+    def relations(self, node_id: str, limit: int) -> tuple[int, list[tuple[Edge, EntityRef]]]:
+        """The node's degree and up to ``limit`` of its edges with the entity at the other end (sorted by type, id)."""
+
+    @abstractmethod
+    def strategies(self) -> list[tuple[Node, EntityRef | None]]:
+        """Every strategy with the nation or institution that adopted it."""
 
     @abstractmethod
     def meta(self) -> dict[str, str]:

@@ -21,10 +21,12 @@ from neo4j import exceptions as nx_exc
 from qgraph import cypher
 from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
-from qgraph.store import Store, StoreError, StoreUnavailable, sources_from_json, sources_to_json
+from qgraph.results import EntityRef
+from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, StoreUnavailable, node_search_keys,
+                          sources_from_json, sources_to_json)
 
 T = TypeVar("T")
-_INTERNAL = ("id", "_kind", "sources")
+_INTERNAL = ("id", "_kind", "sources", "search_keys")
 
 
 def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
@@ -33,7 +35,7 @@ def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
 
 
 def node_to_props(node: Node) -> dict[str, Any]:
-    return {**node.properties, "sources": sources_to_json(node.sources)}
+    return {**node.properties, "sources": sources_to_json(node.sources), "search_keys": node_search_keys(node)}
 
 
 def node_from_props(props: dict[str, Any]) -> Node:
@@ -158,3 +160,47 @@ class Neo4jStore(Store):
     def close(self) -> None:
         self.driver.close()
 
+
+    # ------------------------------------------------------------------ queries
+
+    def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
+        return {r["id"]: EntityRef(**dict(r)) for r in self.read("entity_refs", ids=list(node_ids))}
+
+    def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
+        rows = self.read("search_entities", key=key, kinds=list(kinds) or None, limit=limit, offset=offset)
+        return rows[0]["total"], [(node_from_props(h["props"]), h["score"]) for h in rows[0]["page"]]
+
+    def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
+        records = self.read("find_agreements", **f.params(), limit=limit, offset=offset)
+        total = records[0]["total"] if records else 0
+        rows = [AgreementRow(node_from_props(r["props"]),
+                             [EntityRef(**p) for p in r["parties"] if p["id"] is not None],
+                             EntityRef(**r["framework"]) if r["framework"] else None)
+                for r in records if r["props"] is not None]
+        return total, rows
+
+    def shortest_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int,
+                       cap: int) -> list[list[str]]:
+        if source == target:
+            return []
+        params = f.params()
+        records = self.read("shortest_paths", source=source, target=target, max_hops=max_hops, cap=cap,
+                            kinds=params["kinds"], domains=params["domains"], since=params["since"],
+                            until=params["until"])
+        return [list(r["ids"]) for r in records]
+
+    def relations(self, node_id: str, limit: int) -> tuple[int, list[tuple[Edge, EntityRef]]]:
+        rows = self.read("entity_relations", id=node_id, limit=limit)
+        if not rows:
+            return 0, []
+        out = []
+        for rel in rows[0]["page"]:
+            other = EntityRef(**rel["other"])
+            src, dst = (node_id, other.id) if rel["out"] else (other.id, node_id)
+            out.append((Edge(type=rel["type"], source=src, target=dst, sources=sources_from_json(rel["sources"])),
+                        other))
+        return rows[0]["degree"], out
+
+    def strategies(self) -> list[tuple[Node, EntityRef | None]]:
+        return [(node_from_props(r["props"]), EntityRef(**r["adopter"]) if r["adopter"] else None)
+                for r in self.read("list_strategies")]

@@ -1,0 +1,37 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from qgraph import __version__
+from qgraph.api import errors
+from qgraph.api.routes import agreements, analysis, entities, health, nations, paths
+from qgraph.config import Settings, get_settings
+from qgraph.store import Store, open_store
+
+DESCRIPTION = """Read-only queries over the quantum-technology stakeholder graph: search, partners, paths,
+agreements, nation-level partners, timeline, network analysis and changes. Every fact carries its citation."""
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The app for these settings (default: the environment), or over an already opened store (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store or open_store(settings or get_settings())
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            if store is None:
+                opened.close()
+
+    app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for module in (health, entities, paths, agreements, nations, analysis):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,53 @@
+"""Error responses: a JSON body ``{"error": …, "detail": …}`` and the right status; never a stack trace.
+
+404 names the unknown id, 422 names the bad parameter, 503 says the store cannot be reached (retry later).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from qgraph.queries import BadParameter, NotFound
+from qgraph.store import StoreError, StoreUnavailable
+
+log = logging.getLogger("qgraph.api")
+
+
+def _json(status: int, error: str, detail: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _json(404, "not_found", str(exc))
+
+    @app.exception_handler(BadParameter)
+    async def bad_parameter(_: Request, exc: BadParameter) -> JSONResponse:
+        return _json(422, "bad_parameter", [{"loc": ["query", exc.param], "msg": str(exc)}])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _json(422, "bad_parameter", [{"loc": list(e["loc"]), "msg": f"{e['loc'][-1]}: {e['msg']}"}
+                                            for e in exc.errors()])
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"error": "store_unavailable",
+                                     "detail": "The graph database cannot be reached right now; try again shortly."})
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        log.error("store error: %s", exc)
+        return _json(503, "store_error", "The graph database could not answer this query.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _json(500, "internal_error", "Something went wrong on the server; the error has been logged.")

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.queries import MAX_LIMIT, Filters
+from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
+
+router = APIRouter(tags=["agreements"])
+
+
+@router.get("/agreements", response_model=AgreementsResult)
+def agreements(
+    queries: QueriesDep,
+    filters: FiltersDep,
+    party: Annotated[str | None, Query(description="Only agreements this entity is a party to.", max_length=120)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AgreementsResult:
+    """Agreements, sorted by date (undated last), filtered by party, kind, domain, framework, nation and dates."""
+    return queries.agreements(Filters(**{**filters.__dict__, "party": party}), limit=limit, offset=offset)
+
+
+@router.get("/timeline", response_model=TimelineResult)
+def timeline(
+    queries: QueriesDep,
+    filters: FiltersDep,
+    granularity: Annotated[str, Query(pattern="^(year|month)$")] = "year",
+) -> TimelineResult:
+    """Agreements and strategies per year or month."""
+    return queries.timeline(filters, granularity=granularity)  # type: ignore[arg-type]
+
+
+@router.get("/changes", response_model=ChangesResult)
+def changes(
+    queries: QueriesDep,
+    since: Annotated[str, Query(description="Agreements and strategies dated on or after this date.", max_length=10)],
+) -> ChangesResult:
+    """What is new since a date, with the data version: for briefings."""
+    return queries.changes(since)

@@ -1,0 +1,27 @@
+// Agreements passing the filter (see AgreementFilter in qgraph/store.py: a null parameter means "any"), ordered by
+// date then id (undated last), one page of them with their parties (and each party's nation) and framework.
+MATCH (a:Agreement)
+WHERE ($ids IS NULL OR a.id IN $ids)
+  AND ($party IS NULL OR EXISTS { (:Entity {id: $party})-[:PARTY_TO]->(a) })
+  AND ($kinds IS NULL OR a.kind IN $kinds)
+  AND ($domains IS NULL OR any(d IN coalesce(a.domains, []) WHERE d IN $domains))
+  AND ($since IS NULL OR a.date_to >= $since)
+  AND ($until IS NULL OR a.date_from <= $until)
+  AND ($framework IS NULL OR EXISTS { (a)-[:UNDER]->(:Framework {id: $framework}) })
+  AND ($nation IS NULL OR EXISTS {
+        MATCH (p:Entity)-[:PARTY_TO]->(a)
+        WHERE p.id = $nation OR EXISTS { (p)-[:LOCATED_IN]->(:Nation {id: $nation}) } })
+WITH a ORDER BY a.date_from, a.id
+WITH collect(a) AS matched
+UNWIND (CASE WHEN size(matched) = 0 THEN [null] ELSE matched[$offset..($offset + $limit)] END) AS a
+CALL (a) {
+  OPTIONAL MATCH (p:Entity)-[:PARTY_TO]->(a)
+  OPTIONAL MATCH (p)-[:LOCATED_IN]->(c:Nation)
+  WITH p, min(c.id) AS located
+  ORDER BY p.id
+  RETURN collect({id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja,
+                  nation: CASE p._kind WHEN 'Nation' THEN p.id ELSE located END}) AS parties
+}
+OPTIONAL MATCH (a)-[:UNDER]->(f:Framework)
+RETURN size(matched) AS total, properties(a) AS props, parties,
+       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END AS framework

@@ -1,0 +1,352 @@
+"""The questions qgraph answers, written once over the store interface.
+
+Each method checks its arguments, asks the store's primitives (``Store.search``, ``Store.agreements``,
+``Store.shortest_paths`` …) and shapes a result model from ``qgraph.results``. Because all shaping happens here, the
+memory store and Neo4j give the same answers as long as their primitives do (the contract suite checks both).
+
+Bounds: every list is paged or capped (``MAX_LIMIT``, ``SCAN_CAP``, ``PATH_CAP``); paths are at most ``MAX_HOPS``
+agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParameter`` naming the parameter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import networkx as nx
+import pycountry
+
+from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
+from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
+                            Community, EntityDetail, EntityRef, NationPartner, NationPartnersResult, Page, Partner,
+                            PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, SearchHit, SearchResult,
+                            TimelineBucket, TimelineResult)
+from qgraph.store import AgreementFilter, AgreementRow, Store
+from qgraph.text import normalise
+
+MAX_LIMIT = 500
+MAX_HOPS = 8
+MAX_K = 20
+#: most agreements one partners / nation / timeline / analysis query looks at
+SCAN_CAP = 20_000
+#: most shortest paths fetched before sorting and keeping k
+PATH_CAP = 1_000
+#: betweenness is exact up to this many nodes, then estimated from a seeded sample of this many sources
+BROKER_SAMPLE = 2_000
+SEED = 42
+
+
+class NotFound(LookupError):
+    def __init__(self, what: str, ident: str) -> None:
+        self.what, self.ident = what, ident
+        super().__init__(f"no {what} with id {ident!r}")
+
+
+class BadParameter(ValueError):
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(f"{param}: {message}")
+
+
+def nation_id(code: str, param: str = "nation") -> str:
+    """A nation id from an ISO 3166-1 code (alpha-2 or alpha-3, any case) or ``EU``."""
+    text = code.strip().upper()
+    if text == "EU":
+        return "eu"
+    country = pycountry.countries.get(alpha_2=text) if len(text) == 2 else \
+        pycountry.countries.get(alpha_3=text) if len(text) == 3 else None
+    if country is None:
+        raise BadParameter(param, f"{code!r} is not an ISO 3166-1 country code")
+    return country.alpha_2.lower()
+
+
+def _span(value: str | None, param: str) -> DateSpan | None:
+    if value is None or value == "":
+        return None
+    try:
+        return DateSpan.parse(value.strip())
+    except ValueError as exc:
+        raise BadParameter(param, str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a user may narrow a query by. Dates at any precision: ``2023``, ``2023-11``, ``2023-11-03``."""
+
+    since: str | None = None
+    until: str | None = None
+    kinds: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    framework: str | None = None
+    nation: str | None = None
+    party: str | None = None
+
+    def echo(self) -> dict[str, Any]:
+        """The filters as given, for the result (empty ones left out)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items() if v not in (None, ())}
+
+    def agreement_filter(self, *, with_nation: bool = True) -> AgreementFilter:
+        since, until = _span(self.since, "since"), _span(self.until, "until")
+        if since and until and since.first > until.last:
+            raise BadParameter("until", f"{self.until} is before since={self.since}")
+        for kind in self.kinds:
+            if kind not in AgreementKind._value2member_map_:
+                raise BadParameter("kind", f"{kind!r} is not one of {', '.join(k.value for k in AgreementKind)}")
+        for domain in self.domains:
+            if domain not in Domain._value2member_map_:
+                raise BadParameter("domain", f"{domain!r} is not one of {', '.join(d.value for d in Domain)}")
+        return AgreementFilter(
+            party=self.party, kinds=self.kinds, domains=self.domains, framework=self.framework,
+            nation=nation_id(self.nation) if self.nation and with_nation else None,
+            since=since.first if since else None, until=until.last if until else None)
+
+
+def summarise_agreement(row: AgreementRow) -> AgreementSummary:
+    p = row.node.properties
+    return AgreementSummary(
+        id=row.node.id, name=p.get("name", row.node.id), name_ja=p.get("name_ja"), kind=p.get("kind", "other"),
+        date=p.get("date"), date_precision=p.get("date_precision"), status=p.get("status"),
+        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources)
+
+
+def _label(ref: EntityRef) -> str:
+    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "")
+
+
+def _cite(a: AgreementSummary) -> str:
+    if not a.sources:
+        return "not in the source document"
+    c = a.sources[0]
+    return f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+
+
+_KIND_WORDS = {"mou": "a memorandum of understanding", "moc": "a memorandum of cooperation",
+               "alliance": "an alliance", "joint-statement": "a joint statement",
+               "cooperation-document": "a cooperation document", "agreement": "an agreement",
+               "letter-of-intent": "a letter of intent", "other": "an arrangement"}
+
+
+def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
+    """One paragraph of plain English describing a path, for a briefing."""
+    first, last = entities[0], entities[-1]
+    n = len(steps)
+    parts = [f"{_label(first)} is connected to {_label(last)} through {n} agreement{'s' if n != 1 else ''}"
+             + (f" via {', '.join(_label(e) for e in entities[1:-1])}" if n > 1 else "") + "."]
+    for step in steps:
+        a = step.agreement
+        when = (f"on {a.date}" if a.date_precision == "day" else f"in {a.date}") if a.date else "(undated)"
+        others = [p for p in a.parties if p.id not in (step.source.id, step.target.id)]
+        extra = f" together with {', '.join(p.name for p in others)}" if others else ""
+        verb = {"announced": "announced", "revised": "revised", "renewed": "renewed", "launched": "launched",
+                "agreed": "agreed on"}.get(a.status or "", "signed")
+        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_WORDS.get(a.kind, 'an agreement')}"
+                     f" — {a.name} — {when}" + (f" under {a.framework.name}" if a.framework else "")
+                     + f" ({_cite(a)}).")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Queries:
+    store: Store
+
+    # ------------------------------------------------------------------ helpers
+
+    def _require(self, node_id: str, what: str = "entity") -> EntityRef:
+        ref = self.store.entity_refs([node_id]).get(node_id)
+        if ref is None:
+            raise NotFound(what, node_id)
+        return ref
+
+    @staticmethod
+    def _page(limit: int, offset: int) -> tuple[int, int]:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadParameter("limit", f"must be between 1 and {MAX_LIMIT}")
+        if offset < 0:
+            raise BadParameter("offset", "must not be negative")
+        return limit, offset
+
+    def _scan(self, f: AgreementFilter) -> list[AgreementSummary]:
+        _, rows = self.store.agreements(f, SCAN_CAP, 0)
+        return [summarise_agreement(r) for r in rows]
+
+    # ------------------------------------------------------------------ queries
+
+    def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
+        """Entities by name or alias, in English or Japanese; exact matches first, then prefixes, then substrings."""
+        limit, offset = self._page(limit, offset)
+        key = normalise(q)
+        if not key:
+            raise BadParameter("q", "must contain at least one letter or digit")
+        if len(key) > 200:
+            raise BadParameter("q", "must be at most 200 characters")
+        for kind in kinds:
+            if kind not in NodeKind._value2member_map_:
+                raise BadParameter("kind", f"{kind!r} is not one of {', '.join(k.value for k in NodeKind)}")
+        total, hits = self.store.search(key, kinds, limit, offset)
+        refs = self.store.entity_refs(n.id for n, _ in hits)
+        return SearchResult(query=q, normalised=key, page=Page(total=total, limit=limit, offset=offset),
+                            hits=[SearchHit(entity=refs[n.id], aliases=n.properties.get("aliases", []), score=s)
+                                  for n, s in hits])
+
+    def entity(self, node_id: str, *, relation_limit: int = 200) -> EntityDetail:
+        node = self.store.get_node(node_id)
+        if node is None:
+            raise NotFound("entity", node_id)
+        degree, rels = self.store.relations(node_id, relation_limit)
+        ref = self.store.entity_refs([node_id])[node_id]
+        return EntityDetail(
+            entity=ref, properties=node.properties, aliases=node.properties.get("aliases", []), sources=node.sources,
+            degree=degree, relations_truncated=degree > len(rels),
+            relations=[Relation(type=e.type, direction="out" if e.source == node_id else "in", other=o,
+                                sources=e.sources) for e, o in rels])
+
+    def partners(self, node_id: str, filters: Filters = Filters()) -> PartnersResult:
+        """The entity's counterparts in agreements, with those agreements; ``nation`` filters the counterparts."""
+        ref = self._require(node_id)
+        f = filters.agreement_filter(with_nation=False)
+        partner_nation = nation_id(filters.nation) if filters.nation else None
+        grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
+        refs: dict[str, EntityRef] = {}
+        for a in self._scan(AgreementFilter(**{**f.__dict__, "party": node_id})):
+            for p in a.parties:
+                if p.id != node_id and (partner_nation is None or p.nation == partner_nation):
+                    grouped[p.id].append(a)
+                    refs[p.id] = p
+        partners = [Partner(partner=refs[pid], agreement_count=len(items), agreements=items,
+                            first_date=min((a.date for a in items if a.date), default=None),
+                            last_date=max((a.date for a in items if a.date), default=None))
+                    for pid, items in grouped.items()]
+        partners.sort(key=lambda p: (-p.agreement_count, p.partner.name, p.partner.id))
+        return PartnersResult(entity=ref, filters=filters.echo(), partner_count=len(partners), partners=partners)
+
+    def paths(self, source: str, target: str, *, k: int = 3, max_hops: int = 6,
+              filters: Filters = Filters()) -> PathsResult:
+        """Up to k shortest partnership paths (entity → agreement → entity …), ordered by the ids along them."""
+        if not 1 <= max_hops <= MAX_HOPS:
+            raise BadParameter("max_hops", f"must be between 1 and {MAX_HOPS}")
+        if not 1 <= k <= MAX_K:
+            raise BadParameter("k", f"must be between 1 and {MAX_K}")
+        src, dst = self._require(source), self._require(target)
+        if source == target:
+            raise BadParameter("target", "must differ from source")
+        f = filters.agreement_filter(with_nation=False)
+        raw = sorted(self.store.shortest_paths(source, target, f, max_hops, PATH_CAP))[:k]
+        agreement_ids = {i for path in raw for i in path[1::2]}
+        _, rows = self.store.agreements(AgreementFilter(ids=tuple(sorted(agreement_ids))), len(agreement_ids) or 1, 0)
+        agreements = {r.node.id: summarise_agreement(r) for r in rows}
+        refs = self.store.entity_refs({i for path in raw for i in path[0::2]})
+        out = []
+        for path in raw:
+            entities = [refs[i] for i in path[0::2]]
+            steps = [PathStep(source=refs[path[i - 1]], agreement=agreements[path[i]], target=refs[path[i + 1]])
+                     for i in range(1, len(path), 2)]
+            out.append(PartnershipPath(hops=len(steps), entities=entities, steps=steps,
+                                       summary=path_summary(entities, steps)))
+        return PathsResult(source=src, target=dst, filters=filters.echo(), max_hops=max_hops, paths=out)
+
+    def agreements(self, filters: Filters = Filters(), *, limit: int = 100, offset: int = 0) -> AgreementsResult:
+        """Agreements passing the filters, by date (undated last)."""
+        limit, offset = self._page(limit, offset)
+        if filters.party:
+            self._require(filters.party)
+        total, rows = self.store.agreements(filters.agreement_filter(), limit, offset)
+        return AgreementsResult(filters=filters.echo(), page=Page(total=total, limit=limit, offset=offset),
+                                agreements=[summarise_agreement(r) for r in rows])
+
+    def nation_partners(self, code: str, filters: Filters = Filters()) -> NationPartnersResult:
+        """Counterpart nations of a nation: agreements with a party of this nation and a party of another."""
+        nid = nation_id(code, "code")
+        ref = self._require(nid, "nation")
+        f = Filters(**{**filters.__dict__, "nation": nid}).agreement_filter()
+        grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
+        for a in self._scan(f):
+            nations = {p.nation for p in a.parties if p.nation}
+            if nid not in nations:
+                continue
+            for other in sorted(nations - {nid}):
+                grouped[other].append(a)
+        refs = self.store.entity_refs(grouped)
+        partners = [NationPartner(nation=refs.get(n) or EntityRef(id=n, kind="Nation", name=n.upper(), nation=n),
+                                  agreement_count=len(items), agreements=items) for n, items in grouped.items()]
+        partners.sort(key=lambda p: (-p.agreement_count, p.nation.id))
+        return NationPartnersResult(nation=ref, filters=filters.echo(), partners=partners)
+
+    def timeline(self, filters: Filters = Filters(), *,
+                 granularity: Literal["year", "month"] = "year") -> TimelineResult:
+        """Agreements and strategies per year or month. A date known only to the year sits in the year's bucket."""
+        if granularity not in ("year", "month"):
+            raise BadParameter("granularity", "must be year or month")
+        f = filters.agreement_filter()
+        width = 4 if granularity == "year" else 7
+        buckets: dict[str, tuple[list[AgreementSummary], list[EntityRef]]] = defaultdict(lambda: ([], []))
+        for a in self._scan(f):
+            if a.date:
+                buckets[a.date[:width]][0].append(a)
+        if not (filters.kinds or filters.domains or filters.framework or filters.party):
+            for node, adopter in sorted(self.store.strategies(), key=lambda s: s[0].id):
+                date = node.properties.get("date")
+                if not date or not AgreementFilter(since=f.since, until=f.until).passes(node.properties):
+                    continue
+                if f.nation and (adopter is None or adopter.nation != f.nation):
+                    continue
+                p = node.properties
+                buckets[date[:width]][1].append(EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id),
+                                                          name_ja=p.get("name_ja"), nation=adopter.nation if adopter else None))
+        return TimelineResult(granularity=granularity, filters=filters.echo(),
+                              buckets=[TimelineBucket(period=k, agreements=v[0], strategies=v[1])
+                                       for k, v in sorted(buckets.items())])
+
+    def brokers(self, filters: Filters = Filters(), *, limit: int = 20) -> BrokersResult:
+        """Who bridges otherwise separate groups: betweenness centrality of parties in the party–agreement graph."""
+        limit, _ = self._page(limit, 0)
+        edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        g = nx.Graph(edges)
+        agreements = {a for _, a in edges}
+        sample = None if g.number_of_nodes() <= BROKER_SAMPLE else BROKER_SAMPLE
+        centrality = nx.betweenness_centrality(g, k=sample, normalized=True, seed=SEED)
+        parties = [n for n in g if n not in agreements]
+        ranked = sorted(parties, key=lambda n: (-round(centrality[n], 9), n))[:limit]
+        refs = self.store.entity_refs(ranked)
+        algorithm = ("betweenness centrality (networkx, normalised) on the bipartite party–agreement graph"
+                     + (f", estimated from {sample} sampled sources (seed {SEED})" if sample else ", exact"))
+        return BrokersResult(algorithm=algorithm, filters=filters.echo(),
+                             brokers=[Broker(entity=refs[n], betweenness=round(centrality[n], 9),
+                                             agreement_count=g.degree(n)) for n in ranked])
+
+    def communities(self, filters: Filters = Filters(), *, min_size: int = 2) -> CommunitiesResult:
+        """Groups of parties tied by shared agreements: Louvain on the weighted party projection."""
+        edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        by_agreement: dict[str, list[str]] = defaultdict(list)
+        for party, agreement in edges:
+            by_agreement[agreement].append(party)
+        g = nx.Graph()
+        for agreement in sorted(by_agreement):
+            members = sorted(by_agreement[agreement])
+            g.add_nodes_from(members)
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    w = g.get_edge_data(a, b, {"weight": 0})["weight"]
+                    g.add_edge(a, b, weight=w + 1)
+        found = nx.community.louvain_communities(g, weight="weight", resolution=1.0, seed=SEED) if g else []
+        groups = sorted((sorted(c) for c in found if len(c) >= min_size), key=lambda c: (-len(c), c[0]))
+        refs = self.store.entity_refs({m for c in groups for m in c})
+        return CommunitiesResult(
+            algorithm=f"Louvain (networkx louvain_communities, resolution 1.0, seed {SEED}) on the party graph, "
+                      "two parties joined when they share an agreement, weighted by how many they share",
+            filters=filters.echo(),
+            communities=[Community(id=i, size=len(c), members=[refs[m] for m in c]) for i, c in enumerate(groups)])
+
+    def changes(self, since: str) -> ChangesResult:
+        """Agreements and strategies dated on or after ``since``, for a briefing on what is new."""
+        span = _span(since, "since")
+        if span is None:
+            raise BadParameter("since", "is required")
+        agreements = self._scan(AgreementFilter(since=span.first))
+        strategies = [EntityRef(id=n.id, kind=n.kind.value, name=n.properties.get("name", n.id),
+                                name_ja=n.properties.get("name_ja"), nation=a.nation if a else None)
+                      for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
+                      if AgreementFilter(since=span.first).passes(n.properties)]
+        meta = self.store.meta()
+        return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
+                             agreements=agreements, strategies=strategies)

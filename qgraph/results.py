@@ -1,0 +1,171 @@
+"""Result shapes of the queries: pydantic models shared by the query layer, the API (response models) and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qgraph.model import Citation
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EntityRef(_Out):
+    """Enough of an entity to name it."""
+
+    id: str
+    kind: str
+    name: str
+    name_ja: str | None = None
+    nation: str | None = Field(default=None, description="Nation id (ISO code in lower case) of the entity, if known.")
+
+
+class AgreementSummary(_Out):
+    id: str
+    name: str
+    name_ja: str | None = None
+    kind: str
+    date: str | None = Field(default=None, description="As the source gives it: YYYY, YYYY-MM or YYYY-MM-DD.")
+    date_precision: str | None = None
+    status: str | None = None
+    domains: list[str] = []
+    framework: EntityRef | None = None
+    parties: list[EntityRef]
+    sources: list[Citation]
+
+
+class Page(_Out):
+    total: int
+    limit: int
+    offset: int
+
+
+class SearchHit(_Out):
+    entity: EntityRef
+    aliases: list[str] = []
+    score: int = Field(description="3 exact name or alias, 2 prefix, 1 substring.")
+
+
+class SearchResult(_Out):
+    query: str
+    normalised: str
+    page: Page
+    hits: list[SearchHit]
+
+
+class Relation(_Out):
+    type: str
+    direction: str = Field(description="'out' when this entity is the edge's source, else 'in'.")
+    other: EntityRef
+    sources: list[Citation]
+
+
+class EntityDetail(_Out):
+    entity: EntityRef
+    properties: dict[str, Any]
+    aliases: list[str] = []
+    sources: list[Citation]
+    degree: int
+    relations: list[Relation]
+    relations_truncated: bool = False
+
+
+class Partner(_Out):
+    partner: EntityRef
+    agreement_count: int
+    first_date: str | None = None
+    last_date: str | None = None
+    agreements: list[AgreementSummary]
+
+
+class PartnersResult(_Out):
+    entity: EntityRef
+    filters: dict[str, Any]
+    partner_count: int
+    partners: list[Partner]
+
+
+class PathStep(_Out):
+    source: EntityRef
+    agreement: AgreementSummary
+    target: EntityRef
+
+
+class PartnershipPath(_Out):
+    hops: int
+    entities: list[EntityRef]
+    steps: list[PathStep]
+    summary: str = Field(description="One paragraph in plain English, ready for a briefing.")
+
+
+class PathsResult(_Out):
+    source: EntityRef
+    target: EntityRef
+    filters: dict[str, Any]
+    max_hops: int
+    paths: list[PartnershipPath]
+
+
+class AgreementsResult(_Out):
+    filters: dict[str, Any]
+    page: Page
+    agreements: list[AgreementSummary]
+
+
+class NationPartner(_Out):
+    nation: EntityRef
+    agreement_count: int
+    agreements: list[AgreementSummary]
+
+
+class NationPartnersResult(_Out):
+    nation: EntityRef
+    filters: dict[str, Any]
+    partners: list[NationPartner]
+
+
+class TimelineBucket(_Out):
+    period: str
+    agreements: list[AgreementSummary]
+    strategies: list[EntityRef]
+
+
+class TimelineResult(_Out):
+    granularity: str
+    filters: dict[str, Any]
+    buckets: list[TimelineBucket]
+
+
+class Broker(_Out):
+    entity: EntityRef
+    betweenness: float
+    agreement_count: int
+
+
+class BrokersResult(_Out):
+    algorithm: str
+    filters: dict[str, Any]
+    brokers: list[Broker]
+
+
+class Community(_Out):
+    id: int
+    size: int
+    members: list[EntityRef]
+
+
+class CommunitiesResult(_Out):
+    algorithm: str
+    filters: dict[str, Any]
+    communities: list[Community]
+
+
+class ChangesResult(_Out):
+    since: str
+    data_version: str | None
+    loaded_at: str | None
+    agreements: list[AgreementSummary]
+    strategies: list[EntityRef]
