@@ -247,6 +247,14 @@ class Store(ABC):
         """The node's degree and up to ``limit`` of its edges with the entity at the other end (sorted by type, id)."""
 
     @abstractmethod
+    def neighbour_ids(self, node_ids: Iterable[str], types: Iterable[str]) -> set[str]:
+        """Ids adjacent to any of ``node_ids`` (either direction) through edges of these types."""
+
+    @abstractmethod
+    def subgraph_edges(self, node_ids: Iterable[str]) -> list[Edge]:
+        """Every edge whose two ends are among ``node_ids``."""
+
+    @abstractmethod
     def strategies(self) -> list[tuple[Node, EntityRef | None]]:
         """Every strategy with the nation or institution that adopted it."""
 

@@ -287,6 +287,23 @@ class MemoryStore(Store):
         edges.sort(key=lambda e: (e.type, e.target if e.source == node_id else e.source))
         return len(edges), [(e, self._ref(e.target if e.source == node_id else e.source, idx)) for e in edges[:limit]]
 
+    def neighbour_ids(self, node_ids: Iterable[str], types: Iterable[str]) -> set[str]:
+        self._refresh()
+        g, wanted = self.graph, set(types)
+        out: set[str] = set()
+        for n in node_ids:
+            if n not in g:
+                continue
+            out.update(v for _, v, k in g.out_edges(n, keys=True) if k in wanted)
+            out.update(u for u, _, k in g.in_edges(n, keys=True) if k in wanted)
+        return out
+
+    def subgraph_edges(self, node_ids: Iterable[str]) -> list[Edge]:
+        self._refresh()
+        ids = set(node_ids)
+        return [d["edge"] for u in ids if u in self.graph
+                for _, v, d in self.graph.out_edges(u, data=True) if v in ids]
+
     def strategies(self) -> list[tuple[Node, EntityRef | None]]:
         idx = self._index()
         return [(d["node"], self._ref(idx.adopter[i], idx) if i in idx.adopter else None)

@@ -91,10 +91,9 @@ class Neo4jStore(Store):
         """Create the constraints and indexes (idempotent: ``IF NOT EXISTS``)."""
         if self._schema_ready:
             return
-        text = cypher.query("create_constraints")
-        statements = ["\n".join(ln for ln in s.splitlines() if not ln.strip().startswith("//")).strip()
-                      for s in text.split(";")]
-        for statement in filter(None, statements):
+        text = "\n".join(ln for ln in cypher.query("create_constraints").splitlines()
+                         if not ln.strip().startswith("//"))
+        for statement in filter(None, (s.strip() for s in text.split(";"))):
             self._call(lambda s=statement: self.driver.execute_query(s, database_=self.database))  # type: ignore[misc]
         self._schema_ready = True
 
@@ -200,6 +199,13 @@ class Neo4jStore(Store):
             out.append((Edge(type=rel["type"], source=src, target=dst, sources=sources_from_json(rel["sources"])),
                         other))
         return rows[0]["degree"], out
+
+    def neighbour_ids(self, node_ids: Iterable[str], types: Iterable[str]) -> set[str]:
+        return {r["id"] for r in self.read("neighbour_ids", ids=list(node_ids), types=list(types))}
+
+    def subgraph_edges(self, node_ids: Iterable[str]) -> list[Edge]:
+        return [Edge(type=r["type"], source=r["source"], target=r["target"], sources=sources_from_json(r["sources"]))
+                for r in self.read("subgraph_edges", ids=list(node_ids))]
 
     def strategies(self) -> list[tuple[Node, EntityRef | None]]:
         return [(node_from_props(r["props"]), EntityRef(**r["adopter"]) if r["adopter"] else None)
