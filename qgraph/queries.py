@@ -19,9 +19,9 @@ import pycountry
 
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
-                            Community, EntityDetail, EntityRef, NationPartner, NationPartnersResult, Page, Partner,
+                            Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, SearchHit, SearchResult,
-                            TimelineBucket, TimelineResult)
+                            SubgraphResult, TimelineBucket, TimelineResult)
 from qgraph.store import AgreementFilter, AgreementRow, Store
 from qgraph.text import normalise
 
@@ -34,6 +34,11 @@ SCAN_CAP = 20_000
 PATH_CAP = 1_000
 #: betweenness is exact up to this many nodes, then estimated from a seeded sample of this many sources
 BROKER_SAMPLE = 2_000
+#: most nodes a drawn or exported view holds
+MAX_NODES = 20_000
+MAX_DEPTH = 4
+#: edges that give a view its context: where entities sit, which framework an agreement falls under, hosts, machines
+CONTEXT_TYPES = ("LOCATED_IN", "UNDER", "HOSTED_BY", "OPERATES")
 SEED = 42
 
 
@@ -350,3 +355,96 @@ class Queries:
         meta = self.store.meta()
         return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
                              agreements=agreements, strategies=strategies)
+
+    # ------------------------------------------------------------------ views to draw or export
+
+    def _view(self, title: str, query: dict[str, Any], filters: Filters, ids: set[str], focus: list[str],
+              truncated: bool, max_nodes: int, context: bool = True) -> SubgraphResult:
+        if context and ids:
+            extra = self.store.neighbour_ids(ids, CONTEXT_TYPES) - ids
+            ids = ids | set(sorted(extra)[: max(0, max_nodes - len(ids))])
+            truncated = truncated or len(ids) < len(ids | extra)
+        nodes = sorted(self.store.get_nodes(ids).values(), key=lambda n: n.id)
+        refs = self.store.entity_refs(ids)
+        edges = sorted(self.store.subgraph_edges(ids), key=lambda e: e.key)
+        return SubgraphResult(
+            title=title, query=query, filters=filters.echo(), data_version=self.store.meta().get("data_version"),
+            focus=focus, truncated=truncated,
+            nodes=[GraphNode(id=n.id, kind=n.kind.value, name=refs[n.id].name, name_ja=refs[n.id].name_ja,
+                             nation=refs[n.id].nation, properties=n.properties, sources=n.sources) for n in nodes],
+            edges=[GraphEdge(type=e.type, source=e.source, target=e.target, sources=e.sources) for e in edges])
+
+    @staticmethod
+    def _check_max_nodes(max_nodes: int) -> None:
+        if not 1 <= max_nodes <= MAX_NODES:
+            raise BadParameter("max_nodes", f"must be between 1 and {MAX_NODES}")
+
+    def ego_graph(self, node_id: str, *, depth: int = 1, filters: Filters = Filters(),
+                  max_nodes: int = 2_000) -> SubgraphResult:
+        """The entity, its agreements (passing the filters) and their parties, repeated ``depth`` times, plus
+        context (nations, frameworks, hosts, facilities)."""
+        if not 1 <= depth <= MAX_DEPTH:
+            raise BadParameter("depth", f"must be between 1 and {MAX_DEPTH}")
+        self._check_max_nodes(max_nodes)
+        ref = self._require(node_id)
+        f = filters.agreement_filter(with_nation=False)
+        ids, frontier, truncated = {node_id}, {node_id}, False
+        for _ in range(depth):
+            agreement_ids = self.store.neighbour_ids(frontier, ("PARTY_TO",)) - ids
+            if not agreement_ids:
+                break
+            _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(agreement_ids))}),
+                                            SCAN_CAP, 0)
+            new: set[str] = set()
+            for row in rows:
+                if len(ids) + len(new) + 1 + len(row.parties) > max_nodes:
+                    truncated = True
+                    break
+                new.add(row.node.id)
+                new.update(p.id for p in row.parties)
+            frontier = new - ids
+            ids |= new
+            if truncated:
+                break
+        return self._view(f"Partners of {ref.name} (depth {depth})", {"view": "ego", "id": node_id, "depth": depth},
+                          filters, ids, [node_id], truncated, max_nodes)
+
+    def path_graph(self, source: str, target: str, *, k: int = 3, max_hops: int = 6,
+                   filters: Filters = Filters()) -> SubgraphResult:
+        """The nodes and edges of the shortest partnership paths between two entities."""
+        result = self.paths(source, target, k=k, max_hops=max_hops, filters=filters)
+        ids = {source, target} | {s.agreement.id for p in result.paths for s in p.steps} | \
+            {e.id for p in result.paths for e in p.entities}
+        return self._view(f"{result.source.name} → {result.target.name}",
+                          {"view": "path", "source": source, "target": target, "k": k, "max_hops": max_hops},
+                          filters, ids, [source, target], False, MAX_NODES, context=False)
+
+    def agreements_graph(self, filters: Filters = Filters(), *, max_nodes: int = 2_000) -> SubgraphResult:
+        """Agreements passing the filters, with their parties."""
+        self._check_max_nodes(max_nodes)
+        total, rows = self.store.agreements(filters.agreement_filter(), SCAN_CAP, 0)
+        ids: set[str] = set()
+        truncated = total > len(rows)
+        for row in rows:
+            if len(ids) + 1 + len(row.parties) > max_nodes:
+                truncated = True
+                break
+            ids.add(row.node.id)
+            ids.update(p.id for p in row.parties)
+        return self._view("Agreements", {"view": "agreements"}, filters, ids, [], truncated, max_nodes)
+
+    def nation_graph(self, code: str, filters: Filters = Filters(), *, max_nodes: int = 2_000) -> SubgraphResult:
+        """A nation's international agreements with their parties."""
+        nid = nation_id(code, "code")
+        ref = self._require(nid, "nation")
+        view = self.agreements_graph(Filters(**{**filters.__dict__, "nation": nid}), max_nodes=max_nodes)
+        return view.model_copy(update={"title": f"International partnerships of {ref.name}",
+                                       "query": {"view": "nation", "code": nid}, "focus": [nid]})
+
+    def whole_graph(self, *, max_nodes: int = MAX_NODES) -> SubgraphResult:
+        """Everything, up to ``max_nodes`` nodes."""
+        self._check_max_nodes(max_nodes)
+        nodes, _ = self.store.dump()
+        ids = sorted(n.id for n in nodes)
+        return self._view("The whole graph", {"view": "all"}, Filters(), set(ids[:max_nodes]), [],
+                          len(ids) > max_nodes, max_nodes, context=False)

@@ -169,3 +169,33 @@ class ChangesResult(_Out):
     loaded_at: str | None
     agreements: list[AgreementSummary]
     strategies: list[EntityRef]
+
+
+class GraphNode(_Out):
+    id: str
+    kind: str
+    name: str
+    name_ja: str | None = None
+    nation: str | None = None
+    properties: dict[str, Any]
+    sources: list[Citation]
+
+
+class GraphEdge(_Out):
+    type: str
+    source: str
+    target: str
+    sources: list[Citation]
+
+
+class SubgraphResult(_Out):
+    """A part of the graph to draw or export: what was asked, and the nodes and edges that answer it."""
+
+    title: str
+    query: dict[str, Any] = Field(description="What was asked: the view and its arguments.")
+    filters: dict[str, Any]
+    data_version: str | None = None
+    focus: list[str] = Field(default=[], description="Ids the view is about (the ego, the path ends …).")
+    truncated: bool = Field(default=False, description="True when max_nodes cut the view short.")
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
