@@ -121,6 +121,8 @@ class AgreementStatus(StrEnum):
     ANNOUNCED = "announced"
     LAUNCHED = "launched"
     AGREED = "agreed"
+    #: a meeting, workshop or visit that took place (the source lists them among cooperation items)
+    HELD = "held"
 
 
 class Domain(StrEnum):
@@ -247,6 +249,7 @@ class Institution(Record):
     type: InstitutionType
     nation: Slug | None = None
     members: list[Slug] = []
+    founded: PartialDate | None = None
     url: str | None = None
 
 
@@ -313,7 +316,7 @@ class Agreement(Record):
     kind_: AgreementKind = Field(alias="kind")
     parties: Annotated[list[Slug], Field(min_length=2)]
     date: PartialDate | None = None
-    status: AgreementStatus = AgreementStatus.SIGNED
+    status: AgreementStatus | None = None
     domains: list[Domain] = []
     framework: Slug | None = None
 
