@@ -120,10 +120,18 @@ def _label(ref: EntityRef) -> str:
 
 
 def _cite(a: AgreementSummary) -> str:
+    """The agreement's citations, compact: "measures-2024, III(1) 国際連携の進展, footnote 4"."""
     if not a.sources:
         return "not in the source document"
-    c = a.sources[0]
-    return f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    places: list[str] = []
+    for c in a.sources:
+        place = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+        if place not in places:
+            places.append(place)
+    # A footnote is the more precise place: drop a bare section that a footnote of the same section refines.
+    refined = [p for p in places if "footnote" in p]
+    places = [p for p in places if "footnote" in p or not any(r.startswith(p + ",") for r in refined)]
+    return "; ".join(places)
 
 
 _KIND_WORDS = {"mou": "a memorandum of understanding", "moc": "a memorandum of cooperation",
