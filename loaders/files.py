@@ -74,6 +74,9 @@ def _decode(path: Path) -> tuple[str | None, list[Problem]]:
     if size > MAX_FILE_BYTES:
         return None, [Problem(str(path), None, None, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(str(path), 1, None, None, "the file is UTF-16 (it starts with a UTF-16 byte-order "
+                                                          "mark); save it as UTF-8")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -91,11 +94,13 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
-        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-        if len(keys) != len(set(keys)):
-            dup = next(k for k in keys if keys.count(k) > 1)
-            raise yaml.constructor.ConstructorError(None, None, f"key {dup!r} appears twice in one mapping",
-                                                    node.start_mark)
+        seen_keys: set[object] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen_keys:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key.value!r} appears twice in one mapping", key.start_mark)
+                seen_keys.add(key.value)
         mapping["__origin__"] = (node.start_mark.line + 1,
                                  {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)})
         return mapping

@@ -94,7 +94,14 @@ def build_graph(records: Iterable[RawRecord], store: Store | None = None,
     refs = [(raw, field, target) for raw in records_list if raw.section != "documents"
             for field, target in _raw_links(raw)]
     wanted = {target for *_, target in refs} - nodes.keys() - seen.keys()
-    in_store = store.kinds_of(wanted) if store is not None and wanted else {}
+    in_store = store.kinds_of(wanted | nodes.keys()) if store is not None and (wanted or nodes) else {}
+    # An id already in the store must keep its kind: a record may update a node, not turn it into another kind.
+    for raw, record in parsed:
+        if record.id in in_store and in_store[record.id] != record.kind:
+            problems.append(Problem(raw.origin.file, raw.origin.line_of("id"), record.id, "id",
+                                    f"already in the store with kind {in_store[record.id]}; a record cannot make it "
+                                    f"a {record.kind}"))
+    in_store = {i: k for i, k in in_store.items() if i in wanted}
     for raw, field, target in refs:
         if target not in seen and target not in nodes and target not in in_store:
             problems.append(Problem(raw.origin.file, raw.origin.line_of(field), raw.data.get("id"), field,

@@ -30,7 +30,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 # --------------------------------------------------------------------------------------------------- dates
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,9 @@ class DateSpan:
     def parse(cls, text: str) -> DateSpan:
         m = _DATE_RE.match(text)
         if not m:
-            raise ValueError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+            hint = " (it has full-width or other non-ASCII digits)" if any(c.isdigit() and not c.isascii()
+                                                                            for c in text) else ""
+            raise ValueError(f"{text!r} is not a date{hint}: use YYYY, YYYY-MM or YYYY-MM-DD")
         y, mo, d = (int(g) if g else None for g in m.groups())
         if not 1000 <= y <= 2999:
             raise ValueError(f"{text!r}: year {y} is out of range")

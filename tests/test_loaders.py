@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qgraph.loaders import DatasetError, read_graph
+from qgraph.loaders import DatasetError, load, read_graph
 from qgraph.store import Store
 
 from conftest import FIXTURES
@@ -14,7 +14,7 @@ from conftest import FIXTURES
 VALID = FIXTURES / "valid"
 BAD = FIXTURES / "malformed"
 
-# (file, line, record, field, fragment of the message)
+# (file, line, record, field, fragment of the message): every file of fixtures/malformed/ is listed here.
 MALFORMED = [
     ("missing-field.yaml", 2, "lab-d", "name", "required field is missing"),
     ("unknown-party.yaml", 5, "ax-mou", "parties", "unknown id 'lab-x'"),
@@ -25,7 +25,41 @@ MALFORMED = [
     ("uncited.yaml", 2, "lab-g", "sources", "at least one citation is required"),
     ("yaml-syntax.yaml", 3, None, None, "YAML syntax error: while scanning a quoted scalar"),
     ("institutions-bad.csv", 2, "lab-i", "nation", "unknown id 'zz'"),
+    ("agreements-month13.csv", 2, "ab-13", "date", "month 13 does not exist"),
+    ("aliases-not-list.yaml", 5, "lab-al", "aliases", "Input should be a valid list"),
+    ("bad-slug.yaml", 2, "Lab Space", "id", "String should match pattern"),
+    ("currency.yaml", 5, "st-yen", "currency", "'YEN' is not an ISO 4217 code"),
+    ("date-fullwidth.yaml", 6, "ab-fw", "date", "full-width or other non-ASCII digits"),
+    ("duplicate-key.yaml", 4, None, None, "key 'name' appears twice in one mapping"),
+    ("empty.yaml", None, None, None, "the file is empty"),
+    ("external-no-note.yaml", 2, "lab-ext", "external_note", "required when external is true"),
+    ("footnote-fullwidth.yaml", 5, "lab-fn", "sources[0].footnote", "Input should be a valid integer"),
+    ("huge-name.yaml", 3, "lab-huge", "name", "at most 1000 characters"),
+    ("huge-quote.yaml", 5, "lab-quote", "sources[0].quote", "at most 400 characters"),
+    ("id-clash-with-store.yaml", 2, "lab-a", "id", "already in the store with kind Institution"),
+    ("institutions-bad-json.csv", 2, "lab-x2", "sources", "must be a JSON list of citations"),
+    ("institutions-extra-cells.csv", 2, "lab-x1", None, "1 more cells than the header has columns"),
+    ("institutions-latin1.csv", 3, None, None, "not valid UTF-8 (byte 0xc9"),
+    ("institutions-unknown-column.csv", 2, "lab-x3", "colour", "unknown field"),
+    ("nation-code.yaml", 3, "jpn", "code", "String should match pattern '^[A-Z]{2}$'"),
+    ("one-party.yaml", 5, "a-alone", "parties", "at least 2 items"),
+    ("party-twice.yaml", 5, "a-twice", "parties", "a party is listed twice"),
+    ("record-not-mapping.yaml", 1, "institutions[0]", None, "a record must be a mapping of fields"),
+    ("section-not-list.yaml", 1, None, "nations", "must be a list of records"),
+    ("strategy-two-adopters.yaml", 4, "st-both", "nation", "give exactly one of nation"),
+    ("things.csv", None, None, None, "a CSV file's name says its kind"),
+    ("top-level-list.yaml", 1, None, None, "the top level must be a mapping"),
+    ("unknown-document.yaml", 5, "lab-doc", "sources[0].document", "unknown document 'nowhere'"),
+    ("unknown-kind.yaml", 4, "fac-x", "facility_type", "Input should be 'quantum-computer'"),
+    ("unknown-section.yaml", 1, None, None, "unknown section 'treaties'"),
+    ("utf16-bom.yaml", 1, None, None, "the file is UTF-16"),
+    ("year-out-of-range.yaml", 6, "ab-old", "date", "year 999 is out of range"),
 ]
+
+
+def test_the_table_covers_every_malformed_fixture() -> None:
+    assert sorted(name for name, *_ in MALFORMED) == sorted(p.name for p in BAD.iterdir())
+    assert len(MALFORMED) >= 30
 
 
 @pytest.mark.parametrize(("name", "line", "record", "field", "fragment"), MALFORMED, ids=[m[0] for m in MALFORMED])
@@ -34,7 +68,7 @@ def test_malformed_file_is_rejected_and_nothing_changes(store: Store, name: str,
     store.load(read_graph([VALID], store))
     before, digest = store.counts(), store.checksum()
     with pytest.raises(DatasetError) as caught:
-        read_graph([BAD / name], store)
+        load([BAD / name], store)
     problems = caught.value.problems
     assert any(p.file.endswith(name) and p.line == line and p.record == record and p.field == field
                and fragment in p.message for p in problems), "\n".join(map(str, problems))
@@ -87,3 +121,11 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     f.write_bytes("institutions:\n  - id: a\n    name: 研究所\n".encode("shift_jis"))
     with pytest.raises(DatasetError, match=r"i.yaml:3: not valid UTF-8"):
         read_graph([f])
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """Spreadsheet programs write a UTF-8 BOM before CSV; it is not part of the data, so it is dropped."""
+    f = tmp_path / "institutions.csv"
+    f.write_bytes("\ufeffid,name,type,external,external_note\nlab-bom,研究所BOM,company,true,test\n".encode("utf-8"))
+    graph = read_graph([f])
+    assert [n.id for n in graph.nodes] == ["lab-bom"] and graph.nodes[0].properties["name"] == "研究所BOM"
