@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 
 from fastapi import FastAPI
 
 from qgraph import __version__
 from qgraph.api import errors
-from qgraph.api.routes import agreements, analysis, entities, health, nations, paths
+from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -20,10 +20,20 @@ agreements, nation-level partners, timeline, network analysis and changes. Every
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The app for these settings (default: the environment), or over an already opened store (tests)."""
 
+    config = settings or get_settings()
+
+    @contextmanager
+    def open_writer() -> Iterator[Store]:
+        # A given store (tests) is written directly; otherwise a store with the write credentials, for this call.
+        with nullcontext(store) if store is not None else open_store(config, write=True) as writer:
+            yield writer
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = store or open_store(settings or get_settings())
+        opened = store or open_store(config)
         app.state.store = opened
+        app.state.settings = config
+        app.state.open_writer = open_writer
         try:
             yield
         finally:
@@ -32,6 +42,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (health, entities, paths, agreements, nations, analysis):
+    for module in (health, entities, paths, agreements, nations, analysis, admin):
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from qgraph.api.routes.admin import AdminRefused
 from qgraph.queries import BadParameter, NotFound
 from qgraph.store import StoreError, StoreUnavailable
 
@@ -25,6 +26,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _json(404, "not_found", str(exc))
+
+    @app.exception_handler(AdminRefused)
+    async def refused(_: Request, exc: AdminRefused) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(status_code=exc.status, headers=headers,
+                            content={"error": exc.error, "detail": exc.detail})
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(_: Request, exc: BadParameter) -> JSONResponse:

@@ -44,10 +44,10 @@ def settings_for(store: str | None) -> Settings:
 
 
 @contextmanager
-def opened(store: str | None) -> Iterator[Store]:
+def opened(store: str | None, *, write: bool = False) -> Iterator[Store]:
     """Open the chosen store; turn store failures into a clear message and exit code."""
     try:
-        with open_store(settings_for(store)) as s:
+        with open_store(settings_for(store), write=write) as s:
             yield s
     except StoreUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -82,7 +82,7 @@ def load(
 ) -> None:
     """Validate data files and load them into the store, all-or-nothing and idempotently."""
     sources = paths or [default_data_dir()]
-    with opened(store) as s:
+    with opened(store, write=not dry_run) as s:
         try:
             graph = read_graph(sources, s)
         except DatasetError as exc:
@@ -138,7 +138,7 @@ def clear(
     """Remove everything from the store."""
     if not yes:
         typer.confirm("Remove every node and edge from the store?", abort=True)
-    with opened(store) as s:
+    with opened(store, write=True) as s:
         s.clear()
     out.print(f"cleared the {s.kind} store")
 

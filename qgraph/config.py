@@ -32,12 +32,23 @@ class Settings(BaseSettings):
                            description="Neo4j URI: bolt://, neo4j://, neo4j+s:// (Aura, clusters) …")
     neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME"))
     neo4j_password: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("NEO4J_PASSWORD"))
+    neo4j_write_user: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_WRITE_USER"),
+        description="User for loads and clears, when reads use a read-only user (NEO4J_USER); default NEO4J_USER.")
+    neo4j_write_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEO4J_WRITE_PASSWORD"))
     neo4j_database: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_DATABASE"),
                                        description="Database name; the server's default database when unset.")
     neo4j_timeout: float = Field(default=15.0, gt=0, le=600,
                                  description="Seconds a query (and connection acquisition) may take.")
 
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
+
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the API's write endpoints (POST /admin/reload); without it the "
+                                  "API is read-only. At least 24 characters.")
+    reload_paths: list[Path] = Field(
+        default=[], description="Data files or folders POST /admin/reload loads (JSON list); default: the curated "
+                                "dataset. Never taken from the request.")
 
     @field_validator("neo4j_uri")
     @classmethod
@@ -46,6 +57,21 @@ class Settings(BaseSettings):
         if scheme not in _NEO4J_SCHEMES:
             raise ValueError(f"NEO4J_URI must start with one of {', '.join(s + '://' for s in _NEO4J_SCHEMES)}")
         return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("QGRAPH_ADMIN_TOKEN must be at least 24 characters (e.g. `openssl rand -hex 24`)")
+        return value
+
+    def neo4j_auth(self, *, write: bool = False) -> tuple[str, str] | None:
+        """(user, password) for reads, or for writes when a separate write user is configured; None: no auth."""
+        if write and self.neo4j_write_user:
+            password = self.neo4j_write_password.get_secret_value() if self.neo4j_write_password else ""
+            return (self.neo4j_write_user, password)
+        password = self.neo4j_password.get_secret_value()
+        return (self.neo4j_user, password) if password else None
 
     @property
     def memory_file(self) -> Path:

@@ -280,13 +280,14 @@ class Store(ABC):
         self.close()
 
 
-def open_store(settings: Settings | None = None) -> Store:
-    """The store the settings choose: ``QGRAPH_STORE=memory`` (default) or ``neo4j``."""
+def open_store(settings: Settings | None = None, *, write: bool = False) -> Store:
+    """The store the settings choose: ``QGRAPH_STORE=memory`` (default) or ``neo4j``; ``write=True`` for loads
+    (Neo4j then uses the write credentials when they differ from the read-only ones)."""
     settings = settings or get_settings()
     if settings.store == "neo4j":
         from qgraph.stores.neo4j import Neo4jStore
 
-        return Neo4jStore.from_settings(settings)
+        return Neo4jStore.from_settings(settings, write=write)
     from qgraph.stores.memory import MemoryStore
 
     return MemoryStore(settings.memory_file)

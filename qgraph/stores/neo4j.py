@@ -56,11 +56,10 @@ class Neo4jStore(Store):
         self._schema_ready = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Neo4jStore:
-        password = settings.neo4j_password.get_secret_value()
-        auth = (settings.neo4j_user, password) if password else None
+    def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
+        """A store for these settings; ``write=True`` uses the write credentials (NEO4J_WRITE_USER) when set."""
         driver = GraphDatabase.driver(
-            settings.neo4j_uri, auth=auth,
+            settings.neo4j_uri, auth=settings.neo4j_auth(write=write),
             connection_timeout=settings.neo4j_timeout,
             connection_acquisition_timeout=settings.neo4j_timeout,
             max_transaction_retry_time=settings.neo4j_timeout,
