@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 from fastapi import FastAPI
 
 from qgraph import __version__
-from qgraph.api import errors
+from qgraph.api import deadline, errors
 from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
+from qgraph.api.routes import explorer, export  # viz: maps, exports and the explorer page
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (health, entities, paths, agreements, nations, analysis, admin):
+    deadline.install(app, config.request_timeout)
+    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):
         app.include_router(module.router)
     return app

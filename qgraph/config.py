@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     neo4j_timeout: float = Field(default=15.0, gt=0, le=600,
                                  description="Seconds a query (and connection acquisition) may take.")
 
+    request_timeout: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
+
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 
     admin_token: SecretStr | None = Field(

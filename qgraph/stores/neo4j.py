@@ -63,6 +63,8 @@ class Neo4jStore(Store):
             connection_timeout=settings.neo4j_timeout,
             connection_acquisition_timeout=settings.neo4j_timeout,
             max_transaction_retry_time=settings.neo4j_timeout,
+            # Notifications ("label does not exist" on an empty database …) are noise for a fixed query catalog.
+            notifications_min_severity="OFF",
         )
         return cls(driver, database=settings.neo4j_database, timeout=settings.neo4j_timeout,
                    batch_size=settings.batch_size, uri=settings.neo4j_uri)
