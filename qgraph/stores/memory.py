@@ -7,17 +7,21 @@ Invariants:
 - each node holds its validated ``Node`` under the attribute ``node``; each edge is keyed by its type and holds its
   ``Edge`` under ``edge``, so (type, source, target) is unique, as MERGE makes it in Neo4j;
 - another process (``qgraph load``) may replace the file while a server reads it: reads notice the new file by its
-  modification time and size and reload it.
+  modification time and size and reload it;
+- writers take an exclusive lock (``graph.json.lock``), so two loads at once run one after the other, and the one
+  holding the lock removes temporary files that a killed writer left behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +126,8 @@ class MemoryStore(Store):
             "edges": [d["edge"].model_dump(mode="json", exclude_none=True) for *_, d in graph.edges(data=True)],
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob(".graph-*.tmp"):  # left by a writer killed mid-write (we hold the lock)
+            stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -141,8 +147,22 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------------ backend
 
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Exclusive across processes while a writer reads, merges and replaces the file."""
+        if self.path is None:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _write(self, graph: Graph, meta: dict[str, str]) -> None:
-        with self._lock:
+        with self._lock, self._file_lock():
             self._refresh()
             new = self.graph.copy()
             for node in graph.nodes:
@@ -176,7 +196,7 @@ class MemoryStore(Store):
         return dict(self._meta)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._lock, self._file_lock():
             self._persist(nx.MultiDiGraph(), {})
             self.graph, self._meta, self._index_cache = nx.MultiDiGraph(), {}, None
 
