@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if store is None:
                 opened.close()
 
-    app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  responses=errors.RESPONSES)
     errors.install(app)
     deadline.install(app, config.request_timeout)
     for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):

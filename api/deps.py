@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from qgraph.model import SLUG_PATTERN, AgreementKind, Domain
 from qgraph.queries import Filters, Queries
 from qgraph.store import Store
 
@@ -24,23 +25,27 @@ def get_queries(store: StoreDep) -> Queries:
 QueriesDep = Annotated[Queries, Depends(get_queries)]
 
 DATE_HELP = "A date at year, month or day precision: 2023, 2023-11 or 2023-11-03."
+#: the shape of a date; whether the day exists (2023-02-30) is checked after, and answered 422 naming the parameter
+DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+NATION_PATTERN = r"^([A-Za-z]{2,3})$"
+ID_PATTERN = SLUG_PATTERN
 
 
 def get_filters(
     since: Annotated[str | None, Query(description=f"Only agreements dated on or after this. {DATE_HELP}",
-                                       max_length=10, examples=["2023-11"])] = None,
+                                       pattern=DATE_PATTERN, examples=["2023-11"])] = None,
     until: Annotated[str | None, Query(description=f"Only agreements dated on or before this. {DATE_HELP}",
-                                       max_length=10)] = None,
-    kind: Annotated[list[str] | None, Query(description="Agreement kinds (repeat for several): mou, moc, alliance, "
-                                                        "joint-statement, cooperation-document, agreement, "
-                                                        "letter-of-intent, other.", max_length=20)] = None,
-    domain: Annotated[list[str] | None, Query(description="Domains (repeat for several): computing, "
-                                                          "security-network, sensing-materials, education, industry.",
-                                              max_length=20)] = None,
-    framework: Annotated[str | None, Query(description="Framework id, e.g. jucip.", max_length=120)] = None,
-    nation: Annotated[str | None, Query(description="ISO 3166-1 code (JP, US, KR, CA …; EU).", max_length=3)] = None,
+                                       pattern=DATE_PATTERN)] = None,
+    kind: Annotated[list[AgreementKind] | None, Query(description="Agreement kinds (repeat for several).",
+                                                      max_length=8)] = None,
+    domain: Annotated[list[Domain] | None, Query(description="Domains (repeat for several).", max_length=5)] = None,
+    framework: Annotated[str | None, Query(description="Framework id, e.g. jucip.", max_length=120,
+                                           pattern=ID_PATTERN)] = None,
+    nation: Annotated[str | None, Query(description="ISO 3166-1 code (JP, JPN, US, KR, CA …; EU).",
+                                        pattern=NATION_PATTERN)] = None,
 ) -> Filters:
-    return Filters(since=since, until=until, kinds=tuple(kind or ()), domains=tuple(domain or ()),
+    return Filters(since=since, until=until, kinds=tuple(k.value for k in kind or ()),
+                   domains=tuple(d.value for d in domain or ()),
                    framework=framework, nation=nation)
 
 

@@ -10,12 +10,34 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from qgraph.api.routes.admin import AdminRefused
 from qgraph.queries import BadParameter, NotFound
 from qgraph.store import StoreError, StoreUnavailable
 
 log = logging.getLogger("qgraph.api")
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a short code and a detail (a message, or one item per bad parameter)."""
+
+    error: str
+    detail: str | list[ErrorItem]
+
+
+#: documented on every operation (FastAPI's own 422 schema is replaced: our 422 has this shape)
+RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "Unknown id (named in the detail)"},
+    422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc)"},
+    500: {"model": ErrorBody, "description": "Unexpected error (logged on the server)"},
+    503: {"model": ErrorBody, "description": "The graph database cannot be reached or did not answer in time"},
+}
 
 
 def _json(status: int, error: str, detail: object) -> JSONResponse:

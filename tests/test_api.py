@@ -187,7 +187,7 @@ def test_changes(client: TestClient) -> None:
     ("/entities/aist/partners?nation=QQ", "nation")])
 def test_bad_parameters_are_named(client: TestClient, url: str, param: str) -> None:
     body = get(client, url, 422)
-    assert body["detail"][0]["loc"][-1] == param
+    assert param in body["detail"][0]["loc"]
 
 
 def test_unknown_id_is_named(client: TestClient) -> None:

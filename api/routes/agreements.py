@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_LIMIT, Filters
 from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
 
@@ -15,7 +15,8 @@ router = APIRouter(tags=["agreements"])
 def agreements(
     queries: QueriesDep,
     filters: FiltersDep,
-    party: Annotated[str | None, Query(description="Only agreements this entity is a party to.", max_length=120)] = None,
+    party: Annotated[str | None, Query(description="Only agreements this entity is a party to.", max_length=120,
+                                       pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AgreementsResult:
@@ -27,16 +28,17 @@ def agreements(
 def timeline(
     queries: QueriesDep,
     filters: FiltersDep,
-    granularity: Annotated[str, Query(pattern="^(year|month)$")] = "year",
+    granularity: Annotated[Literal["year", "month"], Query()] = "year",
 ) -> TimelineResult:
     """Agreements and strategies per year or month."""
-    return queries.timeline(filters, granularity=granularity)  # type: ignore[arg-type]
+    return queries.timeline(filters, granularity=granularity)
 
 
 @router.get("/changes", response_model=ChangesResult)
 def changes(
     queries: QueriesDep,
-    since: Annotated[str, Query(description="Agreements and strategies dated on or after this date.", max_length=10)],
+    since: Annotated[str, Query(description="Agreements and strategies dated on or after this date.",
+                                pattern=DATE_PATTERN)],
 ) -> ChangesResult:
     """What is new since a date, with the data version: for briefings."""
     return queries.changes(since)

@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
+from qgraph.model import NodeKind
 from qgraph.queries import MAX_LIMIT
 from qgraph.results import EntityDetail, PartnersResult, SearchResult
 
 router = APIRouter(tags=["entities"])
-IdPath = Annotated[str, Path(description="Entity id, e.g. aist.", max_length=120, pattern=r"^[a-z0-9-]+$")]
+IdPath = Annotated[str, Path(description="Entity id, e.g. aist.", max_length=120, pattern=ID_PATTERN)]
 
 
 @router.get("/search", response_model=SearchResult)
@@ -17,13 +18,12 @@ def search(
     queries: QueriesDep,
     q: Annotated[str, Query(description="Name or alias, English or Japanese (産総研, aist, ＡＩＳＴ …).",
                             min_length=1, max_length=200)],
-    kind: Annotated[list[str] | None, Query(description="Only these entity kinds (Institution, Nation …).",
-                                            max_length=10)] = None,
+    kind: Annotated[list[NodeKind] | None, Query(description="Only these entity kinds.", max_length=7)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchResult:
     """Entities by name or alias (normalised: Unicode width, case, spacing); exact matches first."""
-    return queries.search(q, kinds=tuple(kind or ()), limit=limit, offset=offset)
+    return queries.search(q, kinds=tuple(k.value for k in kind or ()), limit=limit, offset=offset)
 
 
 @router.get("/entities/{entity_id}", response_model=EntityDetail, responses={404: {"description": "Unknown id"}})

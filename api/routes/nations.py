@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.api.deps import NATION_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import Filters
 from qgraph.results import NationPartnersResult
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["nations"])
 def nation_partners(
     queries: QueriesDep,
     filters: FiltersDep,
-    code: Annotated[str, Path(description="ISO 3166-1 code: JP, JPN, US, KR, CA …, or EU.", max_length=3)],
+    code: Annotated[str, Path(description="ISO 3166-1 code: JP, JPN, US, KR, CA …, or EU.", pattern=NATION_PATTERN)],
 ) -> NationPartnersResult:
     """Counterpart nations with agreement counts and the agreements behind them (a party of this nation on one
     side, a party of the other on the other; institutions count for the nation they sit in)."""

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_HOPS, MAX_K
 from qgraph.results import PathsResult
 
@@ -15,8 +15,9 @@ router = APIRouter(tags=["paths"])
 def paths(
     queries: QueriesDep,
     filters: FiltersDep,
-    source: Annotated[str, Query(description="Entity id where the path starts.", max_length=120)],
-    target: Annotated[str, Query(description="Entity id where the path ends.", max_length=120)],
+    source: Annotated[str, Query(description="Entity id where the path starts.", max_length=120,
+                                 pattern=ID_PATTERN)],
+    target: Annotated[str, Query(description="Entity id where the path ends.", max_length=120, pattern=ID_PATTERN)],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="At most this many paths.")] = 3,
     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="At most this many agreements per path.")] = 6,
 ) -> PathsResult:
