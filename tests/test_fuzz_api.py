@@ -1,6 +1,7 @@
 """API fuzzing: schemathesis generates requests from the app's own OpenAPI schema, for every operation, on both
 stores. No response may be a 5xx or break the schema (status codes, content types, response models). The run is
-bounded here (a few dozen examples per operation); ``benchmarks/fuzz.py`` runs a longer one."""
+bounded here (25 examples per operation, ``QGRAPH_FUZZ_EXAMPLES`` to change); ``benchmarks/fuzz.py`` runs a
+longer one."""
 
 from __future__ import annotations
 
