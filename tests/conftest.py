@@ -51,6 +51,32 @@ def memory_store(tmp_path: Path) -> Store:
     return MemoryStore(tmp_path / "graph.json")
 
 
+def _curated(store: Store) -> Store:
+    from qgraph.loaders import default_data_dir, read_graph
+
+    store.clear()
+    store.load(read_graph([default_data_dir()], store))
+    return store
+
+
+@pytest.fixture(scope="module")
+def memory_curated(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The curated dataset in a memory store, loaded once per test module."""
+    return _curated(MemoryStore(tmp_path_factory.mktemp("curated") / "graph.json"))
+
+
+@pytest.fixture(scope="module")
+def neo4j_curated(neo4j_session_store: Store) -> Store:
+    """The curated dataset in Neo4j, loaded once per test module (tests using it must not write)."""
+    return _curated(neo4j_session_store)
+
+
+@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def curated_store(request: pytest.FixtureRequest) -> Store:
+    """The curated dataset in each store."""
+    return request.getfixturevalue(f"{request.param}_curated")
+
+
 @pytest.fixture(params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def store(request: pytest.FixtureRequest) -> Store:
     """An empty store of each kind."""

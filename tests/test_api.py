@@ -17,26 +17,9 @@ from qgraph.stores.memory import MemoryStore
 from qgraph.stores.neo4j import Neo4jStore
 
 
-def curated(store: Store) -> Store:
-    store.clear()
-    store.load(read_graph([default_data_dir()], store))
-    return store
-
-
 @pytest.fixture(scope="module")
-def memory_curated(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return curated(MemoryStore(tmp_path_factory.mktemp("api") / "graph.json"))
-
-
-@pytest.fixture(scope="module")
-def neo4j_curated(neo4j_session_store: Store) -> Store:
-    return curated(neo4j_session_store)
-
-
-@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    store = request.getfixturevalue(f"{request.param}_curated")
-    with TestClient(create_app(store=store)) as c:
+def client(curated_store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(store=curated_store)) as c:
         yield c
 
 

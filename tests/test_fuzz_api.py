@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -15,27 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from qgraph.api import create_app
-from qgraph.loaders import default_data_dir, read_graph
 from qgraph.store import Store
-from qgraph.stores.memory import MemoryStore
 
 MAX_EXAMPLES = int(os.environ.get("QGRAPH_FUZZ_EXAMPLES", "25"))
 
 
-@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def fuzz_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    if request.param == "memory":
-        store: Store = MemoryStore(tmp_path_factory.mktemp("fuzz") / "graph.json")
-    else:
-        store = request.getfixturevalue("neo4j_session_store")
-        store.clear()
-    store.load(read_graph([default_data_dir()], store))
-    return store
-
-
-def test_no_server_errors_and_schema_kept(fuzz_store: Store) -> None:
+def test_no_server_errors_and_schema_kept(curated_store: Store) -> None:
     """Every operation of the schema, fuzzed; the first failing case is reported with its reproduction."""
-    app = create_app(store=fuzz_store)
+    app = create_app(store=curated_store)
     with TestClient(app):  # run the lifespan so the app holds its store
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]

@@ -4,7 +4,6 @@ nothing and never cause a 5xx; secrets never appear in responses, reprs or logs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,7 +14,6 @@ from typer.testing import CliRunner
 from qgraph.api import create_app
 from qgraph.cli import app as cli_app
 from qgraph.config import Settings, get_settings
-from qgraph.loaders import default_data_dir, read_graph
 from qgraph.store import Store
 from qgraph.stores.neo4j import Neo4jStore
 
@@ -51,19 +49,6 @@ ENDPOINTS = [
     "/nations/{p}/partners", "/timeline?since={p}", "/timeline?granularity={p}", "/analysis/brokers?framework={p}",
     "/analysis/communities?kind={p}", "/changes?since={p}",
 ]
-
-
-@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def curated_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    if request.param == "memory":
-        from qgraph.stores.memory import MemoryStore
-
-        store: Store = MemoryStore(tmp_path_factory.mktemp("sec") / "graph.json")
-    else:
-        store = request.getfixturevalue("neo4j_session_store")
-        store.clear()
-    store.load(read_graph([default_data_dir()], store))
-    return store
 
 
 def test_injection_payloads_change_nothing(curated_store: Store) -> None:
