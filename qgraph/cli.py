@@ -318,5 +318,12 @@ def serve(
                 log_level="info")
 
 
+if __name__ != "__main__":  # run as a script, the real module (imported below) registers the export command
+    from qgraph.export_cli import register as _register_export  # noqa: E402 (it imports this module's helpers)
+
+    _register_export(app)
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    from qgraph.cli import app as _app
+
+    _app()

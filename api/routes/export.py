@@ -1,0 +1,89 @@
+"""Exports over HTTP: ``GET /export/map.html`` (the map, shown in the browser) and ``GET /export/{format}``
+(a download), with the parameters of ``qgraph export``: focus/depth, source/target, nation, all, and the filters.
+
+Read-only (GET only). Bounded by ``max_nodes`` (≤ ``MAX_NODES``). Every response names its type and a file name
+(Content-Disposition); HTML and SVG responses carry a Content-Security-Policy that forbids any request, so the map
+behaves the same served here as opened from disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES
+from qgraph.results import SubgraphResult
+from qgraph.viz import FORMATS, MapOptions, export, filename
+from qgraph.viz.html import assets
+from qgraph.viz.views import DEFAULT_MAX_NODES, subgraph
+
+router = APIRouter(prefix="/export", tags=["export"])
+
+ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})  # type: ignore[misc]
+
+
+def view_params(
+    queries: QueriesDep,
+    filters: FiltersDep,
+    focus: Annotated[str | None, Query(description="Ego map of this entity id.", max_length=120)] = None,
+    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="Ego depth (with focus).")] = 1,
+    source: Annotated[str | None, Query(description="Path view: entity id where the paths start.", max_length=120)] = None,
+    target: Annotated[str | None, Query(description="Path view: entity id where the paths end.", max_length=120)] = None,
+    all: Annotated[bool, Query(description="The whole graph (up to max_nodes).")] = False,  # noqa: A002
+    max_nodes: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = DEFAULT_MAX_NODES,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="Path view: at most this many paths.")] = 3,
+    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Path view: at most this many agreements.")] = 6,
+) -> SubgraphResult:
+    """The subgraph the parameters ask for. ``nation`` selects a nation's partnerships (not a filter here); with no
+    view parameter, the agreements passing the filters."""
+    return subgraph(queries, focus=focus, depth=depth, source=source, target=target, nation=filters.nation,
+                    everything=all, filters=replace(filters, nation=None), max_nodes=max_nodes, k=k,
+                    max_hops=max_hops)
+
+
+def map_options(
+    lang: Annotated[Literal["en", "ja"], Query(description="Labels in English or Japanese.")] = "en",
+    size_by: Annotated[Literal["degree", "brokerage"], Query(description="Node size by degree or brokerage.")] = "degree",
+    aggregate: Annotated[Literal["auto", "nation", "kind", "none"],
+                         Query(description="Group entities (auto: by nation past 2,500 nodes).")] = "auto",
+) -> MapOptions:
+    return MapOptions(lang=lang, size_by=size_by, aggregate=aggregate)
+
+
+ViewDep = Annotated[SubgraphResult, Depends(view_params)]
+OptionsDep = Annotated[MapOptions, Depends(map_options)]
+
+
+def _headers(result: SubgraphResult, fmt: str, disposition: str) -> dict[str, str]:
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename(result, fmt)}"',
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    if fmt == "html":
+        headers["Content-Security-Policy"] = assets().csp()
+    elif fmt == "svg":
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return headers
+
+
+@router.get("/map.html", response_class=Response,
+            responses={200: {"content": {"text/html": {}}, "description": "A self-contained HTML map"}})
+def map_html(result: ViewDep, opts: OptionsDep,
+             download: Annotated[bool, Query(description="Send as an attachment instead of showing it.")] = False,
+             ) -> Response:
+    """The map of the view as one self-contained HTML page (no external resources; opens offline)."""
+    return Response(export(result, "html", opts), media_type=FORMATS["html"].media_type,
+                    headers=_headers(result, "html", "attachment" if download else "inline"))
+
+
+@router.get("/{format}", response_class=Response,
+            responses={200: {"content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()},
+                             "description": "The view in the chosen format, as a download"}})
+def export_file(format: ExportFormat, result: ViewDep, opts: OptionsDep) -> Response:  # noqa: A002
+    """The view as html, gexf, graphml, csv (a zip of nodes.csv and edges.csv), json, png or svg."""
+    fmt = format.value
+    return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
+                    headers=_headers(result, fmt, "attachment"))

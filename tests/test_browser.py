@@ -1,0 +1,334 @@
+"""Exported maps and the explorer page in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
+``scripts/bootstrap --browser`` installs it), with every request that is not to a file or to loopback blocked at the
+browser and recorded: each test ends by asserting that none was made and none failed.
+
+Without Chromium these tests skip locally and fail under CI=true (as the Neo4j tests do without NEO4J_URI).
+Playwright's ``launch`` gives every run a fresh temporary profile (its own --user-data-dir).
+Waiting is done on DOM state (``body[data-stable=true]``) or by polling ``page.evaluate``: the maps' Content-Security-
+Policy forbids eval, which Playwright's ``wait_for_function`` would need.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from qgraph.loaders import default_data_dir, read_graph
+from qgraph.queries import Queries
+from qgraph.results import SubgraphResult
+from qgraph.store import Store
+from qgraph.stores.memory import MemoryStore
+from qgraph.viz import MapOptions, build, render_html
+from qgraph.viz.synthetic import synthetic_subgraph
+
+from test_viz import EVIL_NAME, EVIL_TITLE, hostile_subgraph
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}: the browser tests must run in CI (scripts/test installs Chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing (scripts/bootstrap --test)")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (scripts/bootstrap --browser installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Guard:
+    """What the page asked for, and what went wrong."""
+
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.blocked == [], f"requests that would have left the machine: {self.blocked}"
+        assert self.failed == [], f"failed requests: {self.failed}"
+        assert self.errors == [], f"console errors or page errors: {self.errors}"
+        assert self.dialogs == [], f"dialogs (injected script?): {self.dialogs}"
+
+
+def allowed(url: str) -> bool:
+    u = urlparse(url)
+    return u.scheme in ("file", "data", "blob", "about") or (u.scheme in ("http", "https") and u.hostname in LOOPBACK)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Any, Guard]]:
+    guard = Guard()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True,
+                                  service_workers="block")
+
+    def route(r: Any) -> None:
+        if allowed(r.request.url):
+            r.continue_()
+        else:
+            guard.blocked.append(r.request.url)
+            r.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.on("request", lambda req: guard.requests.append(req.url))
+    # a link that turns into a download ends its navigation with ERR_ABORTED: that one is no failure
+    pg.on("requestfailed", lambda req: None if "download=true" in req.url and req.failure == "net::ERR_ABORTED"
+          else guard.failed.append(f"{req.url}: {req.failure}"))
+    pg.on("console", lambda m: guard.errors.append(m.text) if m.type in ("error", "warning") else None)
+    pg.on("pageerror", lambda e: guard.errors.append(str(e)))
+
+    def dialog(d: Any) -> None:
+        guard.dialogs.append(d.message)
+        d.dismiss()
+
+    pg.on("dialog", dialog)
+    yield pg, guard
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    store = MemoryStore(tmp_path_factory.mktemp("browser") / "graph.json")
+    store.load(read_graph([default_data_dir()], store))
+    return store
+
+
+def poll(read: Callable[[], Any], until: Callable[[Any], bool], what: str, tries: int = 50) -> Any:
+    """Read until the condition holds (an animation or a redraw may still run); fail naming what was awaited."""
+    value = None
+    for _ in range(tries):
+        value = read()
+        if until(value):
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: still {value!r}")
+
+
+def open_map(pg: Any, tmp_path: Path, result: SubgraphResult, opts: MapOptions = MapOptions(),
+             name: str = "map.html") -> Path:
+    path = tmp_path / name
+    path.write_bytes(render_html(result, opts).encode("utf-8"))
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("body[data-stable=true]", state="attached", timeout=30_000)
+    return path
+
+
+def node_count(target: Any) -> int:
+    """The nodes the vis-network instance holds (its body, not our data)."""
+    return target.evaluate("qgraph.network.body.nodeIndices.length")
+
+
+def hover_node(pg: Any, node_id: str) -> str:
+    pg.evaluate(f"qgraph.network.focus({node_id!r}, {{scale: 1.2}})")  # in view, whatever the earlier zoom
+    box = pg.locator("#map").bounding_box()
+    p = pg.evaluate(f"qgraph.network.canvasToDOM(qgraph.network.getPosition({node_id!r}))")
+    pg.mouse.move(box["x"] + p["x"] + 1, box["y"] + p["y"] + 1)
+    pg.mouse.move(box["x"] + p["x"], box["y"] + p["y"])
+    tip = pg.locator("div.vis-tooltip")
+    tip.wait_for(state="visible", timeout=5_000)
+    return tip.inner_text()
+
+
+# ------------------------------------------------------------------------------------------------ maps
+
+
+def test_the_guard_catches_what_pyvis_in_line_output_would_fetch(page: tuple[Any, Guard], tmp_path: Path) -> None:
+    """Control: pyvis's own "in_line" page still links Bootstrap from a CDN, and the guard sees it."""
+    from pyvis.network import Network
+
+    pg, guard = page
+    net = Network(cdn_resources="in_line")
+    net.add_node(1, label="one")
+    (tmp_path / "pyvis.html").write_bytes(net.generate_html().encode("utf-8"))
+    pg.goto((tmp_path / "pyvis.html").as_uri())
+    assert any("cdn.jsdelivr.net" in u for u in guard.blocked)
+    guard.errors.clear()
+    with pytest.raises(AssertionError, match="would have left the machine"):
+        guard.assert_clean()
+
+
+
+def test_ego_map_offline_node_count_search_and_tooltip(page: tuple[Any, Guard], curated: Store, tmp_path: Path) -> None:
+    pg, guard = page
+    result = Queries(curated).ego_graph("aist", depth=2)
+    open_map(pg, tmp_path, result)
+    assert node_count(pg) == len(build(result).nodes) == pg.evaluate("qgraph.nodes.length")
+    assert pg.locator("h1").inner_text() == result.title
+
+    pg.fill("#search", "産総研")
+    pg.press("#search", "Enter")
+    assert pg.evaluate("qgraph.network.getSelectedNodes()") == ["aist"]
+    assert pg.locator("#status").inner_text() == "Focused: AIST"
+    # the view moves to the node (focus animates)
+    poll(lambda: pg.evaluate("(() => { const v = qgraph.network.getViewPosition(), p = qgraph.network.getPosition('aist');"
+                             " return Math.hypot(v.x - p.x, v.y - p.y); })()"), lambda d: d < 5, "view centred on aist")
+    pg.fill("#search", "ｎｉｓｔ")  # full-width: folded like the API's search
+    pg.press("#search", "Enter")
+    assert pg.evaluate("qgraph.focused") == "nist"
+
+    text = hover_node(pg, "aist")
+    assert "産業技術総合研究所" in text and "Source: measures-2024" in text
+    edge = pg.evaluate("qgraph.edges.get({filter: e => e.rel === 'agreement' && [e.from, e.to].includes('nist')})[0].id")
+    tip = pg.evaluate(f"qgraph.tipFor('edge', {edge!r}).textContent")
+    assert "MOU" in tip and "2023-11" in tip and "Source: measures-2024" in tip
+    guard.assert_clean()
+    assert all(allowed(u) and not u.startswith("http") for u in guard.requests)
+
+
+def test_injected_names_show_as_text_and_run_nothing(page: tuple[Any, Guard], tmp_path: Path) -> None:
+    pg, guard = page
+    open_map(pg, tmp_path, hostile_subgraph())
+    assert pg.evaluate("window.__pwned === undefined")
+    assert pg.title() == EVIL_TITLE and pg.locator("h1").inner_text() == EVIL_TITLE
+    text = hover_node(pg, "evil")
+    assert EVIL_NAME in text and "<svg onload" in text
+    assert pg.locator("div.vis-tooltip img, div.vis-tooltip svg, div.vis-tooltip b, div.vis-tooltip script").count() == 0
+    pg.fill("#search", "悪い")
+    pg.press("#search", "Enter")
+    assert pg.evaluate("qgraph.focused") == "evil"
+    assert pg.locator("#search-results button").first.inner_text() == "<svg onload=window.__pwned=3>"  # its label
+    assert pg.evaluate("window.__pwned === undefined")
+    guard.assert_clean()
+
+
+def test_legend_filters_path_view_and_physics(page: tuple[Any, Guard], curated: Store, tmp_path: Path) -> None:
+    pg, guard = page
+    result = Queries(curated).whole_graph()
+    d = build(result)
+    open_map(pg, tmp_path, result)
+    total = len(d.nodes)
+    assert node_count(pg) == total
+    kinds = {k: sum(1 for n in d.nodes if n.kind == k) for k in d.entity_kinds}
+
+    pg.click("button[data-select-kind=Nation]")
+    assert sorted(pg.evaluate("qgraph.network.getSelectedNodes()")) == sorted(n.id for n in d.nodes if n.kind == "Nation")
+    pg.click("button[data-select-akind=mou]")
+    selected = pg.evaluate("qgraph.network.getSelectedEdges()")
+    assert selected and all(pg.evaluate(f"qgraph.edges.get({e!r}).items.some(i => i.kind === 'mou')") for e in selected)
+
+    pg.uncheck("input[data-filter-kind=Strategy]")
+    assert pg.evaluate("qgraph.visibleNodes") == total - kinds["Strategy"]
+    line = "!!qgraph.edges.get({filter: e => e.rel === 'agreement' && [e.from, e.to].sort().join() === %r})[0].hidden"
+    assert pg.evaluate(line % "aist,nrc-canada") is False
+    pg.fill("#date-since", "2024")  # the AIST–NRC MOU is 2023-11, the AIST–KRISS revision 2024-01
+    assert pg.evaluate(line % "aist,nrc-canada") is True and pg.evaluate(line % "aist,kriss") is False
+    pg.click("#reset-filters")
+    assert pg.evaluate("qgraph.visibleNodes") == total
+
+    pg.fill("#path-a", "KRISS")
+    pg.fill("#path-b", "NRC")
+    pg.click("#path-form button[type=submit]")
+    assert sorted(pg.evaluate("qgraph.path.nodes")) == ["aist", "kriss", "nrc-canada"]
+    assert pg.evaluate("qgraph.visibleNodes") == 3
+    assert "KRISS → NRC" in pg.locator("#path-status").inner_text()
+    pg.click("#path-clear")
+    assert pg.evaluate("qgraph.visibleNodes") == total
+
+    physics = "qgraph.network.physics.options.enabled"
+    before = pg.evaluate(physics)
+    pg.click("#physics")
+    assert pg.evaluate(physics) is (not before)
+    guard.assert_clean()
+
+
+def test_large_views_use_the_precomputed_layout_or_aggregate(page: tuple[Any, Guard], tmp_path: Path) -> None:
+    pg, guard = page
+    big = synthetic_subgraph(1_500)
+    open_map(pg, tmp_path, big, name="big.html")
+    assert node_count(pg) == len(build(big).nodes) > 500
+    assert pg.evaluate("qgraph.network.physics.options.enabled") is False
+    assert "physics off" in pg.locator(".notice").inner_text()
+    huge = synthetic_subgraph(3_000)
+    open_map(pg, tmp_path, huge, name="huge.html")
+    assert node_count(pg) == len(build(huge).nodes) < 300
+    assert "Aggregated by nation" in pg.locator(".notice").first.inner_text()
+    pg.fill("#search", "Institute 7")  # a member's name finds its group
+    pg.press("#search", "Enter")
+    assert pg.evaluate("qgraph.focused").startswith("group:")
+    guard.assert_clean()
+
+
+# ------------------------------------------------------------------------------------------------ explorer
+
+
+@pytest.fixture(scope="module")
+def server(curated: Store) -> Iterator[str]:
+    import uvicorn
+
+    from qgraph.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(store=curated), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    poll(lambda: srv.started, bool, "the API server to start")
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_explorer_search_map_path_and_download(page: tuple[Any, Guard], server: str, curated: Store,
+                                               tmp_path: Path) -> None:
+    pg, guard = page
+    q = Queries(curated)
+    pg.goto(server + "/")
+    pg.fill("#q", "産総研")
+    pg.click("#do-search")
+    pg.click("a.open-map[data-id=aist]")
+    frame = pg.frame_locator("iframe#map")
+    frame.locator("body[data-stable=true]").wait_for(state="attached", timeout=30_000)
+    assert node_count(pg.frame(url=lambda u: "/export/map.html" in u)) == len(build(q.ego_graph("aist")).nodes)
+    assert frame.locator("h1").inner_text().startswith("Partners of National Institute of Advanced Industrial")
+
+    pg.fill("#source", "KRISS")
+    pg.fill("#target", "NRC")
+    pg.click("#do-path")
+    frame = pg.frame_locator("iframe#map")
+    frame.locator("body[data-stable=true]").wait_for(state="attached", timeout=30_000)
+    path = q.path_graph("kriss", "nrc-canada")
+    assert node_count(pg.frame(url=lambda u: "source=kriss" in u)) == len(build(path).nodes) == 3
+    assert "through 2 agreements via National Institute of Advanced Industrial Science and Technology" in \
+        pg.locator(".note").nth(1).inner_text()
+
+    with pg.expect_download() as info:
+        pg.click("#downloads >> text=HTML map")
+    download = info.value
+    assert download.suggested_filename == "qgraph-path-kriss-nrc-canada.html"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    guard.assert_clean()
+
+    # the downloaded map opens on its own, from disk
+    pg.goto(saved.as_uri())
+    pg.wait_for_selector("body[data-stable=true]", state="attached", timeout=30_000)
+    assert node_count(pg) == 3
+    guard.assert_clean()
