@@ -1,6 +1,22 @@
 // Agreements passing the filter (see AgreementFilter in qgraph/store.py: a null parameter means "any"), ordered by
 // date then id (undated last), one page of them with their parties (and each party's nation) and framework.
-MATCH (a:Agreement)
+// Where the candidates come from: the party's own agreements when $party is given, the listed ids when $ids is,
+// every agreement otherwise (exactly one branch runs; the filter below still checks every condition).
+CALL () {
+  WITH 1 AS one WHERE $party IS NOT NULL
+  MATCH (:Entity {id: $party})-[:PARTY_TO]->(a:Agreement)
+  RETURN a
+  UNION ALL
+  WITH 1 AS one WHERE $party IS NULL AND $ids IS NOT NULL
+  UNWIND $ids AS id
+  MATCH (a:Entity {id: id}) WHERE a:Agreement
+  RETURN a
+  UNION ALL
+  WITH 1 AS one WHERE $party IS NULL AND $ids IS NULL
+  MATCH (a:Agreement)
+  RETURN a
+}
+WITH a
 WHERE ($ids IS NULL OR a.id IN $ids)
   AND ($party IS NULL OR EXISTS { (:Entity {id: $party})-[:PARTY_TO]->(a) })
   AND ($kinds IS NULL OR a.kind IN $kinds)

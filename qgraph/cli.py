@@ -77,14 +77,25 @@ def main(version: Annotated[bool, typer.Option("--version", callback=version_cal
 def load(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Data files or folders (default: the curated dataset).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    bulk: Annotated[bool, typer.Option("--bulk", help="Neo4j: batches in their own transactions, faster for big "
+                                       "loads but NOT atomic (see qgraph.bulk); run it again to complete it.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Parallel batches with --bulk.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate data files and load them into the store, all-or-nothing and idempotently."""
+    """Validate data files and load them into the store, all-or-nothing and idempotently (--bulk: not atomic)."""
+    from qgraph.bulk import write
+
     sources = paths or [default_data_dir()]
+    show = not (quiet or as_json) and err.is_terminal
     with opened(store, write=not dry_run) as s:
         try:
-            graph = read_graph(sources, s)
+            if show:
+                with err.status("reading and validating …"):
+                    graph = read_graph(sources, s)
+            else:
+                graph = read_graph(sources, s)
         except DatasetError as exc:
             if as_json:
                 print_json({"ok": False, "problems": [p.__dict__ for p in exc.problems]})
@@ -96,7 +107,7 @@ def load(
                 f"valid: {len(graph.nodes)} nodes, {len(graph.edges)} edges in {', '.join(map(str, sources))}; "
                 "nothing written (--dry-run)")
             return
-        report = s.load(graph)
+        report = write(s, graph, bulk=bulk, workers=workers, show=show, console=err)
     if as_json:
         print_json({"ok": True, "store": s.kind, "data_version": report.data_version,
                     "before": report.before.as_dict(), "after": report.after.as_dict()})
@@ -322,6 +333,8 @@ if __name__ != "__main__":  # run as a script, the real module (imported below) 
     from qgraph.export_cli import register as _register_export  # noqa: E402 (it imports this module's helpers)
 
     _register_export(app)
+
+from qgraph.bench_cli import register as _register_bench; _register_bench(app)  # noqa: E402,E702 (scale: qgraph synth)
 
 if __name__ == "__main__":  # pragma: no cover
     from qgraph.cli import app as _app

@@ -44,6 +44,17 @@ class DateSpan:
 
     @classmethod
     def parse(cls, text: str) -> DateSpan:
+        # Bulk data repeats the same dates many times: remember the parsed ones (valid dates only; errors are
+        # raised anew each time).
+        span = _PARSED_DATES.get(text)
+        if span is None:
+            span = cls._parse(text)
+            if len(_PARSED_DATES) < 200_000:
+                _PARSED_DATES[text] = span
+        return span
+
+    @classmethod
+    def _parse(cls, text: str) -> DateSpan:
         m = _DATE_RE.match(text)
         if not m:
             hint = " (it has full-width or other non-ASCII digits)" if any(c.isdigit() and not c.isascii()
@@ -64,6 +75,9 @@ class DateSpan:
         except ValueError:
             raise ValueError(f"{text!r}: day {d} does not exist in {y:04d}-{mo:02d}") from None
         return cls(text, "day", text, text)
+
+
+_PARSED_DATES: dict[str, DateSpan] = {}
 
 
 def _year_as_text(value: Any) -> Any:
@@ -197,9 +211,9 @@ class Record(_Strict):
     id: Slug
     name: Text
     name_ja: Text | None = None
-    aliases: list[Text] = []
+    aliases: list[Text] = Field(default_factory=list)
     description: Text | None = None
-    sources: list[Citation] = []
+    sources: list[Citation] = Field(default_factory=list)
     external: bool = False
     external_note: Text | None = None
 
@@ -250,7 +264,7 @@ class Institution(Record):
 
     type: InstitutionType
     nation: Slug | None = None
-    members: list[Slug] = []
+    members: list[Slug] = Field(default_factory=list)
     founded: PartialDate | None = None
     url: str | None = None
 
@@ -272,7 +286,7 @@ class Facility(Record):
     links = {"operators": ("OPERATES", "in"), "nation": ("LOCATED_IN", "out")}
 
     facility_type: FacilityType
-    operators: list[Slug] = []
+    operators: list[Slug] = Field(default_factory=list)
     nation: Slug | None = None
     date: PartialDate | None = None
     status: FacilityStatus | None = None
@@ -306,7 +320,7 @@ class Framework(Record):
     links = {"members": ("MEMBER_OF", "in")}
 
     framework_type: FrameworkType
-    members: list[Slug] = []
+    members: list[Slug] = Field(default_factory=list)
     established: PartialDate | None = None
 
 
@@ -319,7 +333,7 @@ class Agreement(Record):
     parties: Annotated[list[Slug], Field(min_length=2)]
     date: PartialDate | None = None
     status: AgreementStatus | None = None
-    domains: list[Domain] = []
+    domains: list[Domain] = Field(default_factory=list)
     framework: Slug | None = None
 
     model_config = ConfigDict(populate_by_name=True)

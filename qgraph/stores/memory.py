@@ -15,10 +15,12 @@ Invariants:
 from __future__ import annotations
 
 import fcntl
+import heapq
 import json
 import os
 import tempfile
 import threading
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,17 +28,25 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+from pydantic import TypeAdapter
 
-from qgraph.model import Edge, Graph, Node, NodeKind
+from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, agreement_order, entity_ref,
                           node_search_keys)
 
 FORMAT = "qgraph-memory/1"
+_CITATIONS = TypeAdapter(list[Citation])
 
 
 class _Index:
-    """Lookups derived from the graph, built on first use after each change (never persisted)."""
+    """Lookups derived from the graph, built on first use after each change (never persisted).
+
+    ``adjacency`` is the party–agreement graph that partnership paths walk (PARTY_TO, undirected) as plain lists;
+    ``search_blob`` holds every node's search keys, each followed by a newline (which no normalised key or query
+    contains), so one ``str.find`` scan over it finds every key containing a query; ``search_starts`` are the offsets
+    where each node's keys begin (for ``bisect``) and ``search_ids`` the nodes in that order.
+    """
 
     def __init__(self, g: nx.MultiDiGraph) -> None:
         self.keys: dict[str, list[str]] = {}
@@ -44,22 +54,53 @@ class _Index:
         self.parties: dict[str, list[str]] = {}
         self.framework: dict[str, str] = {}
         self.adopter: dict[str, str] = {}
-        #: parties and agreements joined by PARTY_TO, undirected: the graph partnership paths walk
-        self.bipartite = nx.Graph()
+        self.adjacency: dict[str, list[str]] = {}
+        chunks: list[str] = []
+        self.search_ids: list[str] = []
+        self.search_starts: list[int] = []
+        #: (name, kind) of each node, in search order: ranking and the kind filter need no Node
+        self.search_rank: list[tuple[str, str]] = []
+        offset = 0
         for node_id, data in g.nodes(data=True):
-            self.keys[node_id] = node_search_keys(data["node"])
+            node = data["node"]
+            keys = node_search_keys(node)
+            self.keys[node_id] = keys
+            text = "".join(k + "\n" for k in keys)
+            self.search_ids.append(node_id)
+            self.search_rank.append((node.properties.get("name", ""), node.kind.value))
+            self.search_starts.append(offset)
+            chunks.append(text)
+            offset += len(text)
+        self.search_blob = "".join(chunks)
+        adjacency = self.adjacency
         for src, dst, rel in g.edges(keys=True):
             if rel == "LOCATED_IN":
                 self.nation.setdefault(src, dst)
             elif rel == "PARTY_TO":
                 self.parties.setdefault(dst, []).append(src)
-                self.bipartite.add_edge(src, dst)
+                adjacency.setdefault(src, []).append(dst)
+                adjacency.setdefault(dst, []).append(src)
             elif rel == "UNDER":
                 self.framework[src] = dst
             elif rel == "ADOPTED":
                 self.adopter[dst] = src
         for members in self.parties.values():
             members.sort()
+        for neighbours in adjacency.values():
+            neighbours.sort()
+
+    def matching(self, key: str) -> list[int]:
+        """Positions (in ``search_ids``) of the nodes one of whose keys contains ``key``, in index order."""
+        blob, find, starts = self.search_blob, self.search_blob.find, self.search_starts
+        end = len(starts)
+        out: list[int] = []
+        pos = find(key)
+        while pos >= 0:
+            i = bisect_right(starts, pos) - 1
+            out.append(i)
+            # Skip to the next node: its keys cannot match again inside this one.
+            pos = find(key, starts[i + 1]) if i + 1 < end else -1
+        return out
 
 
 class MemoryStore(Store):
@@ -108,11 +149,25 @@ class MemoryStore(Store):
         if doc.get("format") != FORMAT:
             raise StoreError(f"{path}: not a qgraph embedded store file (format {doc.get('format')!r})")
         g = nx.MultiDiGraph()
+        # A record's edges carry its citations: validate each distinct citation list once and share it (at a million
+        # edges this halves start-up time and the memory the citations take).
+        citations: dict[tuple[tuple[Any, ...], ...], list[Citation]] = {}
+
+        def cited(raw: dict[str, Any]) -> dict[str, Any]:
+            sources = raw.get("sources")
+            if not isinstance(sources, list) or not all(isinstance(c, dict) for c in sources):
+                return raw
+            key = tuple(tuple(sorted(c.items())) for c in sources)
+            shared = citations.get(key)
+            if shared is None:
+                shared = citations[key] = _CITATIONS.validate_python(sources)
+            return {**raw, "sources": shared}
+
         for raw in doc["nodes"]:
-            node = Node.model_validate(raw)
+            node = Node.model_validate(cited(raw))
             g.add_node(node.id, node=node)
         for raw in doc["edges"]:
-            edge = Edge.model_validate(raw)
+            edge = Edge.model_validate(cited(raw))
             g.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
         return g, dict(doc.get("meta", {}))
 
@@ -225,23 +280,25 @@ class MemoryStore(Store):
 
     def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
         idx = self._index()
-        hits: list[tuple[Node, int]] = []
-        for node_id, keys in idx.keys.items():
-            node = self._node(node_id)
-            if kinds and node.kind.value not in kinds:
+        ids, rank, all_keys = idx.search_ids, idx.search_rank, idx.keys
+        ranked: list[tuple[int, str, str]] = []
+        for i in idx.matching(key):
+            name, kind = rank[i]
+            if kinds and kind not in kinds:
                 continue
-            score = 3 if key in keys else 2 if any(k.startswith(key) for k in keys) else \
-                1 if any(key in k for k in keys) else 0
-            if score:
-                hits.append((node, score))
-        hits.sort(key=lambda h: (-h[1], h[0].properties.get("name", ""), h[0].id))
-        return len(hits), hits[offset:offset + limit]
+            node_id = ids[i]
+            keys = all_keys[node_id]
+            score = 3 if key in keys else 2 if any(k.startswith(key) for k in keys) else 1
+            ranked.append((-score, name, node_id))
+        # Only the page is ordered and turned into nodes; the total counts every match.
+        page = heapq.nsmallest(offset + limit, ranked)[offset:]
+        return len(ranked), [(self._node(node_id), -neg) for neg, _, node_id in page]
 
     def _agreement_ids(self, f: AgreementFilter, idx: _Index) -> list[str]:
         if f.ids:
             candidates = [a for a in f.ids if a in idx.parties]
         elif f.party is not None:
-            candidates = [a for a in idx.bipartite.adj.get(f.party, {}) if a in idx.parties]
+            candidates = [a for a in idx.adjacency.get(f.party, ()) if a in idx.parties]
         else:
             candidates = list(idx.parties)
         out = []
@@ -269,32 +326,108 @@ class MemoryStore(Store):
 
     def shortest_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int,
                        cap: int) -> list[list[str]]:
+        """Bidirectional breadth-first search over the party–agreement graph, one level at a time from the smaller
+        side, until the two searches meet; the meeting level is finished so that every shortest path is found, then
+        the paths are spelled out from both sides' parents (in id order, at most ``cap``)."""
         idx = self._index()
-        g = idx.bipartite
-        if source not in g or target not in g or source == target:
+        adj, parties = idx.adjacency, idx.parties
+        # Ends are entities with agreements (an agreement is no end: Neo4j's pattern starts with a PARTY_TO edge).
+        if source == target or source not in adj or target not in adj or source in parties or target in parties:
             return []
+        checked: dict[str, bool] = {}
+        filtered = bool(f.kinds or f.domains or f.since or f.until)
 
-        def usable(node_id: str) -> bool:
-            return node_id not in idx.parties or f.passes(self._node(node_id).properties)
+        def usable(agreement: str) -> bool:
+            ok = checked.get(agreement)
+            if ok is None:
+                ok = checked[agreement] = f.passes(self._node(agreement).properties)
+            return ok
 
-        view = nx.subgraph_view(g, filter_node=usable)
-        try:
-            length = len(nx.bidirectional_shortest_path(view, source, target)) - 1
-        except nx.NetworkXNoPath:
-            return []
-        if length > 2 * max_hops:
-            return []
-        # Every shortest path: predecessors from a BFS bounded by the shortest length, walked back from the target.
-        pred = nx.predecessor(view, source, cutoff=length)
+        # parents[side][node]: the nodes one step nearer that side's end; levels[side]: steps from that end.
+        parents: tuple[dict[str, list[str]], dict[str, list[str]]] = ({source: []}, {target: []})
+        depth = [0, 0]
+        frontiers = [[source], [target]]
+        limit = 2 * max_hops
+        work = [len(adj[source]), len(adj[target])]
+        while frontiers[0] and frontiers[1] and depth[0] + depth[1] < limit:
+            # Expand the side whose next level costs less: the sum of its frontier's degrees (in a heavy-tailed
+            # network one hub outweighs many small frontier nodes).
+            side = 0 if work[0] <= work[1] else 1
+            mine, theirs = parents[side], parents[1 - side]
+            # Meeting nodes can only be on the other side's last level. For an entity with more agreements than
+            # that level holds, ask the other way round first — is it a party to one of those agreements? — and
+            # expand it only if this level meets nothing: a hub is then never expanded on the last level.
+            their_last = frontiers[1 - side]
+            level: dict[str, list[str]] = {}
+            meeting: dict[str, list[str]] = {}
+            deferred: list[str] = []
+            for u in frontiers[side]:
+                to_agreements = u not in parties
+                neighbours = adj[u]
+                if to_agreements and len(neighbours) > 4 * len(their_last):
+                    for w in their_last:
+                        if u in adj[w]:
+                            meeting.setdefault(w, []).append(u)
+                    deferred.append(u)
+                    continue
+                for v in neighbours:
+                    if v in mine:
+                        continue
+                    if to_agreements and filtered and not usable(v):
+                        continue
+                    got = level.get(v)
+                    if got is None:
+                        level[v] = [u]
+                    else:
+                        got.append(u)
+            for v in their_last:
+                got = level.get(v)
+                if got is not None:
+                    meeting.setdefault(v, []).extend(got)
+            if meeting:
+                for v, us in meeting.items():
+                    mine[v] = sorted(set(us))
+                return self._spell(sorted(meeting), parents[0], parents[1], cap)
+            for u in deferred:
+                for v in adj[u]:
+                    if v in mine or (filtered and not usable(v)):
+                        continue
+                    got = level.get(v)
+                    if got is None:
+                        level[v] = [u]
+                    else:
+                        got.append(u)
+            mine.update(level)
+            depth[side] += 1
+            frontiers[side] = list(level)
+            work[side] = sum(len(adj[v]) for v in frontiers[side])
+        return []
+
+    @staticmethod
+    def _spell(meeting: list[str], forward: dict[str, list[str]], backward: dict[str, list[str]],
+               cap: int) -> list[list[str]]:
+        def walks(node: str, parents: dict[str, list[str]]) -> list[list[str]]:
+            # Every walk from ``node`` back to its side's end, following parents (ids in order).
+            out: list[list[str]] = []
+            stack = [[node]]
+            while stack and len(out) < cap:
+                partial = stack.pop()
+                ps = parents[partial[-1]]
+                if not ps:
+                    out.append(partial)
+                    continue
+                stack.extend(partial + [p] for p in sorted(ps, reverse=True))
+            return out
+
         paths: list[list[str]] = []
-        stack: list[list[str]] = [[target]]
-        while stack and len(paths) < cap:
-            partial = stack.pop()
-            head = partial[-1]
-            if head == source:
-                paths.append(partial[::-1])
-                continue
-            stack.extend(partial + [p] for p in sorted(pred.get(head, []), reverse=True))
+        for m in meeting:
+            heads = walks(m, forward)
+            tails = walks(m, backward)
+            for h in heads:
+                for t in tails:
+                    paths.append(h[::-1] + t[1:])
+                    if len(paths) >= cap:
+                        return paths
         return paths
 
     def relations(self, node_id: str, limit: int) -> tuple[int, list[tuple[Edge, EntityRef]]]:

@@ -4,14 +4,21 @@ Invariants:
 - every query is a file of the catalog; values go as parameters, labels and types only from the whitelist;
 - reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member;
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
-  (e.g. an edge whose end is missing) rolls everything back;
-- nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``;
+  (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
+  ``write_options(WriteOptions(bulk=True))`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
+  the data version written last;
+- nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``, and
+  ``search_text`` holds the normalised search keys joined by newlines (text-indexed, for search);
 - nothing assumes the server is local; the URI, credentials and database come from settings.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import neo4j
@@ -26,7 +33,12 @@ from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, Stor
                           sources_from_json, sources_to_json)
 
 T = TypeVar("T")
-_INTERNAL = ("id", "_kind", "sources", "search_keys")
+_INTERNAL = ("id", "_kind", "sources", "search_keys", "search_text")
+#: joins a node's search keys into one string for the text index; a normalised key never holds it (white space is
+#: collapsed to " "), so a substring of ``search_text`` that matches a key lies inside one key
+KEY_SEPARATOR = "\n"
+#: rows per UNWIND batch for the bulk path (measured: see benchmarks/RESULTS.md)
+BULK_BATCH = 10_000
 
 
 def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
@@ -34,8 +46,40 @@ def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
         yield rows[start:start + size]
 
 
-def node_to_props(node: Node) -> dict[str, Any]:
-    return {**node.properties, "sources": sources_to_json(node.sources), "search_keys": node_search_keys(node)}
+def node_to_props(node: Node, sources_json: str | None = None) -> dict[str, Any]:
+    return {**node.properties, "sources": sources_json if sources_json is not None else sources_to_json(node.sources),
+            "search_text": KEY_SEPARATOR.join(node_search_keys(node))}
+
+
+class _SourcesCache:
+    """Citation lists as JSON, each distinct list serialised once: the edges of one record carry its citations."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, sources: list[Any]) -> str:
+        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
+        text = self._by_value.get(key)
+        if text is None:
+            text = self._by_value[key] = sources_to_json(sources)
+        return text
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How ``Store.load`` writes to Neo4j.
+
+    ``bulk=False`` (the default): one write transaction for the whole load, all or nothing. ``bulk=True``: batches of
+    ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure part-way leaves the
+    batches already committed (nodes first, then edges; the metadata and its data version are written last, so an
+    interrupted bulk load keeps the previous data version). Loads are idempotent, so running it again completes it.
+    ``progress`` is called with the number of rows (nodes + edges) each finished batch wrote.
+    """
+
+    bulk: bool = False
+    workers: int = 2
+    batch_size: int | None = None
+    progress: Callable[[int], None] | None = None
 
 
 def node_from_props(props: dict[str, Any]) -> Node:
@@ -54,6 +98,7 @@ class Neo4jStore(Store):
         self.batch_size = batch_size
         self.uri = uri
         self._schema_ready = False
+        self._options = WriteOptions()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
@@ -96,33 +141,117 @@ class Neo4jStore(Store):
                          if not ln.strip().startswith("//"))
         for statement in filter(None, (s.strip() for s in text.split(";"))):
             self._call(lambda s=statement: self.driver.execute_query(s, database_=self.database))  # type: ignore[misc]
+        # Nodes written before ``search_text`` existed get it now (a no-op once every node has it).
+        self._call(lambda: self.driver.execute_query(cypher.query("backfill_search_text"), database_=self.database))
         self._schema_ready = True
 
     # ------------------------------------------------------------------ backend
 
+    @contextmanager
+    def write_options(self, options: WriteOptions) -> Iterator[None]:
+        """Make ``load`` (in this block) write as ``options`` say: bulk or atomic, with progress."""
+        previous, self._options = self._options, options
+        try:
+            yield
+        finally:
+            self._options = previous
+
+    @staticmethod
+    def _statements(graph: Graph) -> list[tuple[str, str, str, dict[str, Any], list[Node] | list[Edge]]]:
+        """(nodes or edges, label or type, query, extra parameters, items): nodes of each kind, then edges of each type.
+
+        Edges are sorted by their target (for PARTY_TO: the agreement) so that one batch touches neighbouring
+        records, and an agreement's parties are written together."""
+        by_kind: dict[NodeKind, list[Node]] = {}
+        for node in graph.nodes:
+            by_kind.setdefault(node.kind, []).append(node)
+        by_type: dict[str, list[Edge]] = {}
+        for edge in graph.edges:
+            by_type.setdefault(edge.type, []).append(edge)
+        out: list[tuple[str, str, str, dict[str, Any], list[Node] | list[Edge]]] = []
+        for kind, nodes in by_kind.items():
+            out.append(("nodes", kind.value, cypher.query("merge_nodes", label=kind.value), {"kind": kind.value}, nodes))
+        for rel_type, edges in by_type.items():
+            edges.sort(key=lambda e: (e.target, e.source))
+            out.append(("edges", rel_type, cypher.query("merge_edges", rel_type=rel_type), {}, edges))
+        return out
+
+    @staticmethod
+    def _rows(what: str, items: list[Any], cache: _SourcesCache) -> list[dict[str, Any]]:
+        if what == "nodes":
+            return [{"id": n.id, "props": node_to_props(n, cache(n.sources))} for n in items]
+        return [{"source": e.source, "target": e.target, "sources": cache(e.sources)} for e in items]
+
+    @staticmethod
+    def _check_written(rel_type: str, written: int, expected: int) -> None:
+        if written != expected:
+            raise StoreError(f"{rel_type}: {expected - written} edges have a missing end")
+
     def _write(self, graph: Graph, meta: dict[str, str]) -> None:
         self.ensure_schema()
-        by_kind: dict[NodeKind, list[dict[str, Any]]] = {}
-        for node in graph.nodes:
-            by_kind.setdefault(node.kind, []).append({"id": node.id, "props": node_to_props(node)})
-        by_type: dict[str, list[dict[str, Any]]] = {}
-        for edge in graph.edges:
-            by_type.setdefault(edge.type, []).append(
-                {"source": edge.source, "target": edge.target, "sources": sources_to_json(edge.sources)})
+        if self._options.bulk:
+            self._bulk_write(graph, meta)
+            return
+        size = self._options.batch_size or self.batch_size
+        progress = self._options.progress
+        statements = self._statements(graph)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            for kind, rows in by_kind.items():
-                for batch in _batches(rows, self.batch_size):
-                    tx.run(cypher.query("merge_nodes", label=kind.value), rows=batch, kind=kind.value).consume()
-            for rel_type, rows in by_type.items():
-                for batch in _batches(rows, self.batch_size):
-                    written = tx.run(cypher.query("merge_edges", rel_type=rel_type), rows=batch).single(strict=True)
-                    if written["written"] != len(batch):
-                        raise StoreError(f"{rel_type}: {len(batch) - written['written']} edges have a missing end")
+            cache = _SourcesCache()
+            for what, name, query, extra, items in statements:
+                for chunk in _batches(items, size):
+                    rows = self._rows(what, chunk, cache)
+                    written = tx.run(query, rows=rows, **extra).single(strict=True)["written"]
+                    if what == "edges":
+                        self._check_written(name, written, len(rows))
+                    if progress:
+                        progress(len(rows))
             tx.run(cypher.query("set_meta"), meta=meta).consume()
 
         with self.driver.session(database=self.database) as session:
             self._call(lambda: session.execute_write(work))
+
+    def _bulk_write(self, graph: Graph, meta: dict[str, str]) -> None:
+        """Batches in their own transactions, ``workers`` at a time: every node first, then every edge, then the
+        metadata. Not atomic (see ``WriteOptions``); each batch is retried by the driver on transient errors
+        (deadlocks between parallel batches on a shared node)."""
+        opts = self._options
+        size = opts.batch_size or BULK_BATCH
+        workers = max(1, opts.workers)
+        cache = _SourcesCache()
+        lock = threading.Lock()
+
+        def run(what: str, name: str, query: str, extra: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+            records = self.driver.execute_query(query, rows=rows, **extra, database_=self.database).records
+            if what == "edges":
+                self._check_written(name, records[0]["written"], len(rows))
+            if opts.progress:
+                with lock:
+                    opts.progress(len(rows))
+
+        def phase(statements: list[tuple[str, str, str, dict[str, Any], list[Any]]]) -> None:
+            # At most 2 batches per worker in flight: rows are built (GIL) while the server works on the others.
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qgraph-bulk") as pool:
+                pending: set[Future[None]] = set()
+                try:
+                    for what, name, query, extra, items in statements:
+                        for chunk in _batches(items, size):
+                            if len(pending) >= 2 * workers:
+                                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                                for f in done:
+                                    f.result()
+                            pending.add(pool.submit(run, what, name, query, extra, self._rows(what, chunk, cache)))
+                    for f in pending:
+                        f.result()
+                except BaseException:
+                    for f in pending:
+                        f.cancel()
+                    raise
+
+        statements = self._statements(graph)
+        self._call(lambda: phase([s for s in statements if s[0] == "nodes"]))
+        self._call(lambda: phase([s for s in statements if s[0] == "edges"]))
+        self._call(lambda: self.driver.execute_query(cypher.query("set_meta"), meta=meta, database_=self.database))
 
     def _counts(self) -> tuple[dict[str, int], dict[str, int]]:
         return ({r["kind"]: r["n"] for r in self.read("count_nodes")},

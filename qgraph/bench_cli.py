@@ -1,0 +1,50 @@
+"""``qgraph synth``: the deterministic synthetic world-scale network, as CSV the loader reads.
+
+Registered on the main app by ``register(app)`` (one line at the end of ``qgraph/cli.py``). The benchmarks that use it
+are ``python -m benchmarks`` (see ``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def synth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the CSV files into (its *.csv are "
+                                                          "replaced).")] = Path("synthetic"),
+    entities: Annotated[int, typer.Option("--entities", min=20, help="Nodes that are not agreements: nations, "
+                                                                     "institutions, hubs, facilities, …")] = 1_000,
+    agreements: Annotated[int, typer.Option("--agreements", min=1, help="Agreements (2–6 parties each, 3.33 on "
+                                                                        "average).")] = 3_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files, byte for byte.")] = 42,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
+) -> None:
+    """Write a synthetic partnership network (not facts: every record cites a synthetic document and is marked
+    external) in the loader's CSV form; load it with `qgraph load DIR` (or `--bulk`)."""
+    from qgraph.synth import generate
+
+    started = time.perf_counter()
+    try:
+        report = generate(out, entities=entities, agreements=agreements, seed=seed)
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    summary = {**report.as_dict(), "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    Console().print(f"wrote {len(report.files)} files to {out}: "
+                    + ", ".join(f"{k} {v}" for k, v in report.nodes.items())
+                    + f"; {report.party_edges} party edges (top partner counts {report.top_degrees}, median "
+                      f"{report.median_degree:g}) in {summary['seconds']} s")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("synth")(synth)
