@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (data / "documents.csv").exists():
         log(f"qgraph synth --entities {args.entities} --agreements {args.agreements} --seed {args.seed} …")
         t = time.perf_counter()
-        rep = generate(data, entities=args.entities, agreements=args.agreements, seed=args.seed)
+        generate(data, entities=args.entities, agreements=args.agreements, seed=args.seed)
         res["synth_s"] = time.perf_counter() - t
     res["data"] = {"folder": str(data), "entities": args.entities, "agreements": args.agreements, "seed": args.seed}
 

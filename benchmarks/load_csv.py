@@ -70,7 +70,7 @@ def _edge_statement(section: str, columns: list[str], batch: int) -> str | None:
         ids = f"split(row.{column}, '|')" if column in LIST_COLUMNS else f"[row.{column}]"
         parts.append(f"  CALL (x, row) {{\n    UNWIND coalesce({ids}, []) AS other\n"
                      f"    MATCH (o:Entity {{id: other}})\n    MERGE {arrow}\n    SET r.sources = row.sources\n  }}")
-    return (f"LOAD CSV WITH HEADERS FROM $url AS row\nCALL (row) {{\n  MATCH (x:Entity {{id: row.id}})\n"
+    return ("LOAD CSV WITH HEADERS FROM $url AS row\nCALL (row) {\n  MATCH (x:Entity {id: row.id})\n"
             + "\n".join(parts) + f"\n}} IN TRANSACTIONS OF {batch} ROWS")
 
 

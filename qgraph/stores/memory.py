@@ -91,7 +91,7 @@ class _Index:
 
     def matching(self, key: str) -> list[int]:
         """Positions (in ``search_ids``) of the nodes one of whose keys contains ``key``, in index order."""
-        blob, find, starts = self.search_blob, self.search_blob.find, self.search_starts
+        find, starts = self.search_blob.find, self.search_starts
         end = len(starts)
         out: list[int] = []
         pos = find(key)
@@ -353,7 +353,7 @@ class MemoryStore(Store):
             # Expand the side whose next level costs less: the sum of its frontier's degrees (in a heavy-tailed
             # network one hub outweighs many small frontier nodes).
             side = 0 if work[0] <= work[1] else 1
-            mine, theirs = parents[side], parents[1 - side]
+            mine = parents[side]
             # Meeting nodes can only be on the other side's last level. For an entity with more agreements than
             # that level holds, ask the other way round first — is it a party to one of those agreements? — and
             # expand it only if this level meets nothing: a hub is then never expanded on the last level.
