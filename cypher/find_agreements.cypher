@@ -2,6 +2,8 @@
 // date then id (undated last), one page of them with their parties (and each party's nation) and framework.
 // Where the candidates come from: the party's own agreements when $party is given, the listed ids when $ids is,
 // every agreement otherwise (exactly one branch runs; the filter below still checks every condition).
+// Each row also names the party itself (null when $party is null or no such entity exists), so that a caller
+// checking the party exists needs no second round trip.
 CALL () {
   WITH 1 AS one WHERE $party IS NOT NULL
   MATCH (:Entity {id: $party})-[:PARTY_TO]->(a:Agreement)
@@ -29,7 +31,12 @@ WHERE ($ids IS NULL OR a.id IN $ids)
         WHERE p.id = $nation OR EXISTS { (p)-[:LOCATED_IN]->(:Nation {id: $nation}) } })
 WITH a ORDER BY a.date_from, a.id
 WITH collect(a) AS matched
-UNWIND (CASE WHEN size(matched) = 0 THEN [null] ELSE matched[$offset..($offset + $limit)] END) AS a
+OPTIONAL MATCH (me:Entity {id: $party})
+OPTIONAL MATCH (me)-[:LOCATED_IN]->(mc:Nation)
+WITH matched, me, min(mc.id) AS me_located
+WITH matched, me, me_located, matched[$offset..($offset + $limit)] AS page
+// An empty page still gives one row, which carries the total and the party.
+UNWIND (CASE WHEN size(page) = 0 THEN [null] ELSE page END) AS a
 CALL (a) {
   OPTIONAL MATCH (p:Entity)-[:PARTY_TO]->(a)
   OPTIONAL MATCH (p)-[:LOCATED_IN]->(c:Nation)
@@ -40,4 +47,6 @@ CALL (a) {
 }
 OPTIONAL MATCH (a)-[:UNDER]->(f:Framework)
 RETURN size(matched) AS total, properties(a) AS props, parties,
-       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END AS framework
+       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END AS framework,
+       CASE WHEN me IS NULL THEN null ELSE {id: me.id, kind: me._kind, name: me.name, name_ja: me.name_ja,
+         nation: CASE me._kind WHEN 'Nation' THEN me.id ELSE me_located END} END AS party

@@ -216,12 +216,14 @@ class Queries:
 
     def partners(self, node_id: str, filters: Filters = Filters()) -> PartnersResult:
         """The entity's counterparts in agreements, with those agreements; ``nation`` filters the counterparts."""
-        ref = self._require(node_id)
         f = filters.agreement_filter(with_nation=False)
         partner_nation = nation_id(filters.nation) if filters.nation else None
+        found = self.store.party_agreements(node_id, f, SCAN_CAP, 0)
+        if found.party is None:
+            raise NotFound("entity", node_id)
         grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
         refs: dict[str, EntityRef] = {}
-        for a in self._scan(AgreementFilter(**{**f.__dict__, "party": node_id})):
+        for a in map(summarise_agreement, found.rows):
             for p in a.parties:
                 if p.id != node_id and (partner_nation is None or p.nation == partner_nation):
                     grouped[p.id].append(a)
@@ -231,7 +233,8 @@ class Queries:
                             last_date=max((a.date for a in items if a.date), default=None))
                     for pid, items in grouped.items()]
         partners.sort(key=lambda p: (-p.agreement_count, p.partner.name, p.partner.id))
-        return PartnersResult(entity=ref, filters=filters.echo(), partner_count=len(partners), partners=partners)
+        return PartnersResult(entity=found.party, filters=filters.echo(), partner_count=len(partners),
+                              partners=partners)
 
     def paths(self, source: str, target: str, *, k: int = 3, max_hops: int = 6,
               filters: Filters = Filters()) -> PathsResult:
@@ -240,30 +243,36 @@ class Queries:
             raise BadParameter("max_hops", f"must be between 1 and {MAX_HOPS}")
         if not 1 <= k <= MAX_K:
             raise BadParameter("k", f"must be between 1 and {MAX_K}")
-        src, dst = self._require(source), self._require(target)
+        f = filters.agreement_filter(with_nation=False)
+        found = self.store.find_paths(source, target, f, max_hops, k, PATH_CAP)
+        if found.source is None:
+            raise NotFound("entity", source)
+        if found.target is None:
+            raise NotFound("entity", target)
         if source == target:
             raise BadParameter("target", "must differ from source")
-        f = filters.agreement_filter(with_nation=False)
-        raw = sorted(self.store.shortest_paths(source, target, f, max_hops, PATH_CAP))[:k]
-        agreement_ids = {i for path in raw for i in path[1::2]}
-        _, rows = self.store.agreements(AgreementFilter(ids=tuple(sorted(agreement_ids))), len(agreement_ids) or 1, 0)
-        agreements = {r.node.id: summarise_agreement(r) for r in rows}
-        refs = self.store.entity_refs({i for path in raw for i in path[0::2]})
+        refs, agreements = found.refs, {i: summarise_agreement(r) for i, r in found.agreements.items()}
         out = []
-        for path in raw:
+        for path in found.paths:
             entities = [refs[i] for i in path[0::2]]
             steps = [PathStep(source=refs[path[i - 1]], agreement=agreements[path[i]], target=refs[path[i + 1]])
                      for i in range(1, len(path), 2)]
             out.append(PartnershipPath(hops=len(steps), entities=entities, steps=steps,
                                        summary=path_summary(entities, steps)))
-        return PathsResult(source=src, target=dst, filters=filters.echo(), max_hops=max_hops, paths=out)
+        return PathsResult(source=found.source, target=found.target, filters=filters.echo(), max_hops=max_hops,
+                           paths=out)
 
     def agreements(self, filters: Filters = Filters(), *, limit: int = 100, offset: int = 0) -> AgreementsResult:
         """Agreements passing the filters, by date (undated last)."""
         limit, offset = self._page(limit, offset)
-        if filters.party:
-            self._require(filters.party)
-        total, rows = self.store.agreements(filters.agreement_filter(), limit, offset)
+        f = filters.agreement_filter()
+        if f.party:
+            found = self.store.party_agreements(f.party, f, limit, offset)
+            if found.party is None:
+                raise NotFound("entity", f.party)
+            total, rows = found.total, found.rows
+        else:
+            total, rows = self.store.agreements(f, limit, offset)
         return AgreementsResult(filters=filters.echo(), page=Page(total=total, limit=limit, offset=offset),
                                 agreements=[summarise_agreement(r) for r in rows])
 

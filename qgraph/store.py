@@ -18,7 +18,7 @@ import json
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,6 +148,27 @@ class AgreementRow:
     framework: EntityRef | None
 
 
+@dataclass(frozen=True)
+class PathFinding:
+    """All a path query needs: the two ends (None where the id does not exist), up to k shortest paths in order of
+    the ids along them, and the entities and agreements on those paths."""
+
+    source: EntityRef | None
+    target: EntityRef | None
+    paths: list[list[str]]
+    refs: dict[str, EntityRef]
+    agreements: dict[str, AgreementRow]
+
+
+@dataclass(frozen=True)
+class PartyAgreements:
+    """A party (None where the id does not exist) and one page of its agreements passing a filter, with the total."""
+
+    party: EntityRef | None
+    total: int
+    rows: list[AgreementRow]
+
+
 def agreement_order(node: Node) -> tuple[bool, str, str]:
     """Dated agreements first, by date, then by id (Neo4j's ORDER BY date_from, id puts nulls last too)."""
     date_from = node.properties.get("date_from")
@@ -213,6 +234,32 @@ class Store(ABC):
         network analyses run on."""
         _, rows = self.agreements(f, limit, 0)
         return [(p.id, row.node.id) for row in rows for p in row.parties]
+
+    def find_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int, k: int,
+                   cap: int) -> PathFinding:
+        """The ends, the first ``k`` (by the ids along them) of at most ``cap`` shortest paths, and what is on them.
+
+        Written here over the primitives (four calls); a backend where each call is a network round trip answers it
+        in one (``Neo4jStore``: ``find_paths.cypher``), with the same result."""
+        ends = self.entity_refs([source, target])
+        src, dst = ends.get(source), ends.get(target)
+        if src is None or dst is None or source == target:
+            return PathFinding(src, dst, [], {}, {})
+        paths = sorted(self.shortest_paths(source, target, f, max_hops, cap))[:k]
+        agreement_ids = tuple(sorted({i for path in paths for i in path[1::2]}))
+        rows = self.agreements(AgreementFilter(ids=agreement_ids), len(agreement_ids), 0)[1] if agreement_ids else []
+        return PathFinding(src, dst, paths, self.entity_refs({i for path in paths for i in path[0::2]}),
+                           {r.node.id: r for r in rows})
+
+    def party_agreements(self, party: str, f: AgreementFilter, limit: int, offset: int) -> PartyAgreements:
+        """The party and one page of its agreements passing ``f`` (``f.party`` is replaced by ``party``).
+
+        Written here over the primitives (two calls); ``Neo4jStore`` answers it in one round trip."""
+        ref = self.entity_refs([party]).get(party)
+        if ref is None:
+            return PartyAgreements(None, 0, [])
+        total, rows = self.agreements(replace(f, party=party), limit, offset)
+        return PartyAgreements(ref, total, rows)
 
     def counts(self) -> Counts:
         """Number of nodes per kind and edges per type."""

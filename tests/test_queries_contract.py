@@ -7,7 +7,7 @@ import pytest
 
 from qgraph.loaders import read_graph
 from qgraph.queries import BadParameter, Filters, NotFound, Queries
-from qgraph.store import Store
+from qgraph.store import AgreementFilter, Store
 
 from conftest import FIXTURES
 
@@ -135,3 +135,26 @@ def test_every_query_answers_the_same_on_both_stores(memory_store: Store, reques
             qs.nation_partners("JP").model_dump(), qs.timeline().model_dump(), qs.brokers().model_dump(),
             qs.communities().model_dump(), qs.changes("2023").model_dump()])
     assert answers[0] == answers[1]
+
+
+def _all_pairs(store: Store) -> list[tuple[str, str]]:
+    parties = sorted({p for p, _ in store.party_edges(AgreementFilter())})
+    return [(a, b) for a in parties for b in parties if a < b]
+
+
+@pytest.mark.parametrize("f", [AgreementFilter(), AgreementFilter(since="2023-01-01"), AgreementFilter(kinds=("mou",))],
+                         ids=["any", "since-2023", "mou"])
+def test_composite_primitives_equal_their_definition(curated_store: Store, f: AgreementFilter) -> None:
+    """``find_paths`` and ``party_agreements`` may be answered in one round trip (Neo4j); they must give exactly
+    what the generic definition over the other primitives gives, for every pair of parties in the curated data."""
+    store, pairs = curated_store, _all_pairs(curated_store)
+    assert len(pairs) > 200
+    found_some = 0
+    for source, target in pairs + [("aist", "no-such-id"), ("no-such-id", "aist"), ("aist", "aist")]:
+        for max_hops, k in ((6, 3), (2, 1)):
+            fast = store.find_paths(source, target, f, max_hops, k, 1_000)
+            assert fast == Store.find_paths(store, source, target, f, max_hops, k, 1_000), (source, target)
+            found_some += bool(fast.paths)
+    assert found_some > (50 if f == AgreementFilter() else 10)
+    for party in sorted({p for pair in pairs for p in pair})[:40] + ["no-such-id"]:
+        assert store.party_agreements(party, f, 5, 1) == Store.party_agreements(store, party, f, 5, 1), party

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import neo4j
@@ -29,8 +29,8 @@ from qgraph import cypher
 from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, StoreUnavailable, node_search_keys,
-                          sources_from_json, sources_to_json)
+from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
+                          StoreUnavailable, node_search_keys, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = ("id", "_kind", "sources", "search_keys", "search_text")
@@ -299,14 +299,41 @@ class Neo4jStore(Store):
         rows = self.read("search_entities", key=key, kinds=list(kinds) or None, limit=limit, offset=offset)
         return rows[0]["total"], [(node_from_props(h["props"]), h["score"]) for h in rows[0]["page"]]
 
-    def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
+    @staticmethod
+    def _agreement_row(props: dict[str, Any], parties: list[dict[str, Any]],
+                       framework: dict[str, Any] | None) -> AgreementRow:
+        return AgreementRow(node_from_props(props), [EntityRef(**p) for p in parties if p["id"] is not None],
+                            EntityRef(**framework) if framework else None)
+
+    def _find_agreements(self, f: AgreementFilter, limit: int, offset: int) -> PartyAgreements:
         records = self.read("find_agreements", **f.params(), limit=limit, offset=offset)
-        total = records[0]["total"] if records else 0
-        rows = [AgreementRow(node_from_props(r["props"]),
-                             [EntityRef(**p) for p in r["parties"] if p["id"] is not None],
-                             EntityRef(**r["framework"]) if r["framework"] else None)
-                for r in records if r["props"] is not None]
-        return total, rows
+        if not records:
+            return PartyAgreements(None, 0, [])
+        party = records[0]["party"]
+        return PartyAgreements(EntityRef(**party) if party else None, records[0]["total"],
+                               [self._agreement_row(r["props"], r["parties"], r["framework"])
+                                for r in records if r["props"] is not None])
+
+    def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
+        found = self._find_agreements(f, limit, offset)
+        return found.total, found.rows
+
+    def party_agreements(self, party: str, f: AgreementFilter, limit: int, offset: int) -> PartyAgreements:
+        return self._find_agreements(replace(f, party=party), limit, offset)
+
+    def find_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int, k: int,
+                   cap: int) -> PathFinding:
+        params = f.params()
+        r = self.read("find_paths", source=source, target=target, max_hops=max_hops, k=k, cap=cap,
+                      kinds=params["kinds"], domains=params["domains"], since=params["since"],
+                      until=params["until"])[0]
+        refs = {n["ref"]["id"]: EntityRef(**n["ref"]) for n in r["on_paths"]}
+        paths = [list(path) for path in r["paths"]]
+        return PathFinding(
+            refs.get(source) if r["source"] is not None else None, refs.get(target) if r["target"] is not None else None,
+            paths, {i: refs[i] for path in paths for i in path[0::2]},
+            {n["ref"]["id"]: self._agreement_row(n["props"], n["parties"], n["framework"])
+             for n in r["on_paths"] if n["props"] is not None})
 
     def shortest_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int,
                        cap: int) -> list[list[str]]:
