@@ -3,23 +3,47 @@
 The Neo4j driver already times out queries and connections, and notices a hung server when the server sends its
 keep-alive hint; this is the backstop for servers that do not. The work already started keeps its worker thread
 until the database answers or the connection dies: the deadline bounds what a client waits, not what the server does.
+
+It is plain ASGI middleware (``asyncio.timeout`` around the app) rather than Starlette's ``BaseHTTPMiddleware``,
+which costs about a millisecond per request on this project's benchmark machine (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class Deadline:
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, send_and_note)
+        except TimeoutError:
+            if started:  # half a response is out: nothing better to do than drop the connection
+                raise
+            response = JSONResponse(
+                status_code=503, headers={"Retry-After": "5"},
+                content={"error": "timeout", "detail": f"No answer within {self.seconds:g} s; the graph database may "
+                                                       "be overloaded or unreachable. Try again shortly."})
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI, seconds: float) -> None:
-    @app.middleware("http")
-    async def deadline(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
-        try:
-            return await asyncio.wait_for(call_next(request), timeout=seconds)
-        except TimeoutError:
-            return JSONResponse(status_code=503, headers={"Retry-After": "5"},
-                                content={"error": "timeout",
-                                         "detail": f"No answer within {seconds:g} s; the graph database may be "
-                                                   "overloaded or unreachable. Try again shortly."})
+    app.add_middleware(Deadline, seconds=seconds)

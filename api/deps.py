@@ -1,4 +1,7 @@
-"""Dependencies: the store opened in the app's lifespan, the query layer over it, and the shared query parameters."""
+"""Dependencies: the store opened in the app's lifespan, the query layer over it, and the shared query parameters.
+
+They are ``async def`` because none of them blocks: FastAPI runs a plain ``def`` dependency in its thread pool, a
+thread hop per dependency per request. The route functions stay ``def`` (the store's calls block) and run there."""
 
 from __future__ import annotations
 
@@ -11,14 +14,14 @@ from qgraph.queries import Filters, Queries
 from qgraph.store import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def get_queries(store: StoreDep) -> Queries:
+async def get_queries(store: StoreDep) -> Queries:
     return Queries(store)
 
 
@@ -31,7 +34,7 @@ NATION_PATTERN = r"^([A-Za-z]{2,3})$"
 ID_PATTERN = SLUG_PATTERN
 
 
-def get_filters(
+async def get_filters(
     since: Annotated[str | None, Query(description=f"Only agreements dated on or after this. {DATE_HELP}",
                                        pattern=DATE_PATTERN, examples=["2023-11"])] = None,
     until: Annotated[str | None, Query(description=f"Only agreements dated on or before this. {DATE_HELP}",

@@ -214,3 +214,25 @@ def test_memory_store_sees_a_reload_by_another_process(tmp_path: Path) -> None:
         assert get(c, "/search?q=aist")["page"]["total"] == 0
         writer.load(read_graph([default_data_dir()], writer))
         assert get(c, "/search?q=aist")["hits"][0]["entity"]["id"] == "aist"
+
+
+def test_a_store_slower_than_the_deadline_gives_503(tmp_path: Path) -> None:
+    """QGRAPH_REQUEST_TIMEOUT bounds what a client waits, even when the store never times out by itself."""
+    import threading
+
+    release = threading.Event()
+
+    class Stuck(MemoryStore):
+        def search(self, *args: Any, **kwargs: Any) -> Any:
+            release.wait(10)
+            return super().search(*args, **kwargs)
+
+    store = Stuck(tmp_path / "graph.json")
+    store.load(read_graph([default_data_dir()], store))
+    app = create_app(Settings(store="memory", request_timeout=0.5), store=store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert get(c, "/entities/aist")["entity"]["id"] == "aist"
+        response = c.get("/search?q=aist")
+        release.set()
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json()["error"] == "timeout" and "0.5 s" in response.json()["detail"]
