@@ -173,22 +173,26 @@ def read_csv(path: Path) -> tuple[list[RawRecord], list[Problem]]:
     text, problems = _decode(path)
     if text is None:
         return [], problems
+    file = str(path)
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     records: list[RawRecord] = []
+    # Bulk files repeat the same citations on many rows: decode each distinct "sources" text once. Those rows' raw
+    # records share the decoded value, which nothing changes (validation reads it and builds its own objects).
+    decoded_sources: dict[str, Any] = {}
     try:
         header = reader.fieldnames or []
         if len(header) != len(set(header)):
-            return [], [Problem(str(path), 1, None, None, "a column name appears twice in the header")]
+            return [], [Problem(file, 1, None, None, "a column name appears twice in the header")]
         for row in reader:
             line = reader.line_num
             if None in row:
-                problems.append(Problem(str(path), line, row.get("id") or None, None,
+                problems.append(Problem(file, line, row.get("id") or None, None,
                                         f"{len(row[None])} more cells than the header has columns"))
                 continue
             data: dict[str, Any] = {}
             for column, cell in row.items():
                 if cell is None:
-                    problems.append(Problem(str(path), line, row.get("id") or None, column, "missing cell"))
+                    problems.append(Problem(file, line, row.get("id") or None, column, "missing cell"))
                     continue
                 cell = cell.strip()
                 if cell == "":
@@ -196,17 +200,19 @@ def read_csv(path: Path) -> tuple[list[RawRecord], list[Problem]]:
                 if column in LIST_COLUMNS:
                     data[column] = [part.strip() for part in cell.split("|") if part.strip()]
                 elif column == "sources":
-                    try:
-                        data[column] = json.loads(cell)
-                    except ValueError as exc:
-                        problems.append(Problem(str(path), line, row.get("id") or None, column,
-                                                f"must be a JSON list of citations: {exc}"))
-                        continue
+                    if (sources := decoded_sources.get(cell)) is None:
+                        try:
+                            sources = decoded_sources[cell] = json.loads(cell)
+                        except ValueError as exc:
+                            problems.append(Problem(file, line, row.get("id") or None, column,
+                                                    f"must be a JSON list of citations: {exc}"))
+                            continue
+                    data[column] = sources
                 else:
                     data[column] = cell
-            records.append(RawRecord(section, data, Origin(str(path), line)))
+            records.append(RawRecord(section, data, Origin(file, line)))
     except csv.Error as exc:
-        problems.append(Problem(str(path), reader.line_num, None, None, f"CSV syntax error: {exc}"))
+        problems.append(Problem(file, reader.line_num, None, None, f"CSV syntax error: {exc}"))
     return records, problems
 
 

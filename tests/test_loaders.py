@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,55 @@ def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     f.write_bytes("\ufeffid,name,type,external,external_note\nlab-bom,研究所BOM,company,true,test\n".encode("utf-8"))
     graph = read_graph([f])
     assert [n.id for n in graph.nodes] == ["lab-bom"] and graph.nodes[0].properties["name"] == "研究所BOM"
+
+
+CITE_CELL = '"[{""document"": ""doc-a"", ""section"": ""S2"", ""quote"": ""q""}]"'
+
+
+def test_every_row_of_a_bulk_file_is_checked(tmp_path: Path) -> None:
+    """Rows are validated a file at a time; one bad row among many is still named, with no other problem, and
+    a bad "sources" cell repeated on several rows is reported on each."""
+    rows = [f"lab-{i},Lab {i},university,jp,{CITE_CELL}" for i in range(500)]
+    rows[321] = "lab-321,Lab 321,castle,jp," + CITE_CELL
+    rows[400] = "lab-400,Lab 400,university,jp,[{broken"
+    rows[401] = "lab-401,Lab 401,university,jp,[{broken"
+    f = tmp_path / "institutions.csv"
+    f.write_text("id,name,type,nation,sources\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as caught:
+        read_graph([VALID, f])
+    found = [(p.line, p.record, p.field, p.message.split(":")[0]) for p in caught.value.problems]
+    assert found == [(323, "lab-321", "type", "Input should be 'government-body', 'national-lab', 'university', "
+                      "'company', 'industry-consortium', 'international-organisation', 'funding-agency' or 'other'"),
+                     (402, "lab-400", "sources", "must be a JSON list of citations"),
+                     (402, "lab-400", "sources", "at least one citation is required (or mark the record external"),
+                     (403, "lab-401", "sources", "must be a JSON list of citations"),
+                     (403, "lab-401", "sources", "at least one citation is required (or mark the record external"),
+                     ], "\n".join(map(str, caught.value.problems))
+
+
+def test_rows_sharing_a_sources_cell_each_get_the_citations(tmp_path: Path) -> None:
+    f = tmp_path / "institutions.csv"
+    f.write_text("id,name,type,nation,sources\n" + "".join(f"lab-{i},Lab {i},university,jp,{CITE_CELL}\n"
+                                                           for i in range(3)), encoding="utf-8")
+    graph = read_graph([VALID, f])
+    added = [n for n in graph.nodes if n.id.startswith("lab-") and n.id[4:].isdigit()]
+    assert len(added) == 3 and all(n.sources[0].quote == "q" for n in added)
+    assert {(e.source, e.target) for e in graph.edges if e.type == "LOCATED_IN" and e.source in {"lab-0", "lab-2"}} \
+        == {("lab-0", "jp"), ("lab-2", "jp")}
+
+
+def test_the_garbage_collector_is_left_as_it_was(tmp_path: Path) -> None:
+    """Validation pauses the cyclic garbage collector; it is back on afterwards, also after a failed run, and stays
+    off for an application that turned it off."""
+    assert gc.isenabled()
+    read_graph([VALID])
+    assert gc.isenabled()
+    with pytest.raises(DatasetError):
+        read_graph([BAD / "missing-field.yaml"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_graph([VALID])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
