@@ -10,14 +10,21 @@ Invariants:
   modification time and size and reload it;
 - writers take an exclusive lock (``graph.json.lock``), so two loads at once run one after the other, and the one
   holding the lock removes temporary files that a killed writer left behind.
+
+The file (``FORMAT``) is one JSON object: ``format``; ``meta``; ``citations``, each distinct citation list once;
+``nodes`` as rows ``[id, kind, properties, citations]`` and ``edges`` as rows ``[type, source, target, citations]``,
+where ``citations`` is a position in the ``citations`` list. Rows, and each citation list written once, make the file
+half as long as format 1 (every node and edge an object with its own citations), which is still read.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import heapq
 import json
 import os
+import sys
 import tempfile
 import threading
 from bisect import bisect_right
@@ -28,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pydantic_core
 from pydantic import TypeAdapter
 
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
@@ -35,14 +43,75 @@ from qgraph.results import EntityRef
 from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, agreement_order, entity_ref,
                           node_search_keys)
 
-FORMAT = "qgraph-memory/1"
+FORMAT = "qgraph-memory/2"
+#: the previous format, still read (see ``_format_1_as_rows``)
+FORMAT_1 = "qgraph-memory/1"
 _CITATIONS = TypeAdapter(list[Citation])
+_NODES = TypeAdapter(list[Node])
+_EDGES = TypeAdapter(list[Edge])
+#: nodes with more PARTY_TO neighbours than this are hubs (see ``MemoryStore.shortest_paths``)
+HUB_DEGREE = 64
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """For building millions of objects of which none is garbage (reading the file, copying the graph, the index).
+    The cyclic garbage collector would pass over the whole growing heap again and again (most of start-up time at a
+    million edges, without it), and again over the new objects at some later request: it is paused, and makes its
+    one pass at the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
+
+
+def _graph(doc: dict[str, Any]) -> nx.MultiDiGraph:
+    """The graph of a file's rows: citation lists, nodes and edges validated (each kind in one pydantic-core call),
+    and every edge end a node of the file."""
+    citations = dict(enumerate(_CITATIONS.validate_python(c) for c in doc["citations"]))
+    nodes = _NODES.validate_python([{"id": node_id, "kind": kind, "properties": properties, "sources": citations[c]}
+                                    for node_id, kind, properties, c in doc["nodes"]])
+    # Edge ends that are nodes become the nodes' own id strings (pydantic keeps a valid string): one object per id.
+    ids = {node.id: node.id for node in nodes}
+    edges = _EDGES.validate_python([{"type": rel, "source": ids.get(src, src), "target": ids.get(dst, dst),
+                                     "sources": citations[c]} for rel, src, dst, c in doc["edges"]])
+    g = nx.MultiDiGraph()
+    g.add_nodes_from((node.id, {"node": node}) for node in nodes)
+    for edge in edges:
+        if edge.source not in ids or edge.target not in ids:
+            raise ValueError(f"edge {edge.key}: an end is no node of the file")
+        g.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+    return g
+
+
+def _format_1_as_rows(doc: dict[str, Any]) -> dict[str, Any]:
+    """A file of format 1 (each node and edge an object with its own citations) in the rows of ``FORMAT``."""
+    citations: list[Any] = []
+    positions: dict[str, int] = {}
+
+    def cited(sources: Any) -> int:
+        key = json.dumps(sources, sort_keys=True)
+        if key not in positions:
+            positions[key] = len(citations)
+            citations.append(sources)
+        return positions[key]
+
+    return {"citations": citations,
+            "nodes": [[n["id"], n["kind"], n["properties"], cited(n["sources"])] for n in doc["nodes"]],
+            "edges": [[e["type"], e["source"], e["target"], cited(e["sources"])] for e in doc["edges"]]}
 
 
 class _Index:
     """Lookups derived from the graph, built on first use after each change (never persisted).
 
-    ``adjacency`` is the party–agreement graph that partnership paths walk (PARTY_TO, undirected) as plain lists;
+    ``adjacency`` is the party–agreement graph that partnership paths walk (PARTY_TO, undirected), each node's
+    neighbours as a frozenset (path search works on whole levels with set operations), each id one interned string
+    object (set operations then find equal ids by identity, without comparing the strings); ``hubs`` are its nodes
+    with more than ``HUB_DEGREE`` neighbours and ``light_degree`` the mean degree of the other entities and agreements;
     ``search_blob`` holds every node's search keys, each followed by a newline (which no normalised key or query
     contains), so one ``str.find`` scan over it finds every key containing a query; ``search_starts`` are the offsets
     where each node's keys begin (for ``bisect``) and ``search_ids`` the nodes in that order.
@@ -54,7 +123,7 @@ class _Index:
         self.parties: dict[str, list[str]] = {}
         self.framework: dict[str, str] = {}
         self.adopter: dict[str, str] = {}
-        self.adjacency: dict[str, list[str]] = {}
+        self.adjacency: dict[str, frozenset[str]] = {}
         chunks: list[str] = []
         self.search_ids: list[str] = []
         self.search_starts: list[int] = []
@@ -72,11 +141,12 @@ class _Index:
             chunks.append(text)
             offset += len(text)
         self.search_blob = "".join(chunks)
-        adjacency = self.adjacency
+        adjacency: dict[str, list[str]] = {}
         for src, dst, rel in g.edges(keys=True):
             if rel == "LOCATED_IN":
                 self.nation.setdefault(src, dst)
             elif rel == "PARTY_TO":
+                src, dst = sys.intern(src), sys.intern(dst)
                 self.parties.setdefault(dst, []).append(src)
                 adjacency.setdefault(src, []).append(dst)
                 adjacency.setdefault(dst, []).append(src)
@@ -86,8 +156,13 @@ class _Index:
                 self.adopter[dst] = src
         for members in self.parties.values():
             members.sort()
-        for neighbours in adjacency.values():
-            neighbours.sort()
+        self.adjacency = {node: frozenset(neighbours) for node, neighbours in adjacency.items()}
+        self.hubs = frozenset(node for node, neighbours in self.adjacency.items() if len(neighbours) > HUB_DEGREE)
+        light: tuple[list[int], list[int]] = ([], [])
+        for node, neighbours in self.adjacency.items():
+            if len(neighbours) <= HUB_DEGREE:
+                light[node in self.parties].append(len(neighbours))
+        self.light_degree = tuple(sum(d) / len(d) if d else 1.0 for d in light)
 
     def matching(self, key: str) -> list[int]:
         """Positions (in ``search_ids``) of the nodes one of whose keys contains ``key``, in index order."""
@@ -136,57 +211,56 @@ class MemoryStore(Store):
             if stamp is None:
                 self.graph, self._meta = nx.MultiDiGraph(), {}
             else:
-                self.graph, self._meta = self._read(self.path)
+                with _bulk():
+                    self.graph, self._meta = self._read(self.path)
             self._stamp = stamp
             self._index_cache = None
 
     @staticmethod
     def _read(path: Path) -> tuple[nx.MultiDiGraph, dict[str, str]]:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = pydantic_core.from_json(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise StoreError(f"{path}: cannot read the embedded store's file: {exc}") from exc
-        if doc.get("format") != FORMAT:
-            raise StoreError(f"{path}: not a qgraph embedded store file (format {doc.get('format')!r})")
-        g = nx.MultiDiGraph()
-        # A record's edges carry its citations: validate each distinct citation list once and share it (at a million
-        # edges this halves start-up time and the memory the citations take).
-        citations: dict[tuple[tuple[Any, ...], ...], list[Citation]] = {}
-
-        def cited(raw: dict[str, Any]) -> dict[str, Any]:
-            sources = raw.get("sources")
-            if not isinstance(sources, list) or not all(isinstance(c, dict) for c in sources):
-                return raw
-            key = tuple(tuple(sorted(c.items())) for c in sources)
-            shared = citations.get(key)
-            if shared is None:
-                shared = citations[key] = _CITATIONS.validate_python(sources)
-            return {**raw, "sources": shared}
-
-        for raw in doc["nodes"]:
-            node = Node.model_validate(cited(raw))
-            g.add_node(node.id, node=node)
-        for raw in doc["edges"]:
-            edge = Edge.model_validate(cited(raw))
-            g.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
-        return g, dict(doc.get("meta", {}))
+        fmt = doc.get("format") if isinstance(doc, dict) else None
+        if fmt not in (FORMAT, FORMAT_1):
+            raise StoreError(f"{path}: not a qgraph embedded store file (format {fmt!r}, expected {FORMAT!r})")
+        try:
+            return _graph(doc if fmt == FORMAT else _format_1_as_rows(doc)), dict(doc.get("meta", {}))
+        except (LookupError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            raise StoreError(f"{path}: the embedded store's file is damaged: {exc}") from exc
 
     def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> None:
         if self.path is None:
             return
+        # Each distinct citation list once (a record's edges carry its citations: a few lists serve many rows).
+        table: list[list[Citation]] = []
+        positions: dict[tuple[Citation, ...], int] = {}
+
+        def cited(sources: list[Citation]) -> int:
+            key = tuple(sources)
+            if key not in positions:
+                positions[key] = len(table)
+                table.append(sources)
+            return positions[key]
+
         doc: dict[str, Any] = {
             "format": FORMAT,
             "meta": meta,
-            "nodes": [d["node"].model_dump(mode="json", exclude_none=True) for _, d in graph.nodes(data=True)],
-            "edges": [d["edge"].model_dump(mode="json", exclude_none=True) for *_, d in graph.edges(data=True)],
+            "nodes": [[n.id, n.kind.value, n.properties, cited(n.sources)]
+                      for n in (d["node"] for _, d in graph.nodes(data=True))],
+            "edges": [[e.type, e.source, e.target, cited(e.sources)]
+                      for e in (d["edge"] for *_, d in graph.edges(data=True))],
+            "citations": table,
         }
+        text = pydantic_core.to_json(doc, exclude_none=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for stale in self.path.parent.glob(".graph-*.tmp"):  # left by a writer killed mid-write (we hold the lock)
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, ensure_ascii=False, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
@@ -219,12 +293,13 @@ class MemoryStore(Store):
     def _write(self, graph: Graph, meta: dict[str, str]) -> None:
         with self._lock, self._file_lock():
             self._refresh()
-            new = self.graph.copy()
-            for node in graph.nodes:
-                new.add_node(node.id, node=node)
-            for edge in graph.edges:
-                new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
-            self._persist(new, meta)
+            with _bulk():
+                new = self.graph.copy()
+                for node in graph.nodes:
+                    new.add_node(node.id, node=node)
+                for edge in graph.edges:
+                    new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+                self._persist(new, meta)
             self.graph, self._meta, self._index_cache = new, dict(meta), None
 
     def _counts(self) -> tuple[Counter[str], Counter[str]]:
@@ -265,7 +340,8 @@ class MemoryStore(Store):
         self._refresh()
         with self._lock:
             if self._index_cache is None:
-                self._index_cache = _Index(self.graph)
+                with _bulk():
+                    self._index_cache = _Index(self.graph)
             return self._index_cache
 
     def _node(self, node_id: str) -> Node:
@@ -326,106 +402,118 @@ class MemoryStore(Store):
 
     def shortest_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int,
                        cap: int) -> list[list[str]]:
-        """Bidirectional breadth-first search over the party–agreement graph, one level at a time from the smaller
+        """Bidirectional breadth-first search over the party–agreement graph, one level at a time from the cheaper
         side, until the two searches meet; the meeting level is finished so that every shortest path is found, then
-        the paths are spelled out from both sides' parents (in id order, at most ``cap``)."""
+        the paths are spelled out by walking back through both sides' levels (in id order, at most ``cap``).
+
+        Each step is a few set operations that run in C rather than a Python loop over neighbours. PARTY_TO always
+        joins a party to an agreement, so the graph is bipartite and a node's neighbours lie one level below or above
+        it: the next level is the union of the frontier's neighbour sets minus the level before. Meeting nodes can
+        only be on the other side's last level, so they are the intersection with it. No parents are recorded: only
+        the nodes on shortest paths need theirs, and ``_spell`` finds them as neighbours on the level below.
+        """
         idx = self._index()
-        adj, parties = idx.adjacency, idx.parties
+        adj, hubs, light, nodes = idx.adjacency, idx.hubs, idx.light_degree, self.graph.nodes
         # Ends are entities with agreements (an agreement is no end: Neo4j's pattern starts with a PARTY_TO edge).
-        if source == target or source not in adj or target not in adj or source in parties or target in parties:
+        if source == target or source not in adj or target not in adj or source in idx.parties or target in idx.parties:
             return []
-        checked: dict[str, bool] = {}
         filtered = bool(f.kinds or f.domains or f.since or f.until)
 
         def usable(agreement: str) -> bool:
-            ok = checked.get(agreement)
-            if ok is None:
-                ok = checked[agreement] = f.passes(self._node(agreement).properties)
-            return ok
+            return f.passes(nodes[agreement]["node"].properties)
 
-        # parents[side][node]: the nodes one step nearer that side's end; levels[side]: steps from that end.
-        parents: tuple[dict[str, list[str]], dict[str, list[str]]] = ({source: []}, {target: []})
-        depth = [0, 0]
-        frontiers = [[source], [target]]
-        limit = 2 * max_hops
-        work = [len(adj[source]), len(adj[target])]
-        while frontiers[0] and frontiers[1] and depth[0] + depth[1] < limit:
-            # Expand the side whose next level costs less: the sum of its frontier's degrees (in a heavy-tailed
-            # network one hub outweighs many small frontier nodes).
+        def cost(level: set[str], depth: int) -> float:
+            # What expanding a level costs: the sum of its nodes' degrees, estimated as the hubs' degrees plus the
+            # mean degree for the others (looking every node up costs about as much as expanding it, and the last
+            # level of the side that does not meet is never expanded). Entities at even depths, agreements at odd.
+            heavy = level & hubs
+            return (len(level) - len(heavy)) * light[depth % 2] + sum(map(len, map(adj.__getitem__, heavy)))
+
+        # levels[side][d]: the nodes d steps from that side's end (entities at even d, agreements passing f at odd d).
+        levels: tuple[list[set[str]], list[set[str]]] = ([{source}], [{target}])
+        work = [cost(levels[0][0], 0), cost(levels[1][0], 0)]
+        while levels[0][-1] and levels[1][-1] and len(levels[0]) + len(levels[1]) - 2 < 2 * max_hops:
+            # Expand the cheaper side (in a heavy-tailed network one hub outweighs many small frontier nodes).
             side = 0 if work[0] <= work[1] else 1
-            mine = parents[side]
-            # Meeting nodes can only be on the other side's last level. For an entity with more agreements than
-            # that level holds, ask the other way round first — is it a party to one of those agreements? — and
-            # expand it only if this level meets nothing: a hub is then never expanded on the last level.
-            their_last = frontiers[1 - side]
-            level: dict[str, list[str]] = {}
-            meeting: dict[str, list[str]] = {}
-            deferred: list[str] = []
-            for u in frontiers[side]:
-                to_agreements = u not in parties
-                neighbours = adj[u]
-                if to_agreements and len(neighbours) > 4 * len(their_last):
-                    for w in their_last:
-                        if u in adj[w]:
-                            meeting.setdefault(w, []).append(u)
-                    deferred.append(u)
-                    continue
-                for v in neighbours:
-                    if v in mine:
-                        continue
-                    if to_agreements and filtered and not usable(v):
-                        continue
-                    got = level.get(v)
-                    if got is None:
-                        level[v] = [u]
-                    else:
-                        got.append(u)
-            for v in their_last:
-                got = level.get(v)
-                if got is not None:
-                    meeting.setdefault(v, []).extend(got)
-            if meeting:
-                for v, us in meeting.items():
-                    mine[v] = sorted(set(us))
-                return self._spell(sorted(meeting), parents[0], parents[1], cap)
+            mine, their_last = levels[side], levels[1 - side][-1]
+            frontier = mine[-1]
+            # A hub with more neighbours than the other side's last level holds meets that level at few nodes, which
+            # intersecting the two finds more cheaply than expanding the hub: hubs are expanded only if this level
+            # meets nothing, so a hub is never expanded on the last level.
+            deferred = [u for u in frontier & hubs if len(adj[u]) > 4 * len(their_last)]
+            level = set().union(*map(adj.__getitem__, frontier.difference(deferred) if deferred else frontier))
+            meeting = level & their_last
             for u in deferred:
-                for v in adj[u]:
-                    if v in mine or (filtered and not usable(v)):
-                        continue
-                    got = level.get(v)
-                    if got is None:
-                        level[v] = [u]
-                    else:
-                        got.append(u)
-            mine.update(level)
-            depth[side] += 1
-            frontiers[side] = list(level)
-            work[side] = sum(len(adj[v]) for v in frontiers[side])
+                meeting |= adj[u] & their_last
+            if meeting:
+                forward, backward = (mine, levels[1][:-1]) if side == 0 else (levels[0][:-1], mine)
+                return self._spell(adj, sorted(meeting), forward, backward, cap)
+            level.update(*map(adj.__getitem__, deferred))
+            if len(mine) > 1:
+                level -= mine[-2]
+            if filtered and len(mine) % 2:  # the frontier holds entities, the new level agreements
+                level = set(filter(usable, level))
+            mine.append(level)
+            work[side] = cost(level, len(mine) - 1)
         return []
 
     @staticmethod
-    def _spell(meeting: list[str], forward: dict[str, list[str]], backward: dict[str, list[str]],
-               cap: int) -> list[list[str]]:
-        def walks(node: str, parents: dict[str, list[str]]) -> list[list[str]]:
-            # Every walk from ``node`` back to its side's end, following parents (ids in order).
-            out: list[list[str]] = []
-            stack = [[node]]
-            while stack and len(out) < cap:
-                partial = stack.pop()
-                ps = parents[partial[-1]]
-                if not ps:
-                    out.append(partial)
-                    continue
-                stack.extend(partial + [p] for p in sorted(ps, reverse=True))
+    def _spell(adj: dict[str, frozenset[str]], meeting: list[str], forward: list[set[str]],
+               backward: list[set[str]], cap: int) -> list[list[str]]:
+        """The shortest paths through the meeting nodes, at most ``cap``. ``forward[d]`` / ``backward[d]`` hold the
+        nodes d steps from the source / target, up to the level next to the meeting nodes; a node's predecessors on
+        a shortest path are its neighbours on the level below it."""
+        def predecessors(levels: list[set[str]]) -> dict[str, list[str]]:
+            # Each node on a shortest path from the meeting nodes down to the end, with its predecessors (in id
+            # order), found level by level: either each node's neighbour set intersected with the level below, or,
+            # when those intersections would probe many times more entries than that level holds (hubs above a wide
+            # level), one pass over the level below.
+            preds: dict[str, list[str]] = {}
+            above: set[str] = set(meeting)
+            for level in reversed(levels):
+                found: dict[str, Iterable[str]]
+                if sum(min(len(adj[x]), len(level)) for x in above) <= 8 * len(level):
+                    found = {x: adj[x] & level for x in above}
+                else:
+                    found = {x: [] for x in above}
+                    for y in level:
+                        for x in adj[y] & above:
+                            found[x].append(y)
+                above = set()
+                for x, ys in found.items():
+                    preds[x] = sorted(ys)
+                    above.update(ys)
+            return preds
+
+        Walks = list[tuple[str, ...]]
+
+        def walks(node: str, preds: dict[str, list[str]], memo: dict[str, Walks]) -> Walks:
+            # Every walk from ``node`` down to the end (at most ``cap``, in id order), made of its predecessors'
+            # walks: memoised, as many walks share their lower part. The end alone has no predecessors.
+            out = memo.get(node)
+            if out is None:
+                ps = preds.get(node)
+                if ps is None:
+                    out = [(node,)]
+                else:
+                    out = []
+                    for p in ps:
+                        out += [(node, *w) for w in walks(p, preds, memo)]
+                        if len(out) >= cap:
+                            del out[cap:]
+                            break
+                memo[node] = out
             return out
 
+        to_source, to_target = predecessors(forward), predecessors(backward)
+        heads_memo: dict[str, Walks] = {}
+        tails_memo: dict[str, Walks] = {}
         paths: list[list[str]] = []
         for m in meeting:
-            heads = walks(m, forward)
-            tails = walks(m, backward)
-            for h in heads:
+            tails = walks(m, to_target, tails_memo)
+            for h in walks(m, to_source, heads_memo):
                 for t in tails:
-                    paths.append(h[::-1] + t[1:])
+                    paths.append([*h[::-1], *t[1:]])
                     if len(paths) >= cap:
                         return paths
         return paths
