@@ -133,7 +133,9 @@ def test_every_query_answers_the_same_on_both_stores(memory_store: Store, reques
             qs.search("lab").model_dump(), qs.entity("lab-a").model_dump(), qs.partners("lab-a").model_dump(),
             qs.paths("lab-b", "lab-c").model_dump(), qs.agreements().model_dump(),
             qs.nation_partners("JP").model_dump(), qs.timeline().model_dump(), qs.brokers().model_dump(),
-            qs.communities().model_dump(), qs.changes("2023").model_dump()])
+            qs.communities().model_dump(),
+            # when each store was loaded differs (the two loads may straddle a second); the data version may not
+            qs.changes("2023").model_dump(exclude={"loaded_at"})])
     assert answers[0] == answers[1]
 
 
