@@ -1,6 +1,6 @@
-// A whole path query in one round trip: the two ends (null where an id does not exist), up to $k shortest
-// partnership paths between them (of the first $cap found, the $k first by the ids along them), and every entity and
-// agreement on those paths with the fields of entity_refs.cypher and find_agreements.cypher.
+// A whole path query in one round trip: up to $k shortest partnership paths between two entities (of the first $cap
+// found, the $k first by the ids along them), and every node on them and both ends (an end missing when its id does
+// not exist) with the fields of entity_refs.cypher, agreements also with those of find_agreements.cypher.
 // The search itself is shortest_paths.cypher's (see there why two branches, why allShortestPaths, and why the
 // predicate is written as all(n IN nodes(p) …) with the hop bound in a later clause).
 OPTIONAL MATCH (s:Entity {id: $source})
@@ -49,4 +49,4 @@ CALL (s, t, found) {
                   framework: CASE WHEN f IS NULL THEN null ELSE
                                {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END}) AS on_paths
 }
-RETURN s.id AS source, t.id AS target, [path IN found | [n IN path | n.id]] AS paths, on_paths
+RETURN [path IN found | [n IN path | n.id]] AS paths, on_paths

@@ -8,17 +8,17 @@ pointing to a known document. Only a graph with no problem at all is returned.
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from qgraph.bulk_gc import paused_gc
 from qgraph.loaders.errors import DatasetError, Problem
 from qgraph.loaders.files import RawRecord, discover, read_files
 from qgraph.model import (EDGE_SPECS, RECORD_BY_PLURAL, Citation, Document, Graph, Node, NodeKind, Record, edges_of,
@@ -26,8 +26,6 @@ from qgraph.model import (EDGE_SPECS, RECORD_BY_PLURAL, Citation, Document, Grap
 from qgraph.store import Store
 
 _FIELD_MESSAGE = re.compile(r"^([a-z_]+): (.+)$", re.S)
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str | None:
@@ -59,31 +57,7 @@ def _pydantic_problems(raw: RawRecord, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def _gc_paused(func: Callable[P, R]) -> Callable[P, R]:
-    """Run ``func`` with the cyclic garbage collector paused, then collect once.
-
-    Validating a bulk dataset allocates millions of objects that stay (the graph), none of them in a reference
-    cycle. With the collector running, every time the heap grows by a quarter it walks everything built so far:
-    about half the CPU time of validating a million-edge dataset went there. Paused, the new objects are walked once,
-    by the full collection at the end, which also settles them in the oldest generation so that later collections
-    leave them be. Reference counting frees everything else as usual. (The pause is process-wide: other threads
-    allocate without collections for the length of the call.)
-    """
-    @functools.wraps(func)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        if not gc.isenabled():  # a nested call, or the application keeps the collector off
-            return func(*args, **kwargs)
-        gc.disable()
-        try:
-            result = func(*args, **kwargs)
-            gc.collect()  # here, once the call's own garbage (the raw records) is gone
-            return result
-        finally:
-            gc.enable()
-    return paused
-
-
-@_gc_paused
+@paused_gc()
 def build_graph(records: Iterable[RawRecord], store: Store | None = None,
                 problems: list[Problem] | None = None) -> Graph:
     """Validate raw records into a Graph, or raise ``DatasetError`` with every problem found."""
@@ -211,7 +185,7 @@ def _stored_documents(store: Store | None) -> set[str]:
     return {d["id"] for d in json.loads(store.meta().get("documents", "[]"))}
 
 
-@_gc_paused
+@paused_gc()
 def read_graph(paths: Iterable[Path | str], store: Store | None = None) -> Graph:
     """Read and validate the data files at ``paths`` (files or folders) into a Graph; raise ``DatasetError``."""
     files, problems = discover(paths)

@@ -20,7 +20,6 @@ half as long as format 1 (every node and edge an object with its own citations),
 from __future__ import annotations
 
 import fcntl
-import gc
 import heapq
 import json
 import os
@@ -38,6 +37,7 @@ import networkx as nx
 import pydantic_core
 from pydantic import TypeAdapter
 
+from qgraph.bulk_gc import paused_gc
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, agreement_order, entity_ref,
@@ -51,22 +51,6 @@ _NODES = TypeAdapter(list[Node])
 _EDGES = TypeAdapter(list[Edge])
 #: nodes with more PARTY_TO neighbours than this are hubs (see ``MemoryStore.shortest_paths``)
 HUB_DEGREE = 64
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """For building millions of objects of which none is garbage (reading the file, copying the graph, the index).
-    The cyclic garbage collector would pass over the whole growing heap again and again (most of start-up time at a
-    million edges, without it), and again over the new objects at some later request: it is paused, and makes its
-    one pass at the end."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-            gc.collect()
 
 
 def _graph(doc: dict[str, Any]) -> nx.MultiDiGraph:
@@ -211,7 +195,7 @@ class MemoryStore(Store):
             if stamp is None:
                 self.graph, self._meta = nx.MultiDiGraph(), {}
             else:
-                with _bulk():
+                with paused_gc():
                     self.graph, self._meta = self._read(self.path)
             self._stamp = stamp
             self._index_cache = None
@@ -293,7 +277,7 @@ class MemoryStore(Store):
     def _write(self, graph: Graph, meta: dict[str, str]) -> None:
         with self._lock, self._file_lock():
             self._refresh()
-            with _bulk():
+            with paused_gc():
                 new = self.graph.copy()
                 for node in graph.nodes:
                     new.add_node(node.id, node=node)
@@ -340,7 +324,7 @@ class MemoryStore(Store):
         self._refresh()
         with self._lock:
             if self._index_cache is None:
-                with _bulk():
+                with paused_gc():
                     self._index_cache = _Index(self.graph)
             return self._index_cache
 

@@ -321,17 +321,21 @@ class Neo4jStore(Store):
     def party_agreements(self, party: str, f: AgreementFilter, limit: int, offset: int) -> PartyAgreements:
         return self._find_agreements(replace(f, party=party), limit, offset)
 
+    @staticmethod
+    def _path_params(f: AgreementFilter) -> dict[str, Any]:
+        """The filter's parameters that the path searches take (an agreement's own properties)."""
+        params = f.params()
+        return {name: params[name] for name in ("kinds", "domains", "since", "until")}
+
     def find_paths(self, source: str, target: str, f: AgreementFilter, max_hops: int, k: int,
                    cap: int) -> PathFinding:
-        params = f.params()
         r = self.read("find_paths", source=source, target=target, max_hops=max_hops, k=k, cap=cap,
-                      kinds=params["kinds"], domains=params["domains"], since=params["since"],
-                      until=params["until"])[0]
+                      **self._path_params(f))[0]
+        # Both ends are among the nodes described when they exist (and only then).
         refs = {n["ref"]["id"]: EntityRef(**n["ref"]) for n in r["on_paths"]}
         paths = [list(path) for path in r["paths"]]
         return PathFinding(
-            refs.get(source) if r["source"] is not None else None, refs.get(target) if r["target"] is not None else None,
-            paths, {i: refs[i] for path in paths for i in path[0::2]},
+            refs.get(source), refs.get(target), paths, {i: refs[i] for path in paths for i in path[0::2]},
             {n["ref"]["id"]: self._agreement_row(n["props"], n["parties"], n["framework"])
              for n in r["on_paths"] if n["props"] is not None})
 
@@ -339,10 +343,8 @@ class Neo4jStore(Store):
                        cap: int) -> list[list[str]]:
         if source == target:
             return []
-        params = f.params()
         records = self.read("shortest_paths", source=source, target=target, max_hops=max_hops, cap=cap,
-                            kinds=params["kinds"], domains=params["domains"], since=params["since"],
-                            until=params["until"])
+                            **self._path_params(f))
         return [list(r["ids"]) for r in records]
 
     def relations(self, node_id: str, limit: int) -> tuple[int, list[tuple[Edge, EntityRef]]]:

@@ -1,0 +1,30 @@
+"""Pausing Python's cyclic garbage collector while millions of long-lived objects are built.
+
+Validating a bulk dataset, reading the embedded store's file, copying its graph and building its index each allocate
+millions of objects that stay, none of them in a reference cycle. With the collector running, every time the heap
+grows by a quarter it walks everything built so far: about half the CPU time of validating, and most of the start-up
+time, at a million edges. Paused, the new objects are walked once, by one full collection at the end, which also
+settles them in the oldest generation so that later collections leave them be. Reference counting frees everything
+else as usual. The pause is process-wide: other threads allocate without collections for its length.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run the block (or, as a decorator, the function) with the collector paused, then collect once. Nested uses,
+    or an application that keeps the collector off, leave it as they found it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
