@@ -145,13 +145,23 @@ def info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 def clear(
     store: StoreOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="Also delete the whole history (start over; not "
+                                          "recorded, cannot be reverted).")] = False,
 ) -> None:
-    """Remove everything from the store."""
+    """Remove every node and edge, as one recorded changeset (revertable); --history also deletes the history."""
     if not yes:
-        typer.confirm("Remove every node and edge from the store?", abort=True)
+        typer.confirm("Remove every node and edge from the store" + (" and its whole history?" if history else "?"),
+                      abort=True)
     with opened(store, write=True) as s:
-        s.clear()
-    out.print(f"cleared the {s.kind} store")
+        if history:
+            s.wipe()
+            out.print(f"wiped the {s.kind} store: graph and history")
+            return
+        result = s.clear()
+    if result.changeset is None:
+        out.print(f"the {s.kind} store was already empty; nothing recorded")
+    else:
+        out.print(f"cleared the {s.kind} store (changeset {result.changeset.number})")
 
 
 # ---------------------------------------------------------------------------------------------- queries

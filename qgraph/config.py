@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600,
         description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
 
+    history_diff_limit: int = Field(
+        default=50_000, ge=1, le=10_000_000,
+        description="A changeset whose diff has more items (nodes + edges) is recorded as a summary: counts and ids, "
+                    "no values (it cannot be reverted).")
+
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 
     admin_token: SecretStr | None = Field(
