@@ -8,20 +8,23 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 from fastapi import FastAPI
 
 from qgraph import __version__
-from qgraph.api import deadline, errors
-from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
+from qgraph.api import consistency, deadline, errors
+from qgraph.api.routes import admin, agreements, analysis, entities, health, history, nations, paths
 from qgraph.api.routes import explorer, export  # viz: maps, exports and the explorer page
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
 DESCRIPTION = """Read-only queries over the quantum-technology stakeholder graph: search, partners, paths,
-agreements, nation-level partners, timeline, network analysis and changes. Every fact carries its citation."""
+agreements, nation-level partners, timeline, network analysis, and the history of the graph (what changed since a
+version or date, changesets, each entity's history). Every fact carries its citation; every answer comes from one
+version of the graph (header `X-Data-Version`). Writes need a named bearer token."""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The app for these settings (default: the environment), or over an already opened store (tests)."""
 
     config = settings or get_settings()
+    tokens = config.token_entries()  # a bad token entry stops the start, naming it
 
     @contextmanager
     def open_writer() -> Iterator[Store]:
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.store = opened
         app.state.settings = config
         app.state.open_writer = open_writer
+        app.state.tokens = tokens
         try:
             yield
         finally:
@@ -43,8 +47,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   responses=errors.RESPONSES)
+    app.state.tokens = tokens
     errors.install(app)
+    consistency.install(app)  # inside the deadline: retries count against it
     deadline.install(app, config.request_timeout)
-    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):
+    for module in (health, entities, paths, agreements, nations, analysis, history, admin, export, explorer):
         app.include_router(module.router)
     return app

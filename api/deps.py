@@ -5,20 +5,45 @@ thread hop per dependency per request. The route functions stay ``def`` (the sto
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from qgraph.model import SLUG_PATTERN, AgreementKind, Domain
 from qgraph.queries import Filters, Queries
 from qgraph.store import Store
 
 
-async def get_store(request: Request) -> Store:
-    return request.app.state.store
+async def get_store(request: Request, response: Response) -> AsyncIterator[Store]:
+    """The store pinned to one version of the graph for the whole request (``Store.pinned``); the answer carries that
+    version in the ``X-Data-Version`` header. Opening a Neo4j view does I/O, so it runs in the thread pool."""
+    store: Store = request.app.state.store
+    view_cm = store.pinned()
+    blocking = store.kind != "memory"
+    view = await run_in_threadpool(view_cm.__enter__) if blocking else view_cm.__enter__()
+    try:
+        version = view.meta().get("data_version")
+        if version:
+            response.headers["X-Data-Version"] = version
+        yield view
+    finally:
+        if blocking:
+            await run_in_threadpool(view_cm.__exit__, None, None, None)
+        else:
+            view_cm.__exit__(None, None, None)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def get_live_store(request: Request) -> Store:
+    """The store itself, not pinned (``/health``: it must answer even when no read transaction can be opened)."""
+    return request.app.state.store
+
+
+LiveStoreDep = Annotated[Store, Depends(get_live_store)]
 
 
 async def get_queries(store: StoreDep) -> Queries:

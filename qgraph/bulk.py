@@ -8,7 +8,8 @@
   committed (every node is written before any edge; the metadata and its data version last, so an interrupted bulk
   load keeps the previous data version). Loads are idempotent: running the same load again completes it.
 
-The memory store always replaces its file atomically; ``bulk`` changes nothing there.
+The memory store always replaces its file atomically; ``bulk`` changes nothing there. Either way the load is one
+changeset (``Store.commit``): a bulk load records it when every batch is in.
 
 The progress bar (rows written, rows/s, time left) goes to stderr when ``show`` is true; the CLI turns it off with
 ``--quiet``, with ``--json`` and when stderr is not a terminal.
@@ -21,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from qgraph.model import Graph
-from qgraph.store import LoadReport, Store
+from qgraph.store import DEFAULT_DATASET, LoadReport, Store
 
 
 class RowsPerSecond(ProgressColumn):
@@ -31,16 +32,20 @@ class RowsPerSecond(ProgressColumn):
 
 
 def write(store: Store, graph: Graph, *, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
-          show: bool = False, console: Console | None = None) -> LoadReport:
-    """``store.load(graph)``, on Neo4j as ``bulk`` says and with a progress bar when ``show``."""
+          show: bool = False, console: Console | None = None, replace: bool = False,
+          dataset: str = DEFAULT_DATASET) -> LoadReport:
+    """``store.load(graph, replace=, dataset=)``, on Neo4j as ``bulk`` says and with a progress bar when ``show``."""
     from qgraph.stores.neo4j import Neo4jStore, WriteOptions
 
+    def load() -> LoadReport:
+        return store.load(graph, replace=replace, dataset=dataset)
+
     if not isinstance(store, Neo4jStore):
-        return store.load(graph)
+        return load()
     total = len(graph.nodes) + len(graph.edges)
     if not show:
         with store.write_options(WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size)):
-            return store.load(graph)
+            return load()
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                RowsPerSecond(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console or Console(stderr=True)) as progress:
@@ -48,4 +53,4 @@ def write(store: Store, graph: Graph, *, bulk: bool = False, workers: int = 2, b
         options = WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size,
                                progress=lambda n: progress.advance(task, n))
         with store.write_options(options):
-            return store.load(graph)
+            return load()

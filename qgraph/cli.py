@@ -80,11 +80,16 @@ def load(
     bulk: Annotated[bool, typer.Option("--bulk", help="Neo4j: batches in their own transactions, faster for big "
                                        "loads but NOT atomic (see qgraph.bulk); run it again to complete it.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Parallel batches with --bulk.")] = 1,
+    replace: Annotated[bool, typer.Option("--replace", help="Make the dataset's facts equal to these files: what "
+                                          "they lack is removed (other datasets' facts stay).")] = False,
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset the files are (facts remember it; "
+                                         "--replace replaces only it).")] = "curated",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate data files and load them into the store, all-or-nothing and idempotently (--bulk: not atomic)."""
+    """Validate data files and load them into the store as one changeset, all-or-nothing and idempotently (--bulk:
+    not atomic); --replace also removes the dataset's facts that the files lack."""
     from qgraph.bulk import write
 
     sources = paths or [default_data_dir()]
@@ -107,12 +112,20 @@ def load(
                 f"valid: {len(graph.nodes)} nodes, {len(graph.edges)} edges in {', '.join(map(str, sources))}; "
                 "nothing written (--dry-run)")
             return
-        report = write(s, graph, bulk=bulk, workers=workers, show=show, console=err)
+        try:
+            report = write(s, graph, bulk=bulk, workers=workers, show=show, console=err, replace=replace,
+                           dataset=dataset)
+        except ValueError as exc:
+            if as_json:
+                print_json({"ok": False, "problems": [{"message": str(exc)}]})
+            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
     if as_json:
-        print_json({"ok": True, "store": s.kind, "data_version": report.data_version,
+        print_json({"ok": True, "store": s.kind, "data_version": report.data_version, "changeset": report.changeset,
                     "before": report.before.as_dict(), "after": report.after.as_dict()})
         return
-    table = Table(title=f"loaded into {s.kind} store (data version {report.data_version})")
+    recorded = f"changeset {report.changeset}" if report.changeset else "nothing changed: no changeset recorded"
+    table = Table(title=f"loaded into {s.kind} store (data version {report.data_version}; {recorded})")
     table.add_column("kind / type")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
@@ -347,6 +360,7 @@ if __name__ != "__main__":  # run as a script, the real module (imported below) 
     _register_export(app)
 
 from qgraph.bench_cli import register as _register_bench; _register_bench(app)  # noqa: E402,E702 (scale: qgraph synth)
+from qgraph.history_cli import register as _register_history; _register_history(app)  # noqa: E402,E702 (history)
 
 if __name__ == "__main__":  # pragma: no cover
     from qgraph.cli import app as _app

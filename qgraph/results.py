@@ -163,14 +163,6 @@ class CommunitiesResult(_Out):
     communities: list[Community]
 
 
-class ChangesResult(_Out):
-    since: str
-    data_version: str | None
-    loaded_at: str | None
-    agreements: list[AgreementSummary]
-    strategies: list[EntityRef]
-
-
 class GraphNode(_Out):
     id: str
     kind: str

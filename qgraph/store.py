@@ -168,6 +168,8 @@ class LoadReport:
     nodes_in_input: int
     edges_in_input: int
     data_version: str
+    #: the number of the changeset recorded, None when nothing changed
+    changeset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -370,7 +372,7 @@ class Store(ABC):
                 after[1][e.type] += {"added": 1, "removed": -1}.get(e.op, 0)
             after_counts = Counts({k: v for k, v in after[0].items() if v}, {k: v for k, v in after[1].items() if v})
             return CommitResult(changeset, LoadReport(before_counts, after_counts, len(write.graph.nodes),
-                                                      len(write.graph.edges), version))
+                                                      len(write.graph.edges), version, number))
 
     @staticmethod
     def _diff_puts(tx: WriteTx, write: Write) -> tuple[list[NodeChange], list[EdgeChange]]:

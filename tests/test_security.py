@@ -47,7 +47,7 @@ ENDPOINTS = [
     "/paths?source=kriss&target=nrc-canada&since={p}", "/agreements?party={p}", "/agreements?framework={p}",
     "/agreements?kind={p}", "/agreements?domain={p}", "/agreements?nation={p}", "/agreements?until={p}",
     "/nations/{p}/partners", "/timeline?since={p}", "/timeline?granularity={p}", "/analysis/brokers?framework={p}",
-    "/analysis/communities?kind={p}", "/changes?since={p}",
+    "/analysis/communities?kind={p}", "/changes?since={p}", "/changes?since=0&until={p}", "/entities/{p}/history", "/history?limit={p}",
 ]
 
 

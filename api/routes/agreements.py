@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_LIMIT, Filters
-from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
+from qgraph.results import AgreementsResult, TimelineResult
 
 router = APIRouter(tags=["agreements"])
 
@@ -32,13 +32,3 @@ def timeline(
 ) -> TimelineResult:
     """Agreements and strategies per year or month."""
     return queries.timeline(filters, granularity=granularity)
-
-
-@router.get("/changes", response_model=ChangesResult)
-def changes(
-    queries: QueriesDep,
-    since: Annotated[str, Query(description="Agreements and strategies dated on or after this date.",
-                                pattern=DATE_PATTERN)],
-) -> ChangesResult:
-    """What is new since a date, with the data version: for briefings."""
-    return queries.changes(since)

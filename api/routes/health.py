@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from qgraph import __version__
-from qgraph.api.deps import StoreDep
+from qgraph.api.deps import LiveStoreDep
 from qgraph.store import StoreError
 
 router = APIRouter(tags=["health"])
@@ -26,7 +26,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(store: StoreDep) -> Any:
+def health(store: LiveStoreDep) -> Any:
     """Store kind, whether it answers, what it holds and which data version; 503 when the store is unreachable."""
     try:
         server = store.ping()
