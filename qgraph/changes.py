@@ -427,3 +427,12 @@ def _node_change(n: NodeChange) -> EntityChange:
 
 def _edge_change(e: EdgeChange) -> EntityChange:
     return EntityChange(fact=e.fact, op=e.op, changes=property_changes(e.before, e.after))
+
+
+def new_since(store: Store, since: str) -> tuple[Point, set[str], set[tuple[str, str, str]]]:
+    """The nodes and edges that exist now and were added after ``since`` (folded: added then removed is not new)."""
+    history = store.changesets()
+    point = resolve(store, since, "changes_since", history=history)
+    folded = fold(history[point.number:])
+    return (point, {c.id for c in folded.nodes.values() if c.op == "added"},
+            {(c.type, c.source, c.target) for c in folded.edges.values() if c.op == "added"})

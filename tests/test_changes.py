@@ -5,6 +5,7 @@ conflicting revert is refused. Then the same over HTTP (/changes, /history, /adm
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def edited_copy(tmp_path: Path) -> Path:
     by_id[DATED]["date"] = "2023-06"
     by_id[SHRUNK]["parties"].remove("ibm")
     doc["agreements"].append({"id": NEW, "name": "A test MOU", "kind": "mou", "parties": ["jp", "quantum-industry-canada"],
-                              "date": "2026-11", "status": "signed", "sources": by_id[DATED]["sources"]})
+                              "date": "2026-11", "status": "signed",
+                              "sources": copy.deepcopy(by_id[DATED]["sources"])})  # shared, it would dump as an alias
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
 

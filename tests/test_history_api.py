@@ -101,3 +101,21 @@ def test_a_bad_token_file_line_is_named(tmp_path: Path) -> None:
     path.write_text("carol admin plaintext-token\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 1"):
         Settings(tokens_file=path).token_entries()
+
+
+def test_export_marks_what_is_new_since_a_version(store: Store, tmp_path: Path) -> None:
+    from test_changes import scenario
+
+    scenario(store, tmp_path)
+    with client_for(store) as c:
+        data = c.get("/export/json?all=true&changes_since=1")
+        assert data.status_code == 200, data.text
+        new = data.json()["new_since"]
+        assert new["nodes"] == [NEW]
+        assert sorted(e[1] for e in new["edges"] if e[0] == "PARTY_TO") == ["jp", "quantum-industry-canada"]
+        page = c.get("/export/map.html?all=true&changes_since=1")
+        assert page.status_code == 200
+        assert "New since 1" in page.text
+        assert '<li class="new-item"><span style="width:13px"></span><span>A test MOU</span></li>' in page.text
+        assert "New since" not in c.get("/export/map.html?all=true").text
+        assert c.get("/export/json?all=true&changes_since=99").status_code == 422
