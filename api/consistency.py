@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qgraph.store import VersionChanged
 
@@ -26,9 +26,23 @@ class OneVersion:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        received: list[Message] = []  # what the first attempt read, replayed to the next ones
+
         for _ in range(ATTEMPTS):
+            position = 0
+
+            async def replay() -> Message:
+                nonlocal position
+                if position < len(received):
+                    position += 1
+                    return received[position - 1]
+                message = await receive()
+                received.append(message)
+                position += 1
+                return message
+
             try:
-                await self.app(scope, receive, send)
+                await self.app(scope, replay, send)
                 return
             except VersionChanged:
                 continue

@@ -27,7 +27,7 @@ from qgraph.history import Changeset, EdgeChange, NodeChange, PropertyChange, fo
 from qgraph.model import Citation, DateSpan, Node, NodeKind
 from qgraph.queries import BadParameter, NotFound
 from qgraph.results import EntityRef
-from qgraph.store import Store
+from qgraph.store import ChangesetPoint, Store
 
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
 _NUMBER = re.compile(r"^[0-9]{1,12}$")
@@ -162,10 +162,10 @@ def info(cs: Changeset) -> ChangesetInfo:
 
 
 def resolve(store: Store, text: str | None, param: str, *, end: bool = False,
-            history: list[Changeset] | None = None) -> Point:
+            points: list[ChangesetPoint] | None = None) -> Point:
     """The point ``text`` names (see the module docstring); None: the latest (``until``) or 0 (``since``)."""
-    history = store.changesets() if history is None else history
-    last = len(history)
+    points = store.changeset_points() if points is None else points
+    last = len(points)
     if text is None or text == "":
         n = last if end else 0
     elif _NUMBER.match(text) and len(text) != 16:
@@ -173,7 +173,7 @@ def resolve(store: Store, text: str | None, param: str, *, end: bool = False,
         if n > last:
             raise BadParameter(param, f"there is no changeset {n} (the last is {last})")
     elif _VERSION.match(text):
-        found = [cs.number for cs in history if cs.data_version == text]
+        found = [p.number for p in points if p.data_version == text]
         if not found:
             raise BadParameter(param, f"no changeset produced data version {text}")
         n = found[-1]
@@ -188,15 +188,15 @@ def resolve(store: Store, text: str | None, param: str, *, end: bool = False,
             except ValueError as exc:
                 raise BadParameter(param, str(exc)) from None
             first, last_ = span.first + "T00:00:00", span.last + "T23:59:59"
-        times = [cs.time[:19] for cs in history]
+        times = [p.time[:19] for p in points]
         n = sum(1 for t in times if t <= last_) if end else sum(1 for t in times if t < first)
     else:
         raise BadParameter(param, f"{text!r} is not a changeset number, a data version (16 hex digits) or a date "
                                   "(YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)")
     if n == 0:
-        return Point(number=0, data_version=history[0].data_version_before if history else None)
-    cs = history[n - 1]
-    return Point(number=n, data_version=cs.data_version, time=cs.time)
+        return Point(number=0, data_version=points[0].data_version_before if points else None)
+    p = points[n - 1]
+    return Point(number=n, data_version=p.data_version, time=p.time)
 
 
 # ------------------------------------------------------------------------------------------- briefing
@@ -214,13 +214,12 @@ def _ref(node: Node | None, fallback: EntityRef | None, node_id: str) -> EntityR
 
 def briefing(store: Store, since: str | None, until: str | None = None) -> ChangesBriefing:
     """The net change from ``since`` to ``until`` (default: now), grouped for a briefing."""
-    history = store.changesets()
-    start = resolve(store, since, "since", history=history)
-    stop = resolve(store, until, "until", end=True, history=history)
+    points = store.changeset_points()
+    start = resolve(store, since, "since", points=points)
+    stop = resolve(store, until, "until", end=True, points=points)
     if stop.number < start.number:
         raise BadParameter("until", f"is before since (changeset {stop.number} < {start.number})")
-    window = history[start.number:stop.number]
-    later = history[stop.number:]
+    window = store.changesets(after=start.number, until=stop.number) if stop.number > start.number else []
     folded = fold(window)
     nodes = {c.id: c for c in folded.nodes.values()}
     edges = list(folded.edges.values())
@@ -303,11 +302,11 @@ def briefing(store: Store, since: str | None, until: str | None = None) -> Chang
     return ChangesBriefing(
         since=start, until=stop, changesets=[info(cs) for cs in window],
         agreements=Grouped(**grouped["agreements"]), entities=Grouped(**grouped["entities"]),
-        partnerships=_partnerships(store, window, later, ref, node_values),
+        partnerships=_partnerships(store, window, stop.number, len(points), ref, node_values),
         relations=sorted(relations, key=lambda r: (r.type, r.source, r.target)), summarised=folded.summarised)
 
 
-def _partnerships(store: Store, window: list[Changeset], later: list[Changeset], ref: Any,
+def _partnerships(store: Store, window: list[Changeset], stop: int, last: int, ref: Any,
                   node_values: dict[str, Node]) -> Partnerships:
     """Pairs of parties that came to share an agreement in the window, or stopped sharing any.
 
@@ -317,6 +316,7 @@ def _partnerships(store: Store, window: list[Changeset], later: list[Changeset],
     changed = [e for cs in window for e in cs.edges if e.type == "PARTY_TO"]
     if not changed:
         return Partnerships()
+    later = store.changesets(after=stop) if stop < last else []
     affected = {e.target for e in changed}
     parties = {e.source for e in changed}
     parties |= store.neighbour_ids(affected, ("PARTY_TO",))
@@ -431,8 +431,7 @@ def _edge_change(e: EdgeChange) -> EntityChange:
 
 def new_since(store: Store, since: str) -> tuple[Point, set[str], set[tuple[str, str, str]]]:
     """The nodes and edges that exist now and were added after ``since`` (folded: added then removed is not new)."""
-    history = store.changesets()
-    point = resolve(store, since, "changes_since", history=history)
-    folded = fold(history[point.number:])
+    point = resolve(store, since, "changes_since")
+    folded = fold(store.changesets(after=point.number))
     return (point, {c.id for c in folded.nodes.values() if c.op == "added"},
             {(c.type, c.source, c.target) for c in folded.edges.values() if c.op == "added"})

@@ -173,6 +173,14 @@ class LoadReport:
 
 
 @dataclass(frozen=True)
+class ChangesetPoint:
+    number: int
+    time: str
+    data_version_before: str
+    data_version: str
+
+
+@dataclass(frozen=True)
 class CommitResult:
     #: the recorded changeset; None when the diff was empty (nothing was written or recorded)
     changeset: Changeset | None
@@ -329,7 +337,9 @@ class Store(ABC):
             if problem:
                 raise StoreError(problem)
             meta = tx.meta()
-            before_counts = tx.counts()
+            # The counts are kept in the metadata (updated from each diff); a store written before that counts once.
+            kept = json.loads(meta["counts"]) if meta.get("counts") else None
+            before_counts = Counts(kept["nodes"], kept["edges"]) if kept else tx.counts()
             state = parse_state(meta.get("state_hash"))
             if state is None:
                 state = tx.full_state_hash()
@@ -361,16 +371,18 @@ class Store(ABC):
                                   nodes=kept_nodes, edges=kept_edges)
             known = {d["id"]: d for d in json.loads(meta.get("documents", "[]"))}
             known.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in write.graph.documents})
-            new_meta = {"data_version": version, "loaded_at": changeset.time, "state_hash": format_state(state),
-                        "changesets": str(number),
-                        "documents": json.dumps(sorted(known.values(), key=lambda d: d["id"]), ensure_ascii=False)}
-            tx.apply(node_changes, edge_changes, new_meta, changeset)
             after = Counter(before_counts.nodes), Counter(before_counts.edges)
             for n in node_changes:
                 after[0][n.kind] += {"added": 1, "removed": -1}.get(n.op, 0)
             for e in edge_changes:
                 after[1][e.type] += {"added": 1, "removed": -1}.get(e.op, 0)
             after_counts = Counts({k: v for k, v in after[0].items() if v}, {k: v for k, v in after[1].items() if v})
+            new_meta = {"data_version": version, "loaded_at": changeset.time, "state_hash": format_state(state),
+                        "changesets": str(number),
+                        "counts": json.dumps({"nodes": after_counts.nodes, "edges": after_counts.edges},
+                                             sort_keys=True),
+                        "documents": json.dumps(sorted(known.values(), key=lambda d: d["id"]), ensure_ascii=False)}
+            tx.apply(node_changes, edge_changes, new_meta, changeset)
             return CommitResult(changeset, LoadReport(before_counts, after_counts, len(write.graph.nodes),
                                                       len(write.graph.edges), version, number))
 
@@ -478,6 +490,10 @@ class Store(ABC):
         return self.commit(write, actor=actor, message=message or f"revert changeset {number}")
 
     # ------------------------------------------------------------------ history (reads)
+
+    def changeset_points(self) -> list[ChangesetPoint]:
+        """(number, time, data version before and after) of every changeset, in order: cheap, for finding a point."""
+        return [ChangesetPoint(c.number, c.time, c.data_version_before, c.data_version) for c in self.changesets()]
 
     def changeset(self, number: int) -> Changeset | None:
         """One changeset, with its diff."""

@@ -199,3 +199,28 @@ def test_truncated_journal_is_reported(tmp_path: Path) -> None:
         fh.truncate(size - 10)
     problem = MemoryStore(tmp_path / "graph.json").damaged()
     assert problem is not None and "truncated" in problem and f"byte {size - 10}" in problem
+
+
+@pytest.mark.neo4j
+def test_a_bulk_load_records_its_changeset_when_complete(neo4j_store: Store) -> None:
+    from qgraph.stores.neo4j import WriteOptions
+
+    graph = read_graph([VALID], neo4j_store)
+    rows: list[int] = []
+    with neo4j_store.write_options(WriteOptions(bulk=True, workers=2, batch_size=2, progress=rows.append)):  # type: ignore[attr-defined]
+        report = neo4j_store.load(graph)
+    [cs] = neo4j_store.changesets()
+    assert cs.data_version == report.data_version and sum(rows) == len(graph.nodes) + len(graph.edges)
+    assert cs.counts["nodes_added"] == len(graph.nodes)
+    version_is_the_content_hash(neo4j_store)
+
+
+def test_changesets_are_no_entities(store: Store) -> None:
+    """Neo4j keeps changesets as nodes of their own label: no count, search, dump or export sees them."""
+    store.load(read_graph([VALID], store))
+    store.clear()
+    store.load(read_graph([VALID], store))
+    assert len(store.changesets()) == 3
+    nodes, _ = store.dump()
+    assert store.counts().total_nodes == len(nodes) == 9
+    assert store.search("changeset", (), 10, 0)[0] == 0

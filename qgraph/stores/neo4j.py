@@ -40,9 +40,9 @@ from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Counts, PartyAgreements, PathFinding, Store,
-                          StoreError, StoreUnavailable, VersionChanged, WriteTx, node_search_keys, sources_from_json,
-                          sources_to_json)
+from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
+                          PathFinding, Store, StoreError, StoreUnavailable, VersionChanged, WriteTx, node_search_keys,
+                          sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = ("id", "_kind", "_origin", "sources", "search_keys", "search_text")
@@ -273,6 +273,7 @@ class Neo4jStore(Store):
                             opts.progress(len(r))
             tx.run(cypher.query("set_meta"), meta=meta).consume()
             tx.run(cypher.query("create_changeset"), number=changeset.number, id=changeset.id, time=changeset.time,
+                   data_version_before=changeset.data_version_before, data_version=changeset.data_version,
                    body=dumps(changeset), facts=sorted(changeset.facts())).consume()
 
         if opts.bulk:
@@ -324,6 +325,13 @@ class Neo4jStore(Store):
         if until <= after:
             return []
         return [loads(r["body"]) for r in self.read("get_changesets", after=after, until=until)]
+
+    def changeset_points(self) -> list[ChangesetPoint]:
+        last = int(self.meta().get("changesets") or 0)
+        if last == 0:
+            return []
+        return [ChangesetPoint(r["number"], r["time"], r["data_version_before"], r["data_version"])
+                for r in self.read("list_changeset_points", until=last)]
 
     @contextmanager
     def pinned(self) -> Iterator[Store]:
