@@ -517,10 +517,12 @@ class Queries:
                 raise BadParameter("agreements", f"{unknown[0]!r} is not an agreement of these entities")
             keep = set(agreements) | chosen
         else:
-            keep = set(chosen)
-            if candidates:
-                _, rows = self.store.agreements(AgreementFilter(ids=tuple(sorted(candidates))), SCAN_CAP, 0)
-                keep |= {row.node.id for row in rows if sum(p.id in ents for p in row.parties) >= 2}
+            # count each agreement's parties on the canvas from the edges alone (no agreement rows to build)
+            on_canvas: dict[str, int] = defaultdict(int)
+            for e in self.store.subgraph_edges(ents | candidates) if candidates else ():
+                if e.type == "PARTY_TO" and e.source in ents:
+                    on_canvas[e.target] += 1
+            keep = set(chosen) | {a for a, n in on_canvas.items() if n >= 2}
         return self._view(f"Explorer view of {len(ents)} entit{'y' if len(ents) == 1 else 'ies'}",
                           {"view": "canvas", "entities": len(ents), "agreements": len(keep)}, filters,
                           ents | keep, sorted(expand), truncated, max_nodes, context=False)

@@ -82,7 +82,7 @@ def agreement_facts(queries: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
             "domains": list(p.get("domains", [])), "external": bool(p.get("external")),
             "external_note": p.get("external_note"),
             "framework": row.framework.model_dump() if row.framework else None,
-            "parties": [r.model_dump() for r in row.parties],
+            "parties": [r.id for r in row.parties],
             "sources": [c.model_dump(mode="json", exclude_none=True) for c in row.node.sources]}
     return out
 
@@ -95,10 +95,18 @@ def canvas(queries: QueriesDep, body: CanvasRequest) -> dict[str, Any]:
                                   max_nodes=MAX_CANVAS)
     drawing = build(result, replace(MapOptions(lang=body.lang), aggregate="none"))
     built = network_data(drawing)
+    # the canvas's hover tip is short (the panel has the rest): names, kind line and a few agreements, no quotes
+    for record in (*built["data"]["nodes"], *built["data"]["edges"]):
+        record.pop("search", None)  # the page searches through the API
+        tip = record.get("tip") or {}
+        record["tip"] = {"title": tip.get("title"), "alt": tip.get("alt"), "sub": tip.get("sub"),
+                         "agreements": [{"name": a.get("name"), "kind": a.get("kind"), "date": a.get("date")}
+                                        for a in (tip.get("agreements") or [])[:4]]}
     agreements = [n.id for n in result.nodes if n.kind == NodeKind.AGREEMENT]
     return {"title": result.title, "truncated": result.truncated, "data_version": result.data_version,
             "notices": drawing.notices, "entities": [n.id for n in result.nodes if n.kind != NodeKind.AGREEMENT],
-            "physics": drawing.physics, **built, "agreements": agreement_facts(queries, agreements)}
+            "physics": drawing.physics, **built, "agreements": agreement_facts(queries, agreements),
+            "names": {n.id: [n.name, n.name_ja] for n in result.nodes if n.kind != NodeKind.AGREEMENT}}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -180,7 +180,7 @@ async function draw(expandIds, anchor) {
     original["edge:" + e.id] = { color: e.color };
     return copy;
   });
-  drawn = { agreements: resp.agreements, tips, legend: resp.legend, original, notices: resp.notices };
+  drawn = { agreements: resp.agreements, tips, legend: resp.legend, original, notices: resp.notices, names: resp.names };
   const options = Object.assign({}, resp.data.options, {
     interaction: Object.assign({}, resp.data.options.interaction, { keyboard: { enabled: true, bindToWindow: false }, multiselect: false }),
   });
@@ -541,6 +541,13 @@ function otherName(ref) {
   return other && other !== nameOf(ref) ? other : null;
 }
 
+/** A party: a reference ({id, name, name_ja}) from the API, or an id named by the canvas (drawn.names). */
+function partyName(p) {
+  if (p && typeof p === "object") return nameOf(p);
+  const n = drawn.names && drawn.names[p];
+  return n ? nameOf({ name: n[0], name_ja: n[1] }) : String(p);
+}
+
 function citation(c) {
   const box = el("blockquote", "cite");
   const where = [c.document, c.section, c.footnote ? "footnote " + c.footnote : null].filter(Boolean).join(", ");
@@ -560,7 +567,7 @@ function agreementBlock(a) {
   li.setAttribute("data-agreement", a.id);
   li.appendChild(el("div", "a-name", state.lang === "ja" && a.name_ja ? a.name_ja : a.name));
   li.appendChild(el("div", "a-meta", [label("akind", a.kind), a.date || "—", a.status].filter(Boolean).join(" · ")));
-  if (a.parties && a.parties.length) li.appendChild(el("div", "a-parties", t("details.parties") + ": " + a.parties.map(nameOf).join(", ")));
+  if (a.parties && a.parties.length) li.appendChild(el("div", "a-parties", t("details.parties") + ": " + a.parties.map(partyName).join(", ")));
   if (a.framework) li.appendChild(el("div", "a-parties", t("details.under") + ": " + nameOf(a.framework)));
   if (a.external || !(a.sources || []).length) li.appendChild(externalBadge(a.external_note));
   (a.sources || []).forEach((c) => li.appendChild(citation(c)));
