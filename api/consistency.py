@@ -3,11 +3,15 @@
 ``Store.pinned()`` (the ``get_store`` dependency) keeps a request on one version: the memory store by its immutable
 snapshot, Neo4j by one read transaction whose version is checked after each query, raising ``VersionChanged`` when a
 write committed meanwhile. This middleware catches that (nothing has been sent yet: the route had not returned) and
-runs the request again, up to ``ATTEMPTS`` times; then 503 with Retry-After. Only GET and HEAD requests, which have
-no body to replay and no effect, are retried. Plain ASGI, like ``deadline``.
+runs the request again (after a short pause), up to ``ATTEMPTS`` times, replaying the body the first attempt received; then 503 with
+Retry-After. Any method is retried (the explorer's canvas is a read sent as POST): a route that writes must write
+through ``Store.commit`` and not read through its pinned view after writing (its own write would move the version).
+Plain ASGI, like ``deadline``.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -15,7 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qgraph.store import VersionChanged
 
-ATTEMPTS = 4
+ATTEMPTS = 6
+#: seconds to wait before attempt n + 1 (n × this): a moment for the writer to finish its next commit
+BACKOFF = 0.02
 
 
 class OneVersion:
@@ -23,12 +29,14 @@ class OneVersion:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         received: list[Message] = []  # what the first attempt read, replayed to the next ones
 
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(BACKOFF * attempt)
             position = 0
 
             async def replay() -> Message:

@@ -223,4 +223,7 @@ def test_changesets_are_no_entities(store: Store) -> None:
     assert len(store.changesets()) == 3
     nodes, _ = store.dump()
     assert store.counts().total_nodes == len(nodes) == 9
-    assert store.search("changeset", (), 10, 0)[0] == 0
+    from qgraph.queries import Queries
+
+    assert Queries(store).search("changeset").page.total == 0
+    assert Queries(store).search("lab").page.total > 0
