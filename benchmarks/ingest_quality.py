@@ -39,6 +39,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", default=str(DEFAULT))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--ner-scope", choices=["relations", "all"], default="relations",
+                        help="which sentences GiNZA reads: those with an act word (default) or all")
     args = parser.parse_args()
 
     from qgraph.loaders import read_graph
@@ -61,7 +63,8 @@ def main() -> int:
     seg = segment(source)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    review = ingest([Input(name=args.path, path=Path(args.path))], store, info=DocumentInfo())
+    review = ingest([Input(name=args.path, path=Path(args.path))], store, info=DocumentInfo(),
+                    ner_scope=args.ner_scope)
     extract_s = time.perf_counter() - t0
     extract_cpu = time.process_time() - cpu0
     kb = len(source.text.encode()) / 1024
@@ -120,8 +123,8 @@ def main() -> int:
     quotes_bad = []
     for plural, records in review.sections.items():
         for r in records:
-            meta = r.get("candidate")
-            if not meta:
+            meta = r.get("review")
+            if not meta or "start" not in meta:
                 continue
             quote = r["sources"][0]["quote"]
             if text[meta["start"]:meta["end"]] != quote or quote not in text:

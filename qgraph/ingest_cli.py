@@ -56,11 +56,8 @@ def register(app: typer.Typer) -> None:
             try:
                 review = run([Input(name=str(f), path=f) for f in files], s, language=lang,
                              info=DocumentInfo(url=url, title=title, publisher=publisher, date=date))
-            except IngestError as exc:
-                err.print(f"[red]error:[/red] {exc}", highlight=False)
-                raise typer.Exit(2) from None
-            except ExtraMissing as exc:
-                err.print(f"[red]error:[/red] {exc}", highlight=False)
+            except (IngestError, ExtraMissing) as exc:
+                sys.stderr.write(f"error: {exc}\n")  # one line, never wrapped: it names the file
                 raise typer.Exit(2) from None
             applied = None
             if accept_all:
@@ -86,9 +83,9 @@ def register(app: typer.Typer) -> None:
             print_json(summary)
         elif output != "-":
             counts = ", ".join(f"{n} {k}" for k, n in review.counts().items())
-            out.print(f"review {review.id}: {counts} → {output}", highlight=False)
+            sys.stdout.write(f"review {review.id}: {counts} → {output}\n")
             for note in review.header.get("notes", []):
-                out.print(f"note: {note}", highlight=False)
+                sys.stdout.write(f"note: {note}\n")
 
     @review_app.command("apply")
     def apply(
@@ -104,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from qgraph.loaders.ingest.review import apply_review, build_changes
 
         if not file.is_file():
-            err.print(f"[red]error:[/red] {file}: no such file", highlight=False)
+            sys.stderr.write(f"error: {file}: no such file\n")
             raise typer.Exit(2)
         text = file.read_text(encoding="utf-8")
         with opened(store, write=not dry_run) as s:
@@ -132,6 +129,6 @@ def register(app: typer.Typer) -> None:
             out.print(result.message)
             return
         counts = ", ".join(f"{n} {k}" for k, n in sorted(result.written.items()))
-        out.print(f"written: {counts} ({result.message}); data version {summary['data_version']}", highlight=False)
+        sys.stdout.write(f"written: {counts} ({result.message}); data version {summary['data_version']}\n")
         for target, names in result.aliases_added.items():
-            out.print(f"  {target}: new aliases {', '.join(names)}", highlight=False)
+            sys.stdout.write(f"  {target}: new aliases {', '.join(names)}\n")

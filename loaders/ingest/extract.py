@@ -279,6 +279,9 @@ def _institution_type(name: str) -> tuple[str, str] | None:
     for word in reversed(words[-3:] if len(words) > 1 else []):
         if word in EN_ORG_TYPES:
             return EN_ORG_TYPES[word], f"suffix:{word}"
+    for word in words[1:-1] if len(words) >= 3 and words[0][:1].isupper() else []:
+        if word in EN_ORG_TYPES:  # "National Institute of Standards and Technology"
+            return EN_ORG_TYPES[word], f"word:{word}"
     if words and words[0] in ("University", "Ministry", "Department", "Institute") and len(words) >= 3:
         return EN_ORG_TYPES[words[0]], f"prefix:{words[0]}"
     return None
@@ -422,8 +425,8 @@ class Extractor:
         s, e = sentence.source_span(start, end)
         text = self.seg.source.text
         # trim white space and dangling punctuation, keep it verbatim
-        while s < e and text[s] in " \t\n、，,":
-            s += 1
+        if lead := re.match(rf"(?:[\s、，,）)」{SUPERSCRIPTS}]|及び|並びに)+", text[s:e]):
+            s += lead.end()
         while e > s and text[e - 1] in " \t\n、，,":
             e -= 1
         if e - s > 400:  # the citation model's limit; keep the part nearest the end (where the act is)
@@ -542,6 +545,9 @@ class Extractor:
             if kind == "Hub":
                 cand.notes.append("host: name the hosting institution (required for a hub)")
             self.entities[cand_key] = cand
+        elif abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
+            cand.rule += f"; {why}"  # a pattern that introduces an abbreviation confirms the candidate
+            cand.confidence = min(0.95, cand.confidence + 0.15)
         for s in (surface, bare, abbreviation):
             if s and s != cand.name and s != cand.name_ja and s not in cand.aliases:
                 cand.aliases.append(s)
@@ -587,6 +593,10 @@ class Extractor:
                         or self.resolver.resolve(text[s:e]))
         for s, e in members:
             self._probe(sentence, s, e, "pattern:dash-list", force=organised >= 2)
+        # short university abbreviations (東大, 慶大, 阪大): only resolved, never proposed on their own (拡大, 最大)
+        for m in re.finditer(r"(?<![一-龥ァ-ヶ])[一-龥ァ-ヶ]{1,4}大(?![一-龥])", ftext):
+            if known := self.resolver.resolve(m.group()):
+                self._add_known(m.group(), known)
         # names ending in an organisation word (rules, both languages)
         for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート)(?![院校生部内長員等間ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
@@ -634,6 +644,8 @@ class Extractor:
     def _name_start(text: str, start: int, end: int) -> int:
         """Cut a Japanese name found by a greedy pattern at the last particle or punctuation before it."""
         piece = text[start:end]
+        if re.fullmatch(r"[\x20-\x7e]+", fold(piece)):
+            return start  # a Latin name: spaces are part of it
         cut = 0
         for m in re.finditer(r"[ぁ-ゖ、。「」（）()\s]|の|と|は|が|を|に|で|や|及び|並びに", piece):
             if m.end() < len(piece) - 1:
@@ -645,19 +657,17 @@ class Extractor:
     def _mentions(self, sentence: Sentence) -> list[Mention]:
         """Every gazetteer name in the sentence, longest first, never overlapping, plus nation compounds."""
         text = sentence.text
-        folded = normalise(text)
-        if len(folded) != len(text):  # normalisation changed lengths: map through a per-character fold
-            folded_chars = [normalise(c) or " " for c in text]
-        else:
-            folded_chars = None
+        folded, index = _folded_map(text)
         taken = [False] * len(text)
         found: list[Mention] = []
         for surface in sorted(self.gazetteer, key=len, reverse=True):
             if len(surface) < 2:
                 continue
             ref, kind, known = self.gazetteer[surface]
-            for start in _find_all(folded, surface, folded_chars, text):
-                end = start + _span_length(text, start, surface)
+            pos = folded.find(surface)
+            while pos != -1:
+                start, end = index[pos], index[pos + len(surface) - 1] + 1
+                pos = folded.find(surface, pos + 1)
                 if any(taken[start:end]) or not _bounded(text, start, end):
                     continue
                 for i in range(start, end):
@@ -906,6 +916,23 @@ def m_is_en(pattern: str) -> bool:
     return bool(re.search(r"[a-z]{3}", pattern))
 
 
+_DASH_FOLD = dict.fromkeys(map(ord, "‐‑‒–—―−﹘﹣－"), "-")
+
+
+def _folded_map(text: str) -> tuple[str, list[int]]:
+    """The text folded character by character as ``qgraph.text.normalise`` folds names (NFKC, dashes, case), and
+    for each folded character the offset of the original one it came from."""
+    parts: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        f = " " if c.isspace() else unicodedata.normalize("NFKC", c).translate(_DASH_FOLD).casefold()
+        for ch in f:
+            parts.append(ch)
+            index.append(i)
+    index.append(len(text))
+    return "".join(parts), index
+
+
 def _find_all(folded: str, surface: str, folded_chars: list[str] | None, text: str) -> Iterable[int]:
     if folded_chars is None:
         start = folded.find(surface)
@@ -1029,7 +1056,7 @@ def _bracket_dates(text: str, dates: list[DateFound]) -> list[DateFound]:
 def _quote_start(text: str, span_start: int, act_start: int, group: list[Mention]) -> int:
     first = min((m.start for m in group if m.end > 0 and m.start >= span_start), default=span_start)
     # include a date or topic that leads the clause ("2023年5月には …")
-    lead = re.search(r"[^、。]*$", text[span_start:first])
+    lead = re.search(r"[^、。）)]*$", text[span_start:first])
     return span_start + (lead.start() if lead else 0) if first - span_start < 60 else first
 
 

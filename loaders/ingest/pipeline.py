@@ -86,11 +86,15 @@ def _citation(doc_id: str, ev: Any) -> dict[str, Any]:
     return out
 
 
-def _meta(rule: str, confidence: float, ev: Any, model: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {"rule": rule, "model": model, "confidence": round(confidence, 2), **ev.as_dict()}
-    meta.pop("quote", None)
-    meta.pop("section", None)
-    return meta
+def _review_fields(rule: str, confidence: float, ev: Any, model: str, notes: list[str]) -> dict[str, Any]:
+    """The record's ``review`` mapping: the decision to make (``status``), and what proposed the candidate."""
+    out: dict[str, Any] = {"status": "proposed"}
+    if notes:
+        out["note"] = "; ".join(notes)
+    out.update({"rule": rule, "model": model, "confidence": round(confidence, 2), **ev.as_dict()})
+    out.pop("quote", None)
+    out.pop("section", None)
+    return out
 
 
 def _strong(cand: EntityCandidate) -> bool:
@@ -109,10 +113,7 @@ def _entity_record(cand: EntityCandidate, doc_id: str, model: str) -> dict[str, 
         record["aliases"] = aliases
     record.update(cand.fields)
     record["sources"] = [_citation(doc_id, cand.evidence)]
-    record["status"] = "proposed"
-    if cand.notes:
-        record["note"] = "; ".join(cand.notes)
-    record["candidate"] = _meta(cand.rule, cand.confidence, cand.evidence, model)
+    record["review"] = _review_fields(cand.rule, cand.confidence, cand.evidence, model, cand.notes)
     return record
 
 
@@ -133,10 +134,7 @@ def _relation_record(cand: RelationCandidate, doc_id: str, model: str, taken: se
         record["name_ja"] = f.pop("name_ja")[:1000]
     record.update(f)
     record["sources"] = [_citation(doc_id, cand.evidence)]
-    record["status"] = "proposed"
-    if cand.notes:
-        record["note"] = "; ".join(cand.notes)
-    record["candidate"] = _meta(cand.rule, cand.confidence, cand.evidence, model)
+    record["review"] = _review_fields(cand.rule, cand.confidence, cand.evidence, model, cand.notes)
     return record
 
 
@@ -174,7 +172,8 @@ def propose(source: SourceText, seg: Segmented, extraction: Extraction, doc: dic
 
 
 def ingest(inputs: Sequence[Input], store: Store | None, *, language: str = "auto",
-           info: DocumentInfo | None = None, settings: Settings | None = None) -> Review:
+           info: DocumentInfo | None = None, settings: Settings | None = None,
+           ner_scope: str = "relations") -> Review:
     """Read, split, extract and propose; returns the Review (nothing is written). Raises IngestError naming the
     first bad file before any work on the others."""
     settings = settings or get_settings()
@@ -196,9 +195,9 @@ def ingest(inputs: Sequence[Input], store: Store | None, *, language: str = "aut
             continue
         if note:
             notes.append(f"{source.file}: {note}")
-        doc["status"] = "proposed"
+        doc["review"] = {"status": "proposed"}
         sections["documents"].append(doc)
-        extraction = Extractor(seg, resolver, doc["id"]).run()
+        extraction = Extractor(seg, resolver, doc["id"], ner_scope=ner_scope).run()
         models.add(extraction.model)
         propose(source, seg, extraction, doc, sections, mentions)
         texts[doc["id"]] = source.text

@@ -1,10 +1,11 @@
 """Stages 4 and 5: candidates -> a review file (the data/ YAML format plus review fields) -> one validated write.
 
 A review file is a data file: the sections of ``data/`` (``documents``, ``institutions``, ``agreements`` …) whose
-records carry, besides their data fields, the review fields ``status`` (``proposed`` | ``accepted`` | ``rejected`` |
-``edited``), ``match`` (the id of an existing entity this candidate is), ``note``, and ``candidate`` (what proposed
-it: rule, model, confidence, character offsets, page, footnote). A top-level ``review`` mapping says which run made
-it. ``apply`` strips the review fields and validates the accepted and edited records with the very loader of the
+records carry, besides their data fields, one ``review`` mapping: ``status`` (``proposed`` | ``accepted`` |
+``rejected`` | ``edited``), ``match`` (the id of an existing entity this candidate is), ``note``, and what proposed the
+candidate (``rule``, ``model``, ``confidence``, character offsets ``start``/``end``, ``page``, ``footnote``). The
+review fields sit in their own mapping because ``status`` is also a data field (an agreement's ``signed`` …). A
+top-level ``review`` mapping says which run made the file. ``apply`` strips the review fields and validates the accepted and edited records with the very loader of the
 curated data (``loaders.validate.build_graph``: every problem with file, line, record and field), then writes them as
 one all-or-nothing load through ``write_changeset``.
 
@@ -34,7 +35,7 @@ from qgraph.model import RECORD_BY_KIND, Citation, Graph, Node, NodeKind
 from qgraph.store import LoadReport, Store
 
 STATUSES = ("proposed", "accepted", "rejected", "edited")
-REVIEW_FIELDS = ("status", "match", "note", "candidate")
+REVIEW_KEY = "review"
 #: top-level keys of a review file that are not data sections
 REVIEW_KEYS = ("review", "mentions")
 ACTOR_DEFAULT = "cli"
@@ -59,8 +60,9 @@ class Review:
 
     def to_yaml(self) -> str:
         head = ("# qgraph review file: candidates proposed by `qgraph ingest`, in the format of data/.\n"
-                "# Decide each record: status: accepted | edited | rejected (proposed = undecided, never written).\n"
-                "# match: <existing id> says the candidate is that entity (its spellings become aliases).\n"
+                "# Decide each record in its review: mapping: status: accepted | edited | rejected (proposed =\n"
+                "# undecided, never written); match: <existing id> says the candidate is that entity (its\n"
+                "# spellings become aliases); note: free text.\n"
                 "# Then: qgraph review apply THIS_FILE\n")
         body: dict[str, Any] = {"review": self.header}
         for section in SECTIONS:
@@ -111,7 +113,9 @@ def parse_review(text: str, file: str) -> tuple[dict[str, Any], list[tuple[RawRe
                 continue
             line, field_lines = item["__origin__"]
             data = _strip_origin(item)
-            review = {k: data.pop(k) for k in REVIEW_FIELDS if k in data}
+            review = data.pop(REVIEW_KEY, None)
+            if not isinstance(review, dict):
+                review = {"status": review} if isinstance(review, str) else {}
             records.append((RawRecord(section, data, Origin(file, line, field_lines)), review))
     return header, records, problems
 
@@ -139,7 +143,7 @@ def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, 
         status = review.get("status", "proposed")
         rid = raw.data.get("id") if isinstance(raw.data.get("id"), str) else None
         if status not in STATUSES:
-            problems.append(Problem(file, raw.origin.line_of("status"), rid, "status",
+            problems.append(Problem(file, raw.origin.line_of(REVIEW_KEY), rid, "review.status",
                                     f"{status!r} is not one of {', '.join(STATUSES)}"))
             continue
         if raw.section == "documents":
@@ -159,7 +163,7 @@ def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, 
     for cand_id, (target, raw) in matches.items():
         node = alias_nodes.get(target) or existing.get(target)
         if node is None:
-            problems.append(Problem(file, raw.origin.line_of("match"), cand_id, "match",
+            problems.append(Problem(file, raw.origin.line_of(REVIEW_KEY), cand_id, "review.match",
                                     f"no entity {target!r} in the store"))
             continue
         props = dict(node.properties)
@@ -228,8 +232,9 @@ def accept_all(review: Review) -> Review:
     """Mark every candidate accepted: for tests and benchmarks only (nothing a person decided)."""
     for records in review.sections.values():
         for record in records:
-            if record.get("status") == "proposed":
-                record["status"] = "accepted"
+            review_fields = record.setdefault(REVIEW_KEY, {})
+            if review_fields.get("status", "proposed") == "proposed":
+                review_fields["status"] = "accepted"
     review.header["accept_all"] = "every candidate was accepted without review (tests and benchmarks only)"
     return review
 
@@ -246,5 +251,5 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-__all__ = ["STATUSES", "ApplyResult", "Review", "accept_all", "apply_review", "build_changes", "new_review_id",
+__all__ = ["REVIEW_KEY", "STATUSES", "ApplyResult", "Review", "accept_all", "apply_review", "build_changes", "new_review_id",
            "parse_review", "write_changeset", "RECORD_BY_KIND", "NodeKind"]
