@@ -29,7 +29,8 @@ from typing import Any
 import yaml
 
 from qgraph.loaders.errors import DatasetError, Problem
-from qgraph.loaders.files import SECTIONS, Origin, RawRecord, _LineLoader, _strip_origin
+from qgraph.loaders import yaml_events
+from qgraph.loaders.files import SECTIONS, Origin, RawRecord
 from qgraph.loaders.validate import build_graph
 from qgraph.model import RECORD_BY_KIND, Citation, Graph, Node, NodeKind
 from qgraph.store import LoadReport, Store
@@ -85,17 +86,20 @@ def new_review_id(documents: Iterable[str], created: str) -> str:
 
 
 def parse_review(text: str, file: str) -> tuple[dict[str, Any], list[tuple[RawRecord, dict[str, Any]]], list[Problem]]:
-    """The header and every record with its review fields (split off), each remembering its lines."""
+    """The header and every record with its review fields (split off), each remembering its lines. Read like data
+    files (``loaders.yaml_events``: no aliases, no deep nesting, no tags, dates kept as text)."""
     problems: list[Problem] = []
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        doc, key_lines = yaml_events.parse(text.encode("utf-8"))
+    except yaml_events.YamlRefused as exc:
+        return {}, [], [Problem(file, exc.line, None, None, exc.message)]
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         return {}, [], [Problem(file, mark.line + 1 if mark else None, None, None, f"YAML syntax error: {exc}")]
     if not isinstance(doc, dict):
         return {}, [], [Problem(file, 1, None, None, "a review file is a mapping (review:, documents:, …)")]
-    _, key_lines = doc.pop("__origin__")
-    header = _strip_origin(doc.pop("review", {}) or {})
+    header = doc.pop(REVIEW_KEY, None)
+    header = header if isinstance(header, dict) else {}
     doc.pop("mentions", None)
     records: list[tuple[RawRecord, dict[str, Any]]] = []
     for section, items in doc.items():
@@ -107,16 +111,15 @@ def parse_review(text: str, file: str) -> tuple[dict[str, Any], list[tuple[RawRe
             problems.append(Problem(file, key_lines.get(section), None, section, "must be a list of records"))
             continue
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
+            if not isinstance(item, yaml_events.Mapped):
                 problems.append(Problem(file, key_lines.get(section), f"{section}[{index}]", None,
                                         "a record must be a mapping of fields"))
                 continue
-            line, field_lines = item["__origin__"]
-            data = _strip_origin(item)
+            data = dict(item.data)
             review = data.pop(REVIEW_KEY, None)
             if not isinstance(review, dict):
                 review = {"status": review} if isinstance(review, str) else {}
-            records.append((RawRecord(section, data, Origin(file, line, field_lines)), review))
+            records.append((RawRecord(section, data, Origin(file, item.line, item.field_lines)), review))
     return header, records, problems
 
 
