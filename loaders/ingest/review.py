@@ -207,6 +207,29 @@ def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, 
     return graph, aliases_added, skipped, header
 
 
+EDITABLE = ("name", "name_ja", "date", "nation", "type", "kind", "parties", "framework", "host")
+
+
+def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
+    """The review file with decisions made elsewhere (the review page): ``{"section/id": {"status", "match",
+    "note", "fields": {…}}}``. Only the review fields and the fields of ``EDITABLE`` change; the file is then
+    validated as usual when applied."""
+    doc = yaml.safe_load(text) or {}
+    for key, decision in decisions.items():
+        section, _, rid = key.partition("/")
+        for record in doc.get(section) or []:
+            if isinstance(record, dict) and record.get("id") == rid:
+                review = record.setdefault(REVIEW_KEY, {})
+                for field in ("status", "match", "note"):
+                    if decision.get(field) not in (None, ""):
+                        review[field] = decision[field]
+                for field, value in (decision.get("fields") or {}).items():
+                    if field in EDITABLE:
+                        record[field] = value
+    head = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+
+
 def write_changeset(store: Store, graph: Graph, *, actor: str, message: str) -> LoadReport:
     """The one write of ingested facts. Today ``Store.load`` (all-or-nothing, idempotent); when the history issue's
     changeset write lands, this becomes ``store.commit(graph, actor=actor, message=message)``."""
