@@ -1,9 +1,10 @@
 """Known entities: the one adapter between ingest and the store's name resolution.
 
 ``Resolver.resolve(text, kinds)`` says which stored entity a name means, or None. It is the only place ingest asks
-the store about names, so that switching to the search engine's ``Queries.resolve(text, kinds=())`` (issue #11) is a
-change of this one method. Until then it uses the store's search and accepts only an unambiguous exact match of a
-normalised name or alias (NFKC, case, width, spacing and dashes folded by ``qgraph.text.normalise``).
+the store about names: through the search engine's ``Queries.resolve(text, kinds=())`` (issue #11), taking only its
+``match`` verdict (an ``ambiguous`` name is no known entity: the reviewer decides). Without that engine it falls back
+to the store's search, accepting only an unambiguous exact match of a normalised name or alias (NFKC, case, width,
+spacing and dashes folded by ``qgraph.text.normalise``). Answers are cached per document run.
 """
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ class Resolver:
             return None
         cache_key = (key, kinds)
         if cache_key not in self._cache:
-            self._cache[cache_key] = self._lookup(key, kinds)
+            self._cache[cache_key] = self._lookup(key, kinds, text)
         return self._cache[cache_key]
 
-    def _lookup(self, key: str, kinds: tuple[str, ...]) -> Known | None:
+    def _lookup(self, key: str, kinds: tuple[str, ...], text: str = "") -> Known | None:
         assert self.store is not None
         queries = _queries(self.store)
         if hasattr(queries, "resolve"):  # the search engine (issue #11), once it has landed
-            resolution = queries.resolve(key, kinds=kinds)
+            try:
+                resolution = queries.resolve(text, kinds=kinds)
+            except ValueError:  # BadParameter: not a name the engine takes (too short, no letter …)
+                return None
             match = getattr(resolution, "match", None)
             if getattr(resolution, "verdict", None) != "match" or match is None:
                 return None
