@@ -61,8 +61,7 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2) from None
             applied = None
             if accept_all:
-                err.print("[yellow]--accept-all: every candidate is accepted WITHOUT review (tests and benchmarks "
-                          "only)[/yellow]")
+                sys.stderr.write("--accept-all: every candidate is accepted WITHOUT review (tests and benchmarks only)\n")
                 accept(review)
                 try:
                     applied = apply_review(review.to_yaml(), f"{review.id}.yaml", s, actor=actor,

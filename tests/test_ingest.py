@@ -483,3 +483,23 @@ def test_cli_bad_input_writes_nothing(cli_env: Path) -> None:
     assert result.exit_code == 2
     assert "report.pdf: the name says .pdf but the content is HTML" in result.stderr
     assert not out.exists()
+
+
+def test_hub_host_from_the_bracket_after_its_name(tmp_path: Path) -> None:
+    _, ex = extract("量子ソフトウェア研究拠点（大阪大学）は、国内企業と共同研究契約を締結した。", store_with(tmp_path, "nations.yaml"))
+    hub = next(c for c in ex.entities.values() if c.kind == "Hub")
+    host = ex.entities[hub.fields["host"]]
+    assert hub.name_ja == "量子ソフトウェア研究拠点" and host.name_ja == "大阪大学"
+
+
+def test_cli_accept_all_writes_and_says_so(cli_env: Path) -> None:
+    assert runner.invoke(app, ["load", "-q", str(REPO / "data" / "nations.yaml"),
+                               str(REPO / "data" / "documents.yaml")]).exit_code == 0
+    release = write(cli_env, "release.txt", JA_RELEASE)
+    result = runner.invoke(app, ["ingest", str(release), "--accept-all", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "WITHOUT review (tests and benchmarks only)" in result.stderr.replace("\n", " ")
+    written = json.loads(result.stdout)["written"]
+    assert written["Agreement"] >= 2 and written["Institution"] >= 3
+    info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
+    assert info["counts"]["nodes"]["Agreement"] == written["Agreement"]

@@ -466,6 +466,7 @@ class Extractor:
             if years and sentence.kind == "body":
                 context_year = years[-1]
         self._refine_dates_from_footnotes(agreements)
+        self._hub_hosts(mentions)
         agreements = self._dedupe(agreements)
         used = {ref for a in agreements for ref in a.party_refs} | \
                {a.fields.get("framework") for a in agreements} | {s.fields.get("adopter") for s in strategies}
@@ -598,7 +599,7 @@ class Extractor:
             if known := self.resolver.resolve(m.group()):
                 self._add_known(m.group(), known)
         # names ending in an organisation word (rules, both languages)
-        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート)(?![院校生部内長員等間ァ-ヴー])", ftext):
+        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
         for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
             span = m.group().removeprefix("the ").removeprefix("The ")
@@ -870,6 +871,22 @@ class Extractor:
             out.append(RelationCandidate(kind="strategy", fields=fields, evidence=ev, party_refs=[adopter.ref],
                                          rule="pattern:strategy-name+verb", confidence=0.55 + 0.1 * bool(dates)))
         return out
+
+    def _hub_hosts(self, mentions: list[Mention]) -> None:
+        """A hub's host is the institution in brackets right after its name: 「量子セキュリティ拠点（…NICT…）」,
+        「量子ソフトウェア研究拠点（大阪大学）」, "Quantum Hub (hosted by X)"."""
+        for i, m in enumerate(mentions):
+            cand = self.entities.get(m.ref)
+            if cand is None or cand.kind != "Hub" or "host" in cand.fields:
+                continue
+            for nxt in mentions[i + 1:i + 3]:
+                if nxt.sentence is not m.sentence or nxt.kind != "Institution":
+                    continue
+                between = fold(m.sentence.text[m.end:nxt.start])
+                if re.fullmatch(r"\s*[(（](?:hosted by |at |国立研究開発法人|独立行政法人|国立大学法人)?\s*", between, re.I):
+                    cand.fields["host"] = nxt.ref
+                    cand.notes = [n for n in cand.notes if not n.startswith("host:")]
+                    break
 
     def _refine_dates_from_footnotes(self, agreements: list[RelationCandidate]) -> None:
         """A footnote giving the day of an event the body dates only to the month refines the date: same year and

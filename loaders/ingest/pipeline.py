@@ -114,6 +114,8 @@ def _entity_record(cand: EntityCandidate, doc_id: str, model: str) -> dict[str, 
     record.update(cand.fields)
     record["sources"] = [_citation(doc_id, cand.evidence)]
     record["review"] = _review_fields(cand.rule, cand.confidence, cand.evidence, model, cand.notes)
+    if cand.kind == "Hub" and "host" not in record:
+        record["review"]["needs"] = ["host"]  # a required field no rule could fill: a person must
     return record
 
 
@@ -145,7 +147,8 @@ def propose(source: SourceText, seg: Segmented, extraction: Extraction, doc: dic
     model = extraction.model
     used = {r for a in extraction.agreements for r in a.party_refs} | \
            {a.fields.get("framework") for a in extraction.agreements} | \
-           {s.fields.get("adopter") for s in extraction.strategies}
+           {s.fields.get("adopter") for s in extraction.strategies} | \
+           {c.fields.get("host") for c in extraction.entities.values()}
     kept: set[str] = set()
     for cand in extraction.entities.values():
         if not (_strong(cand) or cand.key in used):

@@ -71,10 +71,21 @@ class Review:
                 body[section] = self.sections[section]
         if self.mentions:
             body["mentions"] = self.mentions
-        return head + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+        return head + dump(body)
 
     def as_json(self) -> dict[str, Any]:
         return {"review": self.header, **{s: r for s, r in self.sections.items() if r}, "mentions": self.mentions}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Never anchors and aliases (the data loader refuses them): a value used twice is written twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(value: Any) -> str:
+    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
 
 
 def new_review_id(documents: Iterable[str], created: str) -> str:
@@ -227,7 +238,7 @@ def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
                     if field in EDITABLE:
                         record[field] = value
     head = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
-    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+    return head + dump(doc)
 
 
 def write_changeset(store: Store, graph: Graph, *, actor: str, message: str) -> LoadReport:
@@ -259,7 +270,8 @@ def accept_all(review: Review) -> Review:
     for records in review.sections.values():
         for record in records:
             review_fields = record.setdefault(REVIEW_KEY, {})
-            if review_fields.get("status", "proposed") == "proposed":
+            # a record that lacks a required field no rule could fill stays proposed (a person must supply it)
+            if review_fields.get("status", "proposed") == "proposed" and not review_fields.get("needs"):
                 review_fields["status"] = "accepted"
     review.header["accept_all"] = "every candidate was accepted without review (tests and benchmarks only)"
     return review
