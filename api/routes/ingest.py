@@ -23,7 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from qgraph.api.routes.admin import require_admin
 from qgraph.loaders import DatasetError
 
-router = APIRouter(tags=["ingest"])
+#: every route: the token's answers, and the refusals a request may get
+AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "Missing or wrong editor token"},
+    403: {"description": "Read-only service: no token is configured"},
+    404: {"description": "No such review"},
+    413: {"description": "The upload is larger than QGRAPH_INGEST_MAX_BYTES"},
+    422: {"description": "Bad parameter, bad document or bad decisions (named); nothing was written"},
+}
+router = APIRouter(tags=["ingest"], responses=AUTH_RESPONSES)
 REVIEW_ID = r"^rev-[0-9a-f]{12}$"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -45,9 +53,7 @@ def _body(review: Any) -> str:
     return json.dumps({"yaml": review.to_yaml(), "header": review.header, "texts": review.texts}, ensure_ascii=False)
 
 
-@router.post("/ingest", responses={401: {"description": "Missing or wrong token"},
-                                   413: {"description": "The file is larger than QGRAPH_INGEST_MAX_BYTES"},
-                                   422: {"description": "The document cannot be ingested (named, with why)"}})
+@router.post("/ingest")
 async def ingest_upload(
     request: Request,
     actor: EditorDep,
@@ -114,7 +120,7 @@ def _stored(request: Request, review_id: str) -> dict[str, Any] | None:
     return json.loads(body) if body else None
 
 
-@router.get("/review/{review_id}", responses={404: {"description": "No such review"}})
+@router.get("/review/{review_id}")
 def get_review(request: Request, _: EditorDep, review_id: str) -> Any:
     """The review: its YAML (the records with their review fields), header and the documents' texts."""
     import re
@@ -134,7 +140,7 @@ def get_review(request: Request, _: EditorDep, review_id: str) -> Any:
             "texts": stored["texts"], "problems": [str(p) for p in problems]}
 
 
-@router.put("/review/{review_id}", responses={404: {"description": "No such review"}})
+@router.put("/review/{review_id}")
 def put_review(request: Request, _: EditorDep, review_id: str, update: ReviewUpdate) -> Any:
     """Save decisions (the whole review file, as edited); nothing is written to the graph."""
     import re
@@ -150,8 +156,7 @@ def put_review(request: Request, _: EditorDep, review_id: str, update: ReviewUpd
     return {"id": review_id, "saved": True}
 
 
-@router.post("/review/{review_id}/apply", responses={404: {"description": "No such review"},
-                                                     422: {"description": "Problems; nothing was written"}})
+@router.post("/review/{review_id}/apply")
 def apply_stored(request: Request, actor: EditorDep, review_id: str, update: ReviewUpdate | None = None) -> Any:
     """Validate the accepted and edited records like curated data and write them as one change."""
     import re
