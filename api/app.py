@@ -15,7 +15,7 @@ except ImportError:  # a .venv from before the dependency was added (scripts/boo
 
 from qgraph import __version__
 from qgraph.api import deadline, errors
-from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
+from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                       responses=errors.RESPONSES)
     errors.install(app)
     deadline.install(app, config.request_timeout)
-    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):
+    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer):
         app.include_router(module.router)
     if FastAPIOffline is not None:
         app.include_router(docs.router)
