@@ -27,7 +27,7 @@ class Problem:
         if self.record:
             parts.append(f"record {excerpt(self.record, 120)}")
         if self.field:
-            parts.append(f"field {excerpt(self.field, 120)}")
+            parts.append(f"field {excerpt(self.field, 60)}")
         message = self.message if len(self.message) <= MAX_MESSAGE else self.message[:MAX_MESSAGE] + "…"
         return ": ".join([", ".join(parts), message])
 

@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
+from itertools import groupby, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -154,22 +154,37 @@ def _validated(records: list[RawRecord]) -> Iterator[tuple[Document | Record | N
     record: that is what reports each problem with its file, line, record and field (``_pydantic_problems``).
     """
     for section, group in groupby(records, key=attrgetter("section")):
-        batch = list(group)
         model = _MODELS[section]
-        try:
-            valid = _list_adapter(model).validate_python([raw.data for raw in batch])
-        except ValidationError:
-            for raw in batch:
-                try:
-                    yield model.model_validate(raw.data), ()
-                except ValidationError as exc:
-                    yield None, _pydantic_problems(raw, exc)
-        else:
-            for obj in valid:
-                yield obj, ()
+        # Batches of at most _BATCH records: a whole 100k-record file in one call would keep that many model
+        # instances alive at once (they are dropped as soon as each becomes its node).
+        for batch in batched(group, _BATCH):
+            yield from _validated_batch(model, batch)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last may be shorter); ``itertools.batched`` is Python 3.12."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _validated_batch(model: type[Document] | type[Record],
+                     batch: Sequence[RawRecord]) -> Iterator[tuple[Document | Record | None, Sequence[Problem]]]:
+    try:
+        valid = _list_adapter(model).validate_python([raw.data for raw in batch])
+    except ValidationError:
+        for raw in batch:
+            try:
+                yield model.model_validate(raw.data), ()
+            except ValidationError as exc:
+                yield None, _pydantic_problems(raw, exc)
+    else:
+        for obj in valid:
+            yield obj, ()
 
 
 _MODELS: dict[str, type[Document] | type[Record]] = {"documents": Document, **RECORD_BY_PLURAL}
+_BATCH = 5_000
 _LINKS: dict[str, tuple[str, ...]] = {plural: tuple(cls.links) for plural, cls in RECORD_BY_PLURAL.items()}
 
 

@@ -636,6 +636,15 @@ class Store(ABC):
         """Remove every node and edge, as one recorded changeset (history is kept: the clear can be reverted)."""
         return self.commit(Write(clear=True), actor=actor or default_actor(), message=message)
 
+    def save_review(self, review_id: str, body: str) -> None:
+        """Keep a review of ingested candidates (``qgraph.loaders.ingest``; ``body`` is JSON) in the store, replacing
+        one with the same id. Reviews are not graph data: counts, dumps and checksums never include them."""
+        raise NotImplementedError
+
+    def load_review(self, review_id: str) -> str | None:
+        """The body of a stored review, or None."""
+        raise NotImplementedError
+
     @abstractmethod
     def wipe(self) -> None:
         """Remove every node, edge, the metadata and the whole history (start over; tests). Under the writer lock."""

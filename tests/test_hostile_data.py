@@ -442,3 +442,23 @@ def test_exports_of_data_written_before_the_checks_stay_well_formed() -> None:
         ET.fromstring(data[fmt])
     assert "A\ufffd\ufffd[31m\ufffd\ufffd" in data["gexf"].decode("utf-8")
     assert b"\\u0001" not in data["json"] and "\ufffd" in data["json"].decode("utf-8")
+
+
+def test_records_validated_in_batches_keep_their_problems(tmp_path: Path) -> None:
+    """Big files are validated in batches (``loaders.validate._BATCH``): a bad record in a later batch is still
+    named with its line, and every good one becomes a node."""
+    from qgraph.loaders.validate import _BATCH
+
+    rows = [f"lab-{i},Lab {i},university" for i in range(_BATCH + 10)]
+    rows[_BATCH + 3] = f"lab-{_BATCH + 3},Lab,castle"
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "institutions.csv").write_text("id,name,type,external,external_note\n"
+                                             + "\n".join(r + ",true,synthetic" for r in rows) + "\n")
+    with pytest.raises(DatasetError) as caught:
+        read_graph([folder])
+    assert [(p.line, p.record, p.field) for p in caught.value.problems] == [(_BATCH + 5, f"lab-{_BATCH + 3}", "type")]
+    rows[_BATCH + 3] = f"lab-{_BATCH + 3},Lab,university"
+    (folder / "institutions.csv").write_text("id,name,type,external,external_note\n"
+                                             + "\n".join(r + ",true,synthetic" for r in rows) + "\n")
+    assert len(read_graph([folder]).nodes) == _BATCH + 10

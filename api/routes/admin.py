@@ -111,3 +111,7 @@ def revert(request: Request, actor: AdminDep, number: int,
             return JSONResponse(status_code=422, content={"error": "not_revertable", "detail": str(exc)})
     cs = result.changeset
     return RevertResult(reverted=number, changeset=cs.number if cs else None, data_version=result.report.data_version)
+
+
+#: the admin check as a plain dependency (``Depends(require_admin)``), for routes written before named tokens
+require_admin = require_role("admin")
