@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 from fastapi import FastAPI
 
 from qgraph import __version__
-from qgraph.api import deadline, errors
+from qgraph.api import deadline, errors, middleware
 from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
 from qgraph.api.routes import explorer, export  # viz: maps, exports and the explorer page
 from qgraph.config import Settings, get_settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                   responses=errors.RESPONSES)
     errors.install(app)
     deadline.install(app, config.request_timeout)
+    middleware.install(app, allowed_hosts=config.allowed_hosts, max_body_bytes=config.max_body_bytes)
     for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):
         app.include_router(module.router)
     return app

@@ -5,6 +5,7 @@ thread hop per dependency per request. The route functions stay ``def`` (the sto
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -26,6 +27,19 @@ async def get_queries(store: StoreDep) -> Queries:
 
 
 QueriesDep = Annotated[Queries, Depends(get_queries)]
+
+
+async def get_authenticated(request: Request) -> bool:
+    """Whether the request carries a configured token (``QGRAPH_ADMIN_TOKEN``) as a bearer token. Reads need none;
+    this only decides how much an answer says about the deployment (``/health`` names the server to them alone)."""
+    token = request.app.state.settings.admin_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if token is None or scheme.lower() != "bearer" or not given:
+        return False
+    return secrets.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+
+
+AuthenticatedDep = Annotated[bool, Depends(get_authenticated)]
 
 DATE_HELP = "A date at year, month or day precision: 2023, 2023-11 or 2023-11-03."
 #: the shape of a date; whether the day exists (2023-02-30) is checked after, and answered 422 naming the parameter

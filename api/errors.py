@@ -76,7 +76,5 @@ def install(app: FastAPI) -> None:
         log.error("store error: %s", exc)
         return _json(503, "store_error", "The graph database could not answer this query.")
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return _json(500, "internal_error", "Something went wrong on the server; the error has been logged.")
+    # Anything else: the 500 of ``qgraph.api.middleware.CatchAll`` (a handler here would run in Starlette's
+    # ServerErrorMiddleware, which re-raises after answering, and the server would then drop the connection).

@@ -321,14 +321,11 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs) on the configured store."""
     import os
 
-    import uvicorn
+    from qgraph.api import server
 
     if store is not None:
         os.environ["QGRAPH_STORE"] = settings_for(store).store
-    # Keep idle connections longer than uvicorn's 5 s default: a pooled client connection the server closes just as
-    # the client reuses it fails with "server disconnected" (seen once in 4,712 requests of the soak).
-    uvicorn.run("qgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", timeout_keep_alive=75)
+    server.run(host=host, port=port, workers=workers)  # with the request limits and allowed hosts of the settings
 
 
 if __name__ != "__main__":  # run as a script, the real module (imported below) registers the export command

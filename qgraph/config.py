@@ -45,6 +45,23 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600,
         description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
 
+    allowed_hosts: list[str] | None = Field(
+        default=None, description="Host header names the API answers (JSON list; \"*.example.org\" patterns; "
+                                  "[\"*\"]: any). Default: the loopback names when `qgraph serve` binds a loopback "
+                                  "address, any otherwise; other names get 400 (DNS rebinding).")
+    max_body_bytes: int = Field(default=16 * 2**20, ge=0, le=2**31,
+                                description="Largest request body; a longer one answers 413.")
+    max_header_bytes: int = Field(default=32 * 2**10, ge=1024, le=2**20,
+                                  description="Largest request line plus headers (qgraph serve); past it 431.")
+    max_headers: int = Field(default=100, ge=8, le=1000,
+                             description="Most request headers (qgraph serve); past it 431.")
+    max_request_line: int = Field(default=8 * 2**10, ge=256, le=2**20,
+                                  description="Longest request line, i.e. method, URL and version (qgraph serve); "
+                                              "past it 414.")
+    header_timeout: float = Field(default=10.0, gt=0, le=600,
+                                  description="Seconds a connection may take to send a request's headers "
+                                              "(qgraph serve); then 408 and closed.")
+
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 
     admin_token: SecretStr | None = Field(

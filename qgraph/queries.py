@@ -26,6 +26,8 @@ from qgraph.store import AgreementFilter, AgreementRow, Store
 from qgraph.text import normalise
 
 MAX_LIMIT = 500
+#: deepest page: far past any real graph, far below Neo4j's 64-bit longs (offset + limit must not overflow there)
+MAX_OFFSET = 1_000_000
 MAX_HOPS = 8
 MAX_K = 20
 #: most agreements one partners / nation / timeline / analysis query looks at
@@ -175,8 +177,8 @@ class Queries:
     def _page(limit: int, offset: int) -> tuple[int, int]:
         if not 1 <= limit <= MAX_LIMIT:
             raise BadParameter("limit", f"must be between 1 and {MAX_LIMIT}")
-        if offset < 0:
-            raise BadParameter("offset", "must not be negative")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise BadParameter("offset", f"must be between 0 and {MAX_OFFSET}")
         return limit, offset
 
     def _scan(self, f: AgreementFilter) -> list[AgreementSummary]:

@@ -229,6 +229,7 @@ def test_a_store_slower_than_the_deadline_gives_503(tmp_path: Path) -> None:
 
     store = Stuck(tmp_path / "graph.json")
     store.load(read_graph([default_data_dir()], store))
+    store.entity_refs(["aist"])  # build the index now: on a loaded machine the first request could pass 0.5 s
     app = create_app(Settings(store="memory", request_timeout=0.5), store=store)
     with TestClient(app, raise_server_exceptions=False) as c:
         assert get(c, "/entities/aist")["entity"]["id"] == "aist"

@@ -54,6 +54,12 @@ class Assets:
         return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "
                 "font-src data:; base-uri 'none'; form-action 'none'")
 
+    def header_csp(self) -> str:
+        """The policy for the HTTP header of a served map: the page's own plus ``frame-ancestors 'self'`` (only this
+        site may frame it: no clickjacking). Browsers ignore ``frame-ancestors`` in a meta element, and Chromium
+        warns about it there, so the file opened from disk carries ``csp()`` alone."""
+        return self.csp() + "; frame-ancestors 'self'"
+
 
 def _sha256(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, FiltersDep, QueriesDep
-from qgraph.queries import MAX_LIMIT, Filters
+from qgraph.queries import MAX_LIMIT, MAX_OFFSET, Filters
 from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
 
 router = APIRouter(tags=["agreements"])
@@ -18,7 +18,7 @@ def agreements(
     party: Annotated[str | None, Query(description="Only agreements this entity is a party to.", max_length=120,
                                        pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AgreementsResult:
     """Agreements, sorted by date (undated last), filtered by party, kind, domain, framework, nation and dates."""
     return queries.agreements(Filters(**{**filters.__dict__, "party": party}), limit=limit, offset=offset)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query
 
 from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.model import NodeKind
-from qgraph.queries import MAX_LIMIT
+from qgraph.queries import MAX_LIMIT, MAX_OFFSET
 from qgraph.results import EntityDetail, PartnersResult, SearchResult
 
 router = APIRouter(tags=["entities"])
@@ -20,7 +20,7 @@ def search(
                             min_length=1, max_length=200)],
     kind: Annotated[list[NodeKind] | None, Query(description="Only these entity kinds.", max_length=7)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchResult:
     """Entities by name or alias (normalised: Unicode width, case, spacing); exact matches first."""
     return queries.search(q, kinds=tuple(k.value for k in kind or ()), limit=limit, offset=offset)

@@ -63,9 +63,10 @@ def _headers(result: SubgraphResult, fmt: str, disposition: str) -> dict[str, st
     headers = {"Content-Disposition": f'{disposition}; filename="{filename(result, fmt)}"',
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     if fmt == "html":
-        headers["Content-Security-Policy"] = assets().csp()
+        headers["Content-Security-Policy"] = assets().header_csp()
+        headers["X-Frame-Options"] = "SAMEORIGIN"  # frame-ancestors for browsers that predate it
     elif fmt == "svg":
-        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     return headers
 
 

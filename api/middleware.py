@@ -1,0 +1,134 @@
+"""ASGI middleware that guards every request, outermost first:
+
+1. ``CatchAll``: an unexpected exception becomes the fixed 500 JSON answer *inside* the app, so the server sees a
+   finished response and keeps the keep-alive connection usable (Starlette's own last-resort handler re-raises after
+   answering, and uvicorn then drops the connection without ``Connection: close``: the client's next request on it
+   failed with ECONNRESET).
+2. ``TrustedHostMiddleware`` (Starlette): only the ``Host`` names of ``QGRAPH_ALLOWED_HOSTS`` are answered (400
+   otherwise), which stops DNS rebinding against a server bound to loopback.
+3. ``BodyLimit``: a body longer than ``QGRAPH_MAX_BODY_BYTES`` answers 413, by its Content-Length before any byte
+   is read, or as soon as a chunked body passes the limit.
+4. ``Head``: ``HEAD`` on a GET endpoint answers as GET does, without the body (FastAPI routes list GET only).
+
+Header size and count, request-line length and the header timeout are the HTTP server's (``qgraph.api.server``):
+they must be enforced before the request exists, which no ASGI middleware can do.
+
+All of it is plain ASGI rather than Starlette's ``BaseHTTPMiddleware`` (a millisecond per request each on this
+project's benchmark machine). None of it keeps state between requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("qgraph.api")
+
+INTERNAL_ERROR = {"error": "internal_error", "detail": "Something went wrong on the server; the error has been logged."}
+#: what a server bound to loopback answers to, by default (``[::1]`` keeps its brackets in a Host header)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class CatchAll:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception:
+            if started:  # half a response is out: the server must drop the connection, nothing else is honest
+                raise
+            log.exception("unexpected error")
+            await JSONResponse(status_code=500, content=INTERNAL_ERROR)(scope, receive, send)
+
+
+class PayloadTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    def _refuse(self) -> JSONResponse:
+        return JSONResponse(status_code=413, headers={"Connection": "close"},
+                            content={"error": "payload_too_large",
+                                     "detail": f"The request body is larger than {self.max_bytes} bytes."})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse()(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise PayloadTooLarge
+            return message
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, send_and_note)
+        except PayloadTooLarge:
+            if started:
+                raise
+            await self._refuse()(scope, receive, send)
+
+
+class Head:
+    """HEAD as GET without the body; the headers (Content-Length included) are GET's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def install(app: ASGIApp, *, allowed_hosts: Sequence[str] | None, max_body_bytes: int) -> None:
+    """Add the guards (Starlette puts the last added outermost)."""
+    app.add_middleware(Head)  # type: ignore[attr-defined]
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # type: ignore[attr-defined]
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts or ["*"]),  # type: ignore[attr-defined]
+                       www_redirect=False)
+    app.add_middleware(CatchAll)  # type: ignore[attr-defined]
