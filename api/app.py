@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   responses=errors.RESPONSES)
     errors.install(app)
+    app.add_middleware(middleware.Expensive, concurrency=config.expensive_concurrency, queue=config.expensive_queue)
     deadline.install(app, config.request_timeout)
     middleware.install(app, allowed_hosts=config.allowed_hosts, max_body_bytes=config.max_body_bytes)
     for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):

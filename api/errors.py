@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from qgraph.api.routes.admin import AdminRefused
-from qgraph.queries import BadParameter, NotFound
+from qgraph.queries import BadParameter, NotFound, TooExpensive
 from qgraph.store import StoreError, StoreUnavailable
 
 log = logging.getLogger("qgraph.api")
@@ -34,7 +34,10 @@ class ErrorBody(BaseModel):
 #: documented on every operation (FastAPI's own 422 schema is replaced: our 422 has this shape)
 RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "Unknown id (named in the detail)"},
-    422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc)"},
+    422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc), or a request that would need "
+                                            "more work than one request may do (too_expensive: narrow it)"},
+    429: {"model": ErrorBody, "description": "Too many expensive requests at once in this process; retry after "
+                                             "Retry-After seconds"},
     500: {"model": ErrorBody, "description": "Unexpected error (logged on the server)"},
     503: {"model": ErrorBody, "description": "The graph database cannot be reached or did not answer in time"},
 }
@@ -63,6 +66,10 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _json(422, "bad_parameter", [{"loc": list(e["loc"]), "msg": f"{e['loc'][-1]}: {e['msg']}"}
                                             for e in exc.errors()])
+
+    @app.exception_handler(TooExpensive)
+    async def too_expensive(_: Request, exc: TooExpensive) -> JSONResponse:
+        return _json(422, "too_expensive", str(exc))
 
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:

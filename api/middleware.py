@@ -9,6 +9,7 @@
 3. ``BodyLimit``: a body longer than ``QGRAPH_MAX_BODY_BYTES`` answers 413, by its Content-Length before any byte
    is read, or as soon as a chunked body passes the limit.
 4. ``Head``: ``HEAD`` on a GET endpoint answers as GET does, without the body (FastAPI routes list GET only).
+5. the deadline (``qgraph.api.deadline``), then ``Expensive``: a limit on expensive requests at once (429 past it).
 
 Header size and count, request-line length and the header timeout are the HTTP server's (``qgraph.api.server``):
 they must be enforced before the request exists, which no ASGI middleware can do.
@@ -19,6 +20,7 @@ project's benchmark machine). None of it keeps state between requests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -123,6 +125,44 @@ class Head:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+#: the routes whose work grows with the graph (analyses, drawings and exports, path searches): limited in number
+EXPENSIVE_PREFIXES = ("/analysis/", "/export/", "/paths")
+
+
+class Expensive:
+    """At most ``concurrency`` expensive requests run at once in this process, ``queue`` more wait for a place, and
+    any further one answers 429 with Retry-After at once: cheap requests (/health, /search, /entities) keep threads
+    and CPU while expensive ones run. Per process, by design: it protects this process (each replica or worker has
+    its own), and the API keeps no shared state. It sits inside the deadline, so time spent waiting counts."""
+
+    def __init__(self, app: ASGIApp, *, concurrency: int, queue: int,
+                 prefixes: tuple[str, ...] = EXPENSIVE_PREFIXES) -> None:
+        self.app, self.concurrency, self.queue, self.prefixes = app, concurrency, queue, prefixes
+        self.admitted = 0  # running + waiting
+        self._slots: asyncio.Semaphore | None = None  # made in the server's event loop, on first use
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        if self.admitted >= self.concurrency + self.queue:
+            response = JSONResponse(
+                status_code=429, headers={"Retry-After": "5"},
+                content={"error": "too_many_requests",
+                         "detail": f"{self.admitted} expensive requests (analyses, exports, paths) are running or "
+                                   "waiting on this server; try again in a few seconds."})
+            await response(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        self.admitted += 1
+        try:
+            async with self._slots:
+                await self.app(scope, receive, send)
+        finally:
+            self.admitted -= 1
 
 
 def install(app: ASGIApp, *, allowed_hosts: Sequence[str] | None, max_body_bytes: int) -> None:

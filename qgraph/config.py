@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     neo4j_timeout: float = Field(default=15.0, gt=0, le=600,
                                  description="Seconds a query (and connection acquisition) may take.")
 
+    breaker_window: float = Field(
+        default=2.0, ge=0, le=600,
+        description="Seconds Neo4j calls fail at once (503) after a failed connection, before a connectivity probe "
+                    "decides whether to try again (a circuit breaker; per process).")
+
     request_timeout: float = Field(
         default=30.0, gt=0, le=3600,
         description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
@@ -61,6 +66,13 @@ class Settings(BaseSettings):
     header_timeout: float = Field(default=10.0, gt=0, le=600,
                                   description="Seconds a connection may take to send a request's headers "
                                               "(qgraph serve); then 408 and closed.")
+
+    expensive_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="Expensive requests (/analysis/*, /export/*, /paths) one API process runs at once.")
+    expensive_queue: int = Field(
+        default=8, ge=0, le=1000,
+        description="Expensive requests that may wait for a place; past them 429 with Retry-After (per process).")
 
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 

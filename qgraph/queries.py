@@ -10,6 +10,7 @@ agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParame
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import networkx as nx
 import pycountry
 
+from qgraph import cancel
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
@@ -36,6 +38,11 @@ SCAN_CAP = 20_000
 PATH_CAP = 1_000
 #: betweenness is exact up to this many nodes, then estimated from a seeded sample of this many sources
 BROKER_SAMPLE = 2_000
+#: most work one analysis may do, in node and edge visits (one breadth-first search from one source visits each node
+#: and edge once): past it betweenness samples fewer sources, and communities are refused (narrow the filters)
+ANALYSIS_WORK = 5_000_000
+#: fewest sources a betweenness estimate uses, whatever the graph's size
+MIN_BROKER_SOURCES = 10
 #: most nodes a drawn or exported view holds
 MAX_NODES = 20_000
 MAX_DEPTH = 4
@@ -48,6 +55,28 @@ class NotFound(LookupError):
     def __init__(self, what: str, ident: str) -> None:
         self.what, self.ident = what, ident
         super().__init__(f"no {what} with id {ident!r}")
+
+
+class TooExpensive(ValueError):
+    """The request would need more work than one request may do; the message says how to narrow it."""
+
+
+def _betweenness(g: nx.Graph, k: int | None) -> dict[str, float]:
+    """``nx.betweenness_centrality(g, k=k, normalized=True, seed=SEED)``, the same numbers, with the deadline
+    checked between sources (networkx's loop, written out from its helpers of networkx 3.6)."""
+    from networkx.algorithms.centrality.betweenness import (_accumulate_basic, _rescale,
+                                                            _single_source_shortest_path_basic)
+
+    betweenness = dict.fromkeys(g, 0.0)
+    if k == len(g):
+        k = None
+    nodes = list(g) if k is None else random.Random(SEED).sample(list(g.nodes()), k)
+    for source in nodes:
+        cancel.check()
+        found, preds, sigma, _ = _single_source_shortest_path_basic(g, source)
+        betweenness, _ = _accumulate_basic(betweenness, found, preds, sigma, source)
+    return _rescale(betweenness, len(g), normalized=True, directed=False, endpoints=False,
+                    sampled_nodes=None if k is None else nodes)
 
 
 class BadParameter(ValueError):
@@ -322,28 +351,44 @@ class Queries:
                                        for k, v in sorted(buckets.items())])
 
     def brokers(self, filters: Filters = Filters(), *, limit: int = 20) -> BrokersResult:
-        """Who bridges otherwise separate groups: betweenness centrality of parties in the party–agreement graph."""
+        """Who bridges otherwise separate groups: betweenness centrality of parties in the party–agreement graph.
+
+        Bounded before it starts: exact up to ``BROKER_SAMPLE`` nodes if that fits ``ANALYSIS_WORK``, else estimated
+        from as many seeded sources as fit (the answer says which). Cancellable: the deadline is checked between
+        sources (``qgraph.cancel``)."""
         limit, _ = self._page(limit, 0)
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        cancel.check()
         g = nx.Graph(edges)
         agreements = {a for _, a in edges}
-        sample = None if g.number_of_nodes() <= BROKER_SAMPLE else BROKER_SAMPLE
-        centrality = nx.betweenness_centrality(g, k=sample, normalized=True, seed=SEED)
+        n, size = g.number_of_nodes(), g.number_of_nodes() + g.number_of_edges()
+        affordable = max(MIN_BROKER_SOURCES, ANALYSIS_WORK // max(size, 1))
+        sample = None if n <= min(BROKER_SAMPLE, affordable) else min(BROKER_SAMPLE, affordable, n)
+        centrality = _betweenness(g, sample)
         parties = [n for n in g if n not in agreements]
         ranked = sorted(parties, key=lambda n: (-round(centrality[n], 9), n))[:limit]
         refs = self.store.entity_refs(ranked)
         algorithm = ("betweenness centrality (networkx, normalised) on the bipartite party–agreement graph"
-                     + (f", estimated from {sample} sampled sources (seed {SEED})" if sample else ", exact"))
-        return BrokersResult(algorithm=algorithm, filters=filters.echo(),
+                     + (f", estimated from {sample} sampled sources of {n} (seed {SEED}; bounded to "
+                        f"{ANALYSIS_WORK:,} steps per request)" if sample else ", exact"))
+        return BrokersResult(algorithm=algorithm, filters=filters.echo(), exact=sample is None,
                              brokers=[Broker(entity=refs[n], betweenness=round(centrality[n], 9),
                                              agreement_count=g.degree(n)) for n in ranked])
 
     def communities(self, filters: Filters = Filters(), *, min_size: int = 2) -> CommunitiesResult:
-        """Groups of parties tied by shared agreements: Louvain on the weighted party projection."""
+        """Groups of parties tied by shared agreements: Louvain on the weighted party projection.
+
+        Bounded before it starts: a projection larger than ``ANALYSIS_WORK`` / 40 pairs (Louvain makes several
+        passes over it per level) is refused with ``TooExpensive``; narrow the filters. Cancellable between levels."""
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
         by_agreement: dict[str, list[str]] = defaultdict(list)
         for party, agreement in edges:
             by_agreement[agreement].append(party)
+        pairs = sum(len(m) * (len(m) - 1) // 2 for m in by_agreement.values())
+        if pairs > ANALYSIS_WORK // 40:
+            raise TooExpensive(f"the party graph of these filters has {pairs:,} pairs of parties, more than the "
+                               f"{ANALYSIS_WORK // 40:,} one request may analyse; narrow it with since, until, kind, "
+                               "domain, framework or nation")
         g = nx.Graph()
         for agreement in sorted(by_agreement):
             members = sorted(by_agreement[agreement])
@@ -352,7 +397,13 @@ class Queries:
                 for b in members[i + 1:]:
                     w = g.get_edge_data(a, b, {"weight": 0})["weight"]
                     g.add_edge(a, b, weight=w + 1)
-        found = nx.community.louvain_communities(g, weight="weight", resolution=1.0, seed=SEED) if g else []
+        cancel.check()
+        found: list[set[str]] = []
+        if g:
+            # louvain_communities is the last level of louvain_partitions; walking the levels lets us stop between them
+            for level in nx.community.louvain_partitions(g, weight="weight", resolution=1.0, seed=SEED):
+                found = level
+                cancel.check()
         groups = sorted((sorted(c) for c in found if len(c) >= min_size), key=lambda c: (-len(c), c[0]))
         refs = self.store.entity_refs({m for c in groups for m in c})
         return CommunitiesResult(
@@ -383,9 +434,12 @@ class Queries:
             extra = self.store.neighbour_ids(ids, CONTEXT_TYPES) - ids
             ids = ids | set(sorted(extra)[: max(0, max_nodes - len(ids))])
             truncated = truncated or len(ids) < len(ids | extra)
+        cancel.check()  # a view of 20,000 nodes is several store calls of seconds each: stop between them
         nodes = sorted(self.store.get_nodes(ids).values(), key=lambda n: n.id)
+        cancel.check()
         refs = self.store.entity_refs(ids)
         edges = sorted(self.store.subgraph_edges(ids), key=lambda e: e.key)
+        cancel.check()
         return SubgraphResult(
             title=title, query=query, filters=filters.echo(), data_version=self.store.meta().get("data_version"),
             focus=focus, truncated=truncated,

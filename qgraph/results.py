@@ -148,6 +148,8 @@ class Broker(_Out):
 class BrokersResult(_Out):
     algorithm: str
     filters: dict[str, Any]
+    #: False when estimated from a sample of sources (the graph was too large to compute exactly in one request)
+    exact: bool = True
     brokers: list[Broker]
 
 

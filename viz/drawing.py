@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from qgraph import cancel
 from qgraph.model import Citation, NodeKind
 from qgraph.results import GraphEdge, GraphNode, SubgraphResult
 from qgraph.text import search_keys
@@ -473,10 +474,12 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
                        "are not drawn. Export GEXF or CSV, or narrow the query, to see single entities.")
     else:
         nodes, edges = b.entity_nodes(), b.entity_edges()
+    cancel.check()  # between the stages: a served map stops when its request's deadline passes (qgraph.cancel)
     for i, e in enumerate(edges):
         e.id = f"e{i}"
     size_nodes(nodes, edges, "degree" if group_by else opts.size_by)
     layout(nodes, edges)
+    cancel.check()
     physics = len(nodes) <= opts.physics_max and not group_by
     if not physics and not group_by:
         notices.append(f"{len(nodes):,} nodes: drawn with a precomputed layout and physics off (switch it on under "

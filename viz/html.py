@@ -28,7 +28,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from qgraph import __version__
+from qgraph import __version__, cancel
 from qgraph.results import SubgraphResult
 from qgraph.viz import style
 from qgraph.viz.drawing import Drawing, MapOptions, build
@@ -119,7 +119,9 @@ def to_pyvis(d: Drawing) -> Any:
     from pyvis.network import Network
 
     net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")
-    for n in d.nodes:
+    for i, n in enumerate(d.nodes):
+        if i % 500 == 0:
+            cancel.check()  # pyvis's add_node is quadratic: on a big map this loop is most of the time
         net.add_node(n.id, label=n.label, shape=n.shape, size=n.size, x=n.x, y=n.y, kind=n.kind,
                      color={"background": n.colour, "border": _darker(n.colour),
                             "highlight": {"background": n.colour, "border": "#111111"},
@@ -138,6 +140,7 @@ def to_pyvis(d: Drawing) -> Any:
 def render_drawing(d: Drawing) -> str:
     a = assets()
     net = to_pyvis(d)
+    cancel.check()
     nodes, edges, _heading, _h, _w, options = net.get_network_data()
     data = {"nodes": [{k: v for k, v in n.items() if v is not None} for n in nodes],
             "edges": [{k: v for k, v in e.items() if v is not None} for e in edges],

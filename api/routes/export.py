@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from qgraph.api.deps import FiltersDep, QueriesDep
-from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES
+from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES, TooExpensive
 from qgraph.results import SubgraphResult
 from qgraph.viz import FORMATS, MapOptions, export, filename
 from qgraph.viz.html import assets
@@ -55,6 +55,19 @@ def map_options(
     return MapOptions(lang=lang, size_by=size_by, aggregate=aggregate)
 
 
+#: most entities and agreements a served map, PNG or SVG draws one by one (aggregate=none): past it, drawing takes
+#: tens of seconds of CPU (a 20,000-node map: ~10 s on the benchmark machine) and the browser could not show it anyway
+MAX_DRAWN = 5_000
+
+
+def _bounded(result: SubgraphResult, fmt: str, opts: MapOptions) -> None:
+    """Refuse before drawing a picture that would cost more than one request may spend."""
+    if fmt in ("html", "png", "svg") and opts.aggregate == "none" and len(result.nodes) > MAX_DRAWN:
+        raise TooExpensive(f"the view has {len(result.nodes):,} nodes, more than the {MAX_DRAWN:,} a map draws one by "
+                           "one; use aggregate=auto, nation or kind, a smaller max_nodes, or a data format "
+                           "(gexf, graphml, csv, json)")
+
+
 ViewDep = Annotated[SubgraphResult, Depends(view_params)]
 OptionsDep = Annotated[MapOptions, Depends(map_options)]
 
@@ -76,6 +89,7 @@ def map_html(result: ViewDep, opts: OptionsDep,
              download: Annotated[bool, Query(description="Send as an attachment instead of showing it.")] = False,
              ) -> Response:
     """The map of the view as one self-contained HTML page (no external resources; opens offline)."""
+    _bounded(result, "html", opts)
     return Response(export(result, "html", opts), media_type=FORMATS["html"].media_type,
                     headers=_headers(result, "html", "attachment" if download else "inline"))
 
@@ -86,5 +100,6 @@ def map_html(result: ViewDep, opts: OptionsDep,
 def export_file(format: ExportFormat, result: ViewDep, opts: OptionsDep) -> Response:  # noqa: A002
     """The view as html, gexf, graphml, csv (a zip of nodes.csv and edges.csv), json, png or svg."""
     fmt = format.value
+    _bounded(result, fmt, opts)
     return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
                     headers=_headers(result, fmt, "attachment"))

@@ -25,7 +25,8 @@ import neo4j
 from neo4j import GraphDatabase, Query, RoutingControl
 from neo4j import exceptions as nx_exc
 
-from qgraph import cypher
+from qgraph import cancel, cypher
+from qgraph.breaker import CircuitBreaker, CircuitOpen
 from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
@@ -91,8 +92,10 @@ class Neo4jStore(Store):
     kind = "neo4j"
 
     def __init__(self, driver: neo4j.Driver, *, database: str | None = None, timeout: float = 15.0,
-                 batch_size: int = 1000, uri: str = "") -> None:
+                 batch_size: int = 1000, uri: str = "", breaker_window: float = 2.0) -> None:
         self.driver = driver
+        #: after a failed connection, calls fail fast until a connectivity probe succeeds (qgraph.breaker)
+        self.breaker = CircuitBreaker(driver.verify_connectivity, window=breaker_window)
         self.database = database
         self.timeout = timeout
         self.batch_size = batch_size
@@ -112,15 +115,24 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF",
         )
         return cls(driver, database=settings.neo4j_database, timeout=settings.neo4j_timeout,
-                   batch_size=settings.batch_size, uri=settings.neo4j_uri)
+                   batch_size=settings.batch_size, uri=settings.neo4j_uri, breaker_window=settings.breaker_window)
 
     # ------------------------------------------------------------------ plumbing
 
     def _call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` and turn driver errors into the store's own, naming the server but no secret."""
+        """Run ``fn`` and turn driver errors into the store's own, naming the server but no secret. While the
+        breaker is open (the server could not be reached a moment ago) fail at once, without trying."""
+        try:
+            self.breaker.check()
+        except CircuitOpen:
+            raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable (not retried for "
+                                   f"{self.breaker.window:g} s after a failed connection)") from None
         try:
             return fn()
-        except (nx_exc.ServiceUnavailable, nx_exc.SessionExpired, nx_exc.TransientError, OSError) as exc:
+        except (nx_exc.ServiceUnavailable, nx_exc.SessionExpired, OSError) as exc:
+            self.breaker.trip()
+            raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable: {exc}") from exc
+        except nx_exc.TransientError as exc:  # the server answered (busy, a lock): no reason to stop trying
             raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable: {exc}") from exc
         except nx_exc.AuthError as exc:
             raise StoreError(f"Neo4j at {self.uri} refused the credentials (NEO4J_USER / NEO4J_PASSWORD)") from exc
@@ -128,8 +140,10 @@ class Neo4jStore(Store):
             raise StoreError(f"Neo4j error {exc.code}: {exc.message}") from exc
 
     def read(self, name: str, **params: Any) -> list[neo4j.Record]:
-        """Run catalog query ``name`` in a read transaction, with the query timeout."""
-        q = Query(cypher.query(name), timeout=self.timeout)
+        """Run catalog query ``name`` in a read transaction, with the query timeout (or the time left before the
+        request's deadline, if sooner: the server then stops the query when nobody waits for it any more)."""
+        left = cancel.remaining()
+        q = Query(cypher.query(name), timeout=self.timeout if left is None else max(0.05, min(self.timeout, left)))
         return self._call(lambda: self.driver.execute_query(
             q, params, routing_=RoutingControl.READ, database_=self.database).records)
 
