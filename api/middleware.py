@@ -142,6 +142,7 @@ class Expensive:
         self.app, self.concurrency, self.queue, self.prefixes = app, concurrency, queue, prefixes
         self.admitted = 0  # running + waiting
         self._slots: asyncio.Semaphore | None = None  # made in the server's event loop, on first use
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
@@ -155,8 +156,9 @@ class Expensive:
                                    "waiting on this server; try again in a few seconds."})
             await response(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.concurrency)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:  # one loop per server process; tests may start several
+            self._slots, self._loop = asyncio.Semaphore(self.concurrency), loop
         self.admitted += 1
         try:
             async with self._slots:
