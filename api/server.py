@@ -51,7 +51,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         limits: Settings = getattr(config, "qgraph_settings", None) or get_settings()
         self.max_line, self.max_head = limits.max_request_line, limits.max_header_bytes
         self.max_headers, self.header_timeout = limits.max_headers, limits.header_timeout
-        self.max_body = limits.max_body_bytes
+        self.max_body = limits.body_limit
         self._body_bytes = 0
         self._awaiting_head = True  # between requests, or before the first: the next bytes are a request head
         self._head_bytes = 0

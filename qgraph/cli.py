@@ -21,7 +21,7 @@ from rich.table import Table
 from qgraph import __version__
 from qgraph.config import Settings, get_settings
 from qgraph.loaders import DatasetError, default_data_dir, read_graph
-from qgraph.queries import BadParameter, Filters, NotFound, Queries
+from qgraph.queries import Ambiguous, BadParameter, Filters, NotFound, Queries
 from qgraph.results import AgreementSummary
 from qgraph.store import Store, StoreError, StoreUnavailable, open_store
 
@@ -172,11 +172,12 @@ def filters_of(since: str | None, until: str | None, kind: list[str] | None, dom
 
 @contextmanager
 def querying(store: str | None) -> Iterator[Queries]:
-    """Queries over the chosen store; unknown ids and bad arguments become a message and exit code 2."""
+    """Queries over the chosen store; unknown ids or names, ambiguous names (with their candidates) and bad
+    arguments become a message and exit code 2."""
     with opened(store) as s:
         try:
             yield Queries(s)
-        except (NotFound, BadParameter) as exc:
+        except (NotFound, Ambiguous, BadParameter) as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
 
@@ -212,12 +213,16 @@ def search(
         print_json(result.model_dump(mode="json"))
         return
     table = Table(title=f"{result.page.total} match(es) for {q!r}", title_justify="left")
-    for col in ("id", "kind", "name", "name (ja)", "nation", "score"):
+    for col in ("id", "kind", "name", "name (ja)", "nation", "score", "why"):
         table.add_column(col)
     for h in result.hits:
         e = h.entity
-        table.add_row(e.id, e.kind, e.name, e.name_ja or "", (e.nation or "").upper(), str(h.score))
+        table.add_row(e.id, e.kind, e.name + (" [external]" if e.external else ""), e.name_ja or "",
+                      (e.nation or "").upper(), f"{h.score:g}", h.why)
     out.print(table)
+    if result.did_you_mean:
+        out.print("did you mean: " + ", ".join(f"{s.entity.name} ({s.entity.id})" for s in result.did_you_mean),
+                  markup=False)
 
 
 @app.command()
@@ -334,6 +339,7 @@ if __name__ != "__main__":  # run as a script, the real module (imported below) 
     _register_export(app)
 
 from qgraph.bench_cli import register as _register_bench; _register_bench(app)  # noqa: E402,E702 (scale: qgraph synth)
+from qgraph.ingest_cli import register as _register_ingest; _register_ingest(app)  # noqa: E402,E702 (ingest, review)
 
 if __name__ == "__main__":  # pragma: no cover
     from qgraph.cli import app as _app

@@ -55,7 +55,8 @@ class Settings(BaseSettings):
                                   "[\"*\"]: any). Default: the loopback names when `qgraph serve` binds a loopback "
                                   "address, any otherwise; other names get 400 (DNS rebinding).")
     max_body_bytes: int = Field(default=16 * 2**20, ge=0, le=2**31,
-                                description="Largest request body; a longer one answers 413.")
+                                description="Largest request body; a longer one answers 413 (never less than "
+                                            "QGRAPH_INGEST_MAX_BYTES plus 1 MiB for the upload's form: see body_limit).")
     max_header_bytes: int = Field(default=32 * 2**10, ge=1024, le=2**20,
                                   description="Largest request line plus headers (qgraph serve); past it 431.")
     max_headers: int = Field(default=100, ge=8, le=1000,
@@ -83,6 +84,14 @@ class Settings(BaseSettings):
         default=[], description="Data files or folders POST /admin/reload loads (JSON list); default: the curated "
                                 "dataset. Never taken from the request.")
 
+    ingest_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3,
+        description="Largest document `qgraph ingest` and POST /ingest accept, in bytes (checked before reading).")
+    ingest_max_pages: int = Field(default=2000, ge=1, le=100_000, description="Most pages a PDF may have to be ingested.")
+    ingest_max_unpacked_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, le=8 * 1024**3,
+        description="Most bytes a .docx may unpack to (its zip's declared sizes; refuses zip bombs).")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -105,6 +114,11 @@ class Settings(BaseSettings):
             return (self.neo4j_write_user, password)
         password = self.neo4j_password.get_secret_value()
         return (self.neo4j_user, password) if password else None
+
+    @property
+    def body_limit(self) -> int:
+        """The body limit the API enforces: ``max_body_bytes``, raised to fit an ingest upload and its form."""
+        return max(self.max_body_bytes, self.ingest_max_bytes + 2**20)
 
     @property
     def memory_file(self) -> Path:

@@ -20,7 +20,7 @@ from qgraph.stores.memory import MemoryStore
 from live_server import live_server, raw_request, read_response
 
 SETTINGS = Settings(max_header_bytes=16 * 1024, max_headers=50, max_request_line=4096, max_body_bytes=64 * 1024,
-                    header_timeout=1.0, admin_token="limits-test-token-0123456789abcdef")
+                    ingest_max_bytes=2048, header_timeout=1.0, admin_token="limits-test-token-0123456789abcdef")
 
 
 @pytest.fixture(scope="module")
