@@ -80,7 +80,7 @@ def test_other_huge_integers_are_422_naming_them(client: TestClient, url: str, n
 # ---------------------------------------------------------------------------------------------- 8: keep-alive after 500
 
 class Failing:
-    """The store, except that search fails the way a bug would (an exception the API does not expect)."""
+    """The store, except that listing agreements fails the way a bug would (an exception the API does not expect)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -88,7 +88,7 @@ class Failing:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
+    def agreements(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
 
@@ -96,7 +96,7 @@ def test_a_500_keeps_the_keep_alive_connection_usable(curated_store: Store) -> N
     app = create_app(settings=Settings(), store=Failing(curated_store))  # type: ignore[arg-type]
     with live_server(app, Settings()) as (host, port), socket.create_connection((host, port), timeout=10) as sock:
         for _ in range(3):
-            status, headers, body = raw_request(sock, "/search?q=aist")
+            status, headers, body = raw_request(sock, "/agreements")
             assert status == 500 and b"internal_error" in body and b"a bug" not in body
             # either the connection stays open, or the server says it will close it
             assert headers.get("connection", "").lower() != "close"

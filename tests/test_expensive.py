@@ -96,9 +96,9 @@ def test_a_pile_up_of_analyses_stops_at_the_deadline_and_health_stays_fast(synth
     statuses = sorted(s for s, _, _ in outcomes)
     assert statuses.count(429) == 2 and statuses.count(503) == 4, outcomes
     assert all(ra == "5" for s, ra, _ in outcomes if s in (429, 503)), outcomes
-    assert all(seconds < 0.5 for s, _, seconds in outcomes if s == 429), outcomes
+    assert all(seconds < 1.5 for s, _, seconds in outcomes if s == 429), outcomes
     assert all(seconds < 4 for s, _, seconds in outcomes if s == 503), outcomes
-    assert cpu1 - cpu0 > 0.3, "the analyses did not run at all: the test proves nothing"
+    assert cpu1 - cpu0 > 0.1, "the analyses did not run at all: the test proves nothing"
     assert cpu_after < 0.4, f"{cpu_after:.2f} s of CPU in the second after the answers: the work runs on"
     # The analyses run in threads of the same process and share its interpreter lock with /health, so a health
     # check does wait a little (and more on a busy machine); before the limit and the cancellation it waited 13-19 s.
