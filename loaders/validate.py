@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from qgraph.bulk_gc import paused_gc
+from qgraph.gc_pause import paused_gc
 from qgraph.loaders.errors import DatasetError, Problem
 from qgraph.loaders.files import RawRecord, discover, read_files
 from qgraph.model import (EDGE_SPECS, RECORD_BY_PLURAL, Citation, Document, Graph, Node, NodeKind, Record, edges_of,

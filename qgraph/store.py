@@ -17,7 +17,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,24 @@ class Counts:
     def as_dict(self) -> dict[str, Any]:
         return {"nodes": dict(sorted(self.nodes.items())), "edges": dict(sorted(self.edges.items())),
                 "total_nodes": self.total_nodes, "total_edges": self.total_edges}
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How ``Store.load`` writes, as its keyword arguments say (the backend receives them whole).
+
+    ``bulk=False`` (the default): all or nothing. ``bulk=True`` (Neo4j; the memory store always replaces its file
+    atomically): batches of ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure
+    part-way leaves the batches already committed (nodes first, then edges; the metadata and its data version are
+    written last, so an interrupted bulk load keeps the previous data version). Loads are idempotent, so running it
+    again completes it. ``progress`` is called with the number of rows (nodes + edges) written since its last call,
+    adding up to every row of the load. ``batch_size=None``: the store's own (``QGRAPH_BATCH_SIZE``; 10,000 in bulk).
+    """
+
+    bulk: bool = False
+    workers: int = 2
+    batch_size: int | None = None
+    progress: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -191,11 +209,13 @@ class Store(ABC):
 
     # ------------------------------------------------------------------ public, written once
 
-    def load(self, graph: Graph) -> LoadReport:
+    def load(self, graph: Graph, *, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
+             progress: Callable[[int], None] | None = None) -> LoadReport:
         """Write a whole graph in one all-or-nothing, idempotent step and return the counts before and after.
 
-        Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an id is already
-        in the store with another kind; nothing is written then.
+        ``bulk``, ``workers``, ``batch_size`` and ``progress``: how to write (``WriteOptions``; ``bulk=True`` is not
+        atomic on Neo4j). Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an
+        id is already in the store with another kind; nothing is written then.
         """
         in_graph = {n.id: n.kind for n in graph.nodes}
         outside = {end for e in graph.edges for end in (e.source, e.target)} - in_graph.keys()
@@ -211,7 +231,7 @@ class Store(ABC):
         documents.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in graph.documents})
         meta = {"data_version": version, "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "documents": json.dumps(sorted(documents.values(), key=lambda d: d["id"]), ensure_ascii=False)}
-        self._write(graph, meta)
+        self._write(graph, meta, WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size, progress=progress))
         return LoadReport(before, self.counts(), len(graph.nodes), len(graph.edges), version)
 
     def get_node(self, node_id: str) -> Node | None:
@@ -269,8 +289,9 @@ class Store(ABC):
     # ------------------------------------------------------------------ backend
 
     @abstractmethod
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
-        """Merge every node and edge of the graph and set the metadata, atomically."""
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
+        """Merge every node and edge of the graph and set the metadata, atomically unless ``options.bulk``; report
+        the rows written to ``options.progress``."""
 
     @abstractmethod
     def _counts(self) -> tuple[Counter[str] | dict[str, int], Counter[str] | dict[str, int]]:

@@ -37,11 +37,11 @@ import networkx as nx
 import pydantic_core
 from pydantic import TypeAdapter
 
-from qgraph.bulk_gc import paused_gc
+from qgraph.gc_pause import paused_gc
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, agreement_order, entity_ref,
-                          node_search_keys)
+from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, WriteOptions, agreement_order,
+                          entity_ref, node_search_keys)
 
 FORMAT = "qgraph-memory/2"
 #: the previous format, still read (see ``_format_1_as_rows``)
@@ -274,7 +274,8 @@ class MemoryStore(Store):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
+        # One atomic file replace whatever ``options.bulk`` says; progress is the whole load, once it is written.
         with self._lock, self._file_lock():
             self._refresh()
             with paused_gc():
@@ -285,6 +286,8 @@ class MemoryStore(Store):
                     new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
                 self._persist(new, meta)
             self.graph, self._meta, self._index_cache = new, dict(meta), None
+        if options.progress:
+            options.progress(len(graph.nodes) + len(graph.edges))
 
     def _counts(self) -> tuple[Counter[str], Counter[str]]:
         self._refresh()

@@ -5,7 +5,7 @@ Invariants:
 - reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member;
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
   (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
-  ``write_options(WriteOptions(bulk=True))`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
+  ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
   the data version written last;
 - nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``, and
   ``search_text`` holds the normalised search keys joined by newlines (text-indexed, for search);
@@ -17,8 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import neo4j
@@ -30,7 +29,7 @@ from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
-                          StoreUnavailable, node_search_keys, sources_from_json, sources_to_json)
+                          StoreUnavailable, WriteOptions, node_search_keys, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = ("id", "_kind", "sources", "search_keys", "search_text")
@@ -65,23 +64,6 @@ class _SourcesCache:
         return text
 
 
-@dataclass(frozen=True)
-class WriteOptions:
-    """How ``Store.load`` writes to Neo4j.
-
-    ``bulk=False`` (the default): one write transaction for the whole load, all or nothing. ``bulk=True``: batches of
-    ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure part-way leaves the
-    batches already committed (nodes first, then edges; the metadata and its data version are written last, so an
-    interrupted bulk load keeps the previous data version). Loads are idempotent, so running it again completes it.
-    ``progress`` is called with the number of rows (nodes + edges) each finished batch wrote.
-    """
-
-    bulk: bool = False
-    workers: int = 2
-    batch_size: int | None = None
-    progress: Callable[[int], None] | None = None
-
-
 def node_from_props(props: dict[str, Any]) -> Node:
     return Node(id=props["id"], kind=NodeKind(props["_kind"]), sources=sources_from_json(props.get("sources")),
                 properties={k: v for k, v in props.items() if k not in _INTERNAL})
@@ -98,7 +80,6 @@ class Neo4jStore(Store):
         self.batch_size = batch_size
         self.uri = uri
         self._schema_ready = False
-        self._options = WriteOptions()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
@@ -147,15 +128,6 @@ class Neo4jStore(Store):
 
     # ------------------------------------------------------------------ backend
 
-    @contextmanager
-    def write_options(self, options: WriteOptions) -> Iterator[None]:
-        """Make ``load`` (in this block) write as ``options`` say: bulk or atomic, with progress."""
-        previous, self._options = self._options, options
-        try:
-            yield
-        finally:
-            self._options = previous
-
     @staticmethod
     def _statements(graph: Graph) -> list[tuple[str, str, str, dict[str, Any], list[Node] | list[Edge]]]:
         """(nodes or edges, label or type, query, extra parameters, items): nodes of each kind, then edges of each type.
@@ -187,13 +159,13 @@ class Neo4jStore(Store):
         if written != expected:
             raise StoreError(f"{rel_type}: {expected - written} edges have a missing end")
 
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
         self.ensure_schema()
-        if self._options.bulk:
-            self._bulk_write(graph, meta)
+        if options.bulk:
+            self._bulk_write(graph, meta, options)
             return
-        size = self._options.batch_size or self.batch_size
-        progress = self._options.progress
+        size = options.batch_size or self.batch_size
+        progress = options.progress
         statements = self._statements(graph)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
@@ -211,11 +183,10 @@ class Neo4jStore(Store):
         with self.driver.session(database=self.database) as session:
             self._call(lambda: session.execute_write(work))
 
-    def _bulk_write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _bulk_write(self, graph: Graph, meta: dict[str, str], opts: WriteOptions) -> None:
         """Batches in their own transactions, ``workers`` at a time: every node first, then every edge, then the
         metadata. Not atomic (see ``WriteOptions``); each batch is retried by the driver on transient errors
         (deadlocks between parallel batches on a shared node)."""
-        opts = self._options
         size = opts.batch_size or BULK_BATCH
         workers = max(1, opts.workers)
         cache = _SourcesCache()
