@@ -22,6 +22,7 @@ from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersR
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, SearchHit, SearchResult,
                             SubgraphResult, TimelineBucket, TimelineResult)
+from qgraph.schema import SCHEMA
 from qgraph.store import AgreementFilter, AgreementRow, Store
 from qgraph.text import normalise
 
@@ -125,19 +126,17 @@ def _cite(a: AgreementSummary) -> str:
         return "not in the source document"
     places: list[str] = []
     for c in a.sources:
-        place = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
-        if place not in places:
-            places.append(place)
+        if c.place not in places:
+            places.append(c.place)
     # A footnote is the more precise place: drop a bare section that a footnote of the same section refines.
     refined = [p for p in places if "footnote" in p]
     places = [p for p in places if "footnote" in p or not any(r.startswith(p + ",") for r in refined)]
     return "; ".join(places)
 
 
-_KIND_WORDS = {"mou": "a memorandum of understanding", "moc": "a memorandum of cooperation",
-               "alliance": "an alliance", "joint-statement": "a joint statement",
-               "cooperation-document": "a cooperation document", "agreement": "an agreement",
-               "letter-of-intent": "a letter of intent", "other": "an arrangement"}
+#: briefing words of the declaration: "a memorandum of understanding", what the parties did ("revised", "agreed on")
+_KIND_PHRASE = {m.value: m.get("phrase") for m in SCHEMA.enum("AgreementKind").members}
+_STATUS_VERB = {m.value: m.get("verb") for m in SCHEMA.enum("AgreementStatus").members}
 
 
 def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
@@ -151,9 +150,8 @@ def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
         when = (f"on {a.date}" if a.date_precision == "day" else f"in {a.date}") if a.date else "(undated)"
         others = [p for p in a.parties if p.id not in (step.source.id, step.target.id)]
         extra = f" together with {', '.join(p.name for p in others)}" if others else ""
-        verb = {"announced": "announced", "revised": "revised", "renewed": "renewed", "launched": "launched",
-                "agreed": "agreed on"}.get(a.status or "", "signed")
-        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_WORDS.get(a.kind, 'an agreement')}"
+        verb = _STATUS_VERB.get(a.status or "", "signed")
+        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_PHRASE.get(a.kind, 'an agreement')}"
                      f" — {a.name} — {when}" + (f" under {a.framework.name}" if a.framework else "")
                      + f" ({_cite(a)}).")
     return " ".join(parts)
