@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from qgraph import __version__
 from qgraph.api import deadline, errors
 from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
-from qgraph.api.routes import explorer, export  # viz: maps, exports and the explorer page
+from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -41,10 +43,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if store is None:
                 opened.close()
 
-    app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  responses=errors.RESPONSES)
+    # /docs and /redoc from Swagger UI and ReDoc files packaged in fastapi-offline: no CDN, they work offline
+    app = FastAPIOffline(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                         responses=errors.RESPONSES, static_url="/static/docs", redoc_url=None)
     errors.install(app)
     deadline.install(app, config.request_timeout)
-    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer):
+    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer, docs):
         app.include_router(module.router)
+    # the explorer's own modules and style, from the installed package (no bundler, no CDN)
+    app.mount("/static/explorer", StaticFiles(packages=[("qgraph.viz", "static/explorer")]), name="explorer-static")
     return app

@@ -33,3 +33,10 @@ class DatasetError(ValueError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the input; nothing was written"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """A short, escaped quotation of input for a message: ``repr`` (so control characters show as escapes), cut to
+    ``limit`` characters. Messages never quote more of a file than this."""
+    text = str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")

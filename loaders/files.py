@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from qgraph.loaders.errors import Problem
+from qgraph.loaders import yaml_events
+from qgraph.loaders.errors import Problem, excerpt
 from qgraph.schema import SCHEMA
 
 SUFFIXES = (".yaml", ".yml", ".csv")
@@ -71,7 +72,8 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Path], list[Problem]]:
     return found, problems
 
 
-def _decode(path: Path) -> tuple[str | None, list[Problem]]:
+def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:
+    """The file's bytes once they are known to be UTF-8 within the size limit (a UTF-8 byte-order mark removed)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         return None, [Problem(str(path), None, None, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
@@ -80,85 +82,61 @@ def _decode(path: Path) -> tuple[str | None, list[Problem]]:
         return None, [Problem(str(path), 1, None, None, "the file is UTF-16 (it starts with a UTF-16 byte-order "
                                                           "mark); save it as UTF-8")]
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(str(path), line, None, None,
                               f"not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); save the file as UTF-8")]
-    return text.removeprefix("\ufeff"), []
+    return raw.removeprefix(b"\xef\xbb\xbf"), []
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe YAML loader that records, for every mapping, its line and the line of each key.
-
-    Timestamps are not resolved: ``2023-11-03`` stays the text the dataset means (a date at day precision).
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)
-        seen_keys: set[object] = set()
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen_keys:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key.value!r} appears twice in one mapping", key.start_mark)
-                seen_keys.add(key.value)
-        mapping["__origin__"] = (node.start_mark.line + 1,
-                                 {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)})
-        return mapping
-
-
-_LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _strip_origin(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_origin(v) for k, v in value.items() if k != "__origin__"}
-    if isinstance(value, list):
-        return [_strip_origin(v) for v in value]
-    return value
+def _decode(path: Path) -> tuple[str | None, list[Problem]]:
+    raw, problems = _read_bytes(path)
+    return (None if raw is None else raw.decode("utf-8")), problems
 
 
 def read_yaml(path: Path) -> tuple[list[RawRecord], list[Problem]]:
-    text, problems = _decode(path)
-    if text is None:
+    data, problems = _read_bytes(path)
+    if data is None:
         return [], problems
+    file = str(path)
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        doc, key_lines = yaml_events.parse(data)
+    except yaml_events.YamlRefused as exc:
+        return [], [Problem(file, exc.line, None, None, exc.message)]
     except yaml.YAMLError as exc:
         # Report where the broken construct starts (an unclosed quote is found only at the end of the file).
         context, problem = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
         mark = context or problem
-        reason = " ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or str(exc)
+        reason = " ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)]))
+        if not reason:  # a reader error (a character YAML does not allow): no marks, a byte offset
+            position = getattr(exc, "position", None)
+            line = data[:position].count(b"\n") + 1 if isinstance(position, int) else None
+            return [], [Problem(file, line, None, None, f"YAML syntax error: {getattr(exc, 'reason', None) or exc}")]
         if context and problem and context.line != problem.line:
             reason += f" (line {problem.line + 1})"
-        return [], [Problem(str(path), mark.line + 1 if mark else None, None, None, f"YAML syntax error: {reason}")]
+        return [], [Problem(file, mark.line + 1 if mark else None, None, None, f"YAML syntax error: {reason}")]
     if doc is None:
-        return [], [Problem(str(path), None, None, None, "the file is empty")]
+        return [], [Problem(file, None, None, None, "the file is empty")]
     if not isinstance(doc, dict):
-        return [], [Problem(str(path), 1, None, None,
+        return [], [Problem(file, 1, None, None,
                             f"the top level must be a mapping with one of: {', '.join(SECTIONS)}")]
-    _, key_lines = doc.pop("__origin__")
     records: list[RawRecord] = []
     for section, items in doc.items():
         line = key_lines.get(section)
         if section not in SECTIONS:
-            problems.append(Problem(str(path), line, None, None,
-                                    f"unknown section {section!r}; expected one of: {', '.join(SECTIONS)}"))
+            problems.append(Problem(file, line, None, None,
+                                    f"unknown section {excerpt(section)}; expected one of: {', '.join(SECTIONS)}"))
             continue
         if not isinstance(items, list):
-            problems.append(Problem(str(path), line, None, section, "must be a list of records"))
+            problems.append(Problem(file, line, None, section, "must be a list of records"))
             continue
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                problems.append(Problem(str(path), line, f"{section}[{index}]", None,
+            if not isinstance(item, yaml_events.Mapped):
+                problems.append(Problem(file, line, f"{section}[{index}]", None,
                                         f"a record must be a mapping of fields, not {type(item).__name__}"))
                 continue
-            rec_line, field_lines = item["__origin__"]
-            records.append(RawRecord(section, _strip_origin(item), Origin(str(path), rec_line, field_lines)))
+            records.append(RawRecord(section, item.data, Origin(file, item.line, item.field_lines)))
     return records, problems
 
 
@@ -208,6 +186,10 @@ def read_csv(path: Path) -> tuple[list[RawRecord], list[Problem]]:
                         except ValueError as exc:
                             problems.append(Problem(file, line, row.get("id") or None, column,
                                                     f"must be a JSON list of citations: {exc}"))
+                            continue
+                        except RecursionError:  # json's decoder recurses once per "[" or "{"
+                            problems.append(Problem(file, line, row.get("id") or None, column,
+                                                    "must be a JSON list of citations: nested too deeply"))
                             continue
                     data[column] = sources
                 else:

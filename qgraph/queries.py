@@ -463,3 +463,64 @@ class Queries:
         ids = sorted(n.id for n in nodes)
         return self._view("The whole graph", {"view": "all"}, Filters(), set(ids[:max_nodes]), [],
                           len(ids) > max_nodes, max_nodes, context=False)
+
+    def canvas_graph(self, entities: list[str] | tuple[str, ...], *, expand: list[str] | tuple[str, ...] = (),
+                     agreements: list[str] | tuple[str, ...] | None = None, filters: Filters = Filters(),
+                     max_nodes: int = 2_000) -> SubgraphResult:
+        """What the explorer's canvas shows: these entities, plus (for each id in ``expand``) its partners in the
+        agreements passing the filters and its context neighbours, and the agreements among them — every agreement
+        with at least two parties on the canvas, or exactly ``agreements`` when given (an export of what is shown).
+
+        An agreement id among ``entities`` is kept with its parties. Unknown ids are a ``NotFound`` naming the first;
+        more than ``max_nodes`` entities a ``BadParameter``: the canvas asks for ids, it is never cut silently."""
+        self._check_max_nodes(max_nodes)
+        asked = list(dict.fromkeys([*entities, *expand]))
+        if len(asked) > max_nodes:
+            raise BadParameter("entities", f"at most {max_nodes} entities on one canvas")
+        kinds = self.store.kinds_of(asked)
+        for i in asked:
+            if i not in kinds:
+                raise NotFound("entity", i)
+        agreement_kind = NodeKind.AGREEMENT
+        ents = {i for i in asked if kinds[i] is not agreement_kind}
+        chosen = {i for i in asked if kinds[i] is agreement_kind}
+        truncated = False
+        f = filters.agreement_filter(with_nation=False)
+        for x in expand:
+            if kinds[x] is agreement_kind:
+                continue
+            linked = self.store.neighbour_ids({x}, ("PARTY_TO",))
+            if linked:
+                _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(linked))}),
+                                                SCAN_CAP, 0)
+                for row in rows:
+                    new = {p.id for p in row.parties} - ents
+                    if len(ents) + len(new) > max_nodes:
+                        truncated = True
+                        break
+                    ents |= new
+            context = sorted(self.store.neighbour_ids({x}, CONTEXT_TYPES) - ents)
+            context = [c for c, k in self.store.kinds_of(context).items() if k is not agreement_kind]
+            room = max(0, max_nodes - len(ents))
+            truncated = truncated or len(context) > room
+            ents |= set(context[:room])
+        if chosen:
+            _, rows = self.store.agreements(AgreementFilter(ids=tuple(sorted(chosen))), SCAN_CAP, 0)
+            for row in rows:
+                ents |= {p.id for p in row.parties}
+        candidates = self.store.neighbour_ids(ents, ("PARTY_TO",)) if ents else set()
+        if agreements is not None:
+            unknown = [a for a in agreements if a not in candidates and a not in chosen]
+            if unknown:
+                raise BadParameter("agreements", f"{unknown[0]!r} is not an agreement of these entities")
+            keep = set(agreements) | chosen
+        else:
+            # count each agreement's parties on the canvas from the edges alone (no agreement rows to build)
+            on_canvas: dict[str, int] = defaultdict(int)
+            for e in self.store.subgraph_edges(ents | candidates) if candidates else ():
+                if e.type == "PARTY_TO" and e.source in ents:
+                    on_canvas[e.target] += 1
+            keep = set(chosen) | {a for a, n in on_canvas.items() if n >= 2}
+        return self._view(f"Explorer view of {len(ents)} entit{'y' if len(ents) == 1 else 'ies'}",
+                          {"view": "canvas", "entities": len(ents), "agreements": len(keep)}, filters,
+                          ents | keep, sorted(expand), truncated, max_nodes, context=False)

@@ -1,4 +1,4 @@
-"""Exported maps and the explorer page in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
+"""Exported maps in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
 ``scripts/bootstrap --browser`` installs it), with every request that is not to a file or to loopback blocked at the
 browser and recorded: each test ends by asserting that none was made and none failed.
 
@@ -274,61 +274,4 @@ def test_large_views_use_the_precomputed_layout_or_aggregate(page: tuple[Any, Gu
     assert pg.evaluate("qgraph.focused").startswith("group:")
     guard.assert_clean()
 
-
-# ------------------------------------------------------------------------------------------------ explorer
-
-
-@pytest.fixture(scope="module")
-def server(curated: Store) -> Iterator[str]:
-    import uvicorn
-
-    from qgraph.api import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(store=curated), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    poll(lambda: srv.started, bool, "the API server to start")
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-def test_explorer_search_map_path_and_download(page: tuple[Any, Guard], server: str, curated: Store,
-                                               tmp_path: Path) -> None:
-    pg, guard = page
-    q = Queries(curated)
-    pg.goto(server + "/")
-    pg.fill("#q", "産総研")
-    pg.click("#do-search")
-    pg.click("a.open-map[data-id=aist]")
-    frame = pg.frame_locator("iframe#map")
-    frame.locator("body[data-stable=true]").wait_for(state="attached", timeout=30_000)
-    assert node_count(pg.frame(url=lambda u: "/export/map.html" in u)) == len(build(q.ego_graph("aist")).nodes)
-    assert frame.locator("h1").inner_text().startswith("Partners of National Institute of Advanced Industrial")
-
-    pg.fill("#source", "KRISS")
-    pg.fill("#target", "NRC")
-    pg.click("#do-path")
-    frame = pg.frame_locator("iframe#map")
-    frame.locator("body[data-stable=true]").wait_for(state="attached", timeout=30_000)
-    path = q.path_graph("kriss", "nrc-canada")
-    assert node_count(pg.frame(url=lambda u: "source=kriss" in u)) == len(build(path).nodes) == 3
-    assert "through 2 agreements via National Institute of Advanced Industrial Science and Technology" in \
-        pg.locator(".note").nth(1).inner_text()
-
-    with pg.expect_download() as info:
-        pg.click("#downloads >> text=HTML map")
-    download = info.value
-    assert download.suggested_filename == "qgraph-path-kriss-nrc-canada.html"
-    saved = tmp_path / download.suggested_filename
-    download.save_as(saved)
-    guard.assert_clean()
-
-    # the downloaded map opens on its own, from disk
-    pg.goto(saved.as_uri())
-    pg.wait_for_selector("body[data-stable=true]", state="attached", timeout=30_000)
-    assert node_count(pg) == 3
-    guard.assert_clean()
+# The explorer page at / is tested in test_explorer.py (with these fixtures).

@@ -33,9 +33,13 @@ def test_every_setting_is_in_the_readme(variable: str) -> None:
 
 
 def test_every_endpoint_is_in_the_readme() -> None:
-    routes = {f"{method} {route.path}" for route in create_app().routes  # type: ignore[attr-defined]
-              if getattr(route, "include_in_schema", False) for method in route.methods - {"HEAD"}}  # type: ignore[attr-defined]
-    missing = [r for r in sorted(routes) if f"`{r}" not in README]
+    # from the OpenAPI schema: FastAPI keeps included routers as one entry each in app.routes (no path of their own)
+    routes = {f"{method.upper()} {path}" for path, ops in create_app().openapi()["paths"].items() for method in ops
+              if method != "head"}
+    assert len(routes) > 10
+    # parameter names may differ ({id} in the README, {entity_id} in the code)
+    readme = re.sub(r"\{[^}]+\}", "{}", README)
+    missing = [r for r in sorted(routes) if "`" + re.sub(r"\{[^}]+\}", "{}", r) not in readme]
     assert not missing, missing
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -175,30 +176,48 @@ def test_http_errors_name_the_parameter(client: TestClient, params: dict[str, ob
 
 
 def test_exports_are_read_only(client: TestClient) -> None:
-    for url in ("/export/json?focus=aist", "/export/map.html", "/"):
-        assert client.post(url).status_code == 405
+    for url in ("/export/map.html", "/", "/explorer/graph"):
         assert client.delete(url).status_code == 405
+    assert client.post("/").status_code == 405
+    assert client.post("/export/map.html").status_code == 422  # not a format: nothing is written either way
+    # POST /export/{format} is the explorer's canvas export: a read that needs its list of ids
+    assert client.post("/export/json").status_code == 422
     assert client.get("/export/exe").status_code == 422
 
 
-def test_explorer_escapes_what_it_echoes(client: TestClient) -> None:
-    evil = "<script>alert(1)</script>"
-    r = client.get("/", params={"q": evil, "focus": evil, "action": "map"})
+def test_explorer_page_allows_only_its_own_origin(client: TestClient) -> None:
+    r = client.get("/", params={"focus": "<script>alert(1)</script>"})
     assert r.status_code == 200
-    assert evil not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
-    assert "default-src 'none'" in r.headers["content-security-policy"]
-    assert "<script" not in r.text
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "alert(1)" not in r.text  # the page echoes nothing: the script reads the URL and uses textContent
+    scripts = re.findall(r"<script[^>]*>", r.text)
+    assert scripts and all(' src="/static/' in tag for tag in scripts)
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text):
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].split(";")[0] in ("text/javascript", "text/css"), url
+    for module in ("api.js", "i18n.js"):
+        assert client.get(f"/static/explorer/{module}").status_code == 200
 
 
-def test_explorer_finds_opens_and_links_every_format(client: TestClient) -> None:
-    r = client.get("/", params={"q": "産総研"})
-    assert 'data-id="aist"' in r.text
-    r = client.get("/", params={"source": "KRISS", "target": "NRC", "action": "path", "since": "2023"})
-    assert "Paths from Korea Research Institute of Standards and Science (kriss) to National Research Council " \
-           "Canada (nrc-canada)" in r.text
-    assert 'src="/export/map.html?source=kriss&amp;target=nrc-canada&amp;since=2023&amp;lang=en"' in r.text
-    for fmt in FORMATS:
-        if fmt != "html":
-            assert f'href="/export/{fmt}?source=kriss' in r.text
-    r = client.get("/", params={"since": "someday", "focus": "aist"})
-    assert "since" in r.text and 'class="error"' in r.text
+def test_explorer_graph_draws_a_canvas_and_expands(client: TestClient) -> None:
+    r = client.post("/explorer/graph", json={"entities": ["aist"], "expand": ["aist"], "lang": "ja"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = {n["id"] for n in body["data"]["nodes"]}
+    assert {"aist", "kriss", "nist", "nrc-canada"} <= ids
+    assert set(body["entities"]) == ids - set(body["agreements"])
+    aist = next(n for n in body["data"]["nodes"] if n["id"] == "aist")
+    assert aist["label"] == "産業技術総合研究所" and aist["nation"] == "jp" and aist["shape"] == "dot"
+    kriss = body["agreements"]["aist-kriss-mou-2024-01"]
+    assert kriss["date"] == "2024-01" and kriss["sources"][0]["document"] == "measures-2024"
+    line = next(e for e in body["data"]["edges"] if {e["from"], e["to"]} == {"aist", "kriss"})
+    assert [i["id"] for i in line["items"]] == ["aist-kriss-mou-2024-01"]
+    # filters narrow what expand adds
+    r = client.post("/explorer/graph", json={"entities": [], "expand": ["aist"], "filters": {"since": "2024"}})
+    assert {"kriss"} <= set(r.json()["entities"]) and "nist" not in r.json()["entities"]
+    assert client.post("/explorer/graph", json={"entities": ["no-such-entity"]}).status_code == 404
+    assert client.post("/explorer/graph", json={"entities": ["x"] * 2001}).status_code == 422
+    assert client.post("/explorer/graph", json={"entities": ["<b>"]}).status_code == 422

@@ -2,7 +2,8 @@
 
 A new agreement kind is tried in a temporary copy of the declaration, named by ``QGRAPH_SCHEMA`` in a subprocess (the
 declaration is read once per process): no other file changes, and the kind is validated, stored, drawn with its
-colour in the legend, offered as an explorer checkbox and phrased in a path summary.
+colour in the legend, offered as an explorer checkbox (the canvas legend the page makes its checkboxes from) and
+phrased in a path summary.
 """
 
 from __future__ import annotations
@@ -91,10 +92,12 @@ with open_store(get_settings(), write=True) as store:
     view = subgraph(q, focus="kriss", depth=1)
     html = export(view, "html", MapOptions()).decode()
     with TestClient(create_app(store=store)) as client:
-        page = client.get("/").text
+        # the explorer's legend, from which its page makes one checkbox per agreement kind on the canvas
+        canvas = client.post("/explorer/graph", json={"entities": ["kriss", "nrc-canada"]}).json()
     print(json.dumps({"kind": node.properties["kind"] if node else None, "summary": paths.paths[0].summary,
                       "legend": "#ABCDEF" in html and "Treaty" in html,
-                      "checkbox": 'name="kind" value="treaty"' in page}))
+                      "checkbox": {"kind": "treaty", "colour": "#ABCDEF", "label": "Treaty"} in [
+                          {k: a.get(k) for k in ("kind", "colour", "label")} for a in canvas["legend"]["agreements"]]}))
 """
 
 

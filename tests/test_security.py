@@ -79,7 +79,9 @@ def test_injection_payloads_in_the_cli_change_nothing(curated_store: Store, monk
     before = curated_store.checksum()
     runner = CliRunner()
     try:
-        for payload in PAYLOADS[:8]:
+        # A few payloads, of the kinds that could reach Cypher or markup: the API test above runs every payload
+        # through the same query layer, so the CLI only needs to show that it passes arguments through unchanged.
+        for payload in (PAYLOADS[1], PAYLOADS[7], PAYLOADS[13]):
             for args in (["search", payload], ["show", payload], ["partners", payload], ["path", payload, "aist"],
                          ["agreements", "--party", payload], ["agreements", "--framework", payload],
                          ["partners", "aist", "--since", payload], ["agreements", "--nation", payload]):

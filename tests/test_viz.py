@@ -259,3 +259,28 @@ def test_exports_agree_on_both_stores(memory_store: Store, neo4j_store: Store) -
     assert mem_nodes == neo_nodes
     assert mem_edges == neo_edges
     assert mem_json == neo_json
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_japanese_labels_render_with_a_font_cache_that_predates_the_cjk_fonts(
+        curated: Queries, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A matplotlib font cache built before fonts-noto-cjk was installed knows no Japanese face; the export registers
+    the font files by path, so no glyph is missing (matplotlib warns "Glyph … missing from font(s)" for each box)."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    from qgraph.viz import style
+
+    if not any(Path(p).is_file() for p in style.CJK_FONT_FILES):
+        pytest.skip("no Noto CJK (or other Japanese) font file installed (scripts/bootstrap --browser installs it)")
+    stale = [f for f in font_manager.fontManager.ttflist if f.fname not in style.CJK_FONT_FILES and "CJK" not in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    font_manager.fontManager._findfont_cached.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = export(curated.ego_graph("aist"), fmt, MapOptions(lang="ja"))
+    font_manager.fontManager._findfont_cached.cache_clear()
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert not missing, missing[:3]
+    assert len(data) > 1000

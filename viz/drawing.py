@@ -77,6 +77,8 @@ class DNode:
     agreement_kind: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    #: the nation the entity sits in (a nation: itself), so the explorer can cluster by nation
+    nation: str | None = None
     value: float = 0.0
     size: float = 14.0
     x: float = 0.0
@@ -249,7 +251,8 @@ class _Builder:
                 shape=style.SHAPE.get(node.kind, "dot"), tip=tip,
                 search=search_keys([node.name, node.name_ja, *p.get("aliases", []), node.id, p.get("code")]),
                 agreement_kind=p.get("kind") if node.kind == NodeKind.AGREEMENT else None,
-                date_from=p.get("date_from"), date_to=p.get("date_to")))
+                date_from=p.get("date_from"), date_to=p.get("date_to"),
+                nation=node.id if node.kind == NodeKind.NATION else node.nation))
         return out
 
     def entity_edges(self) -> list[DEdge]:
@@ -270,7 +273,7 @@ class _Builder:
                    "more": f"… and {len(items) - MAX_TIP_ITEMS} more" if len(items) > MAX_TIP_ITEMS else None}
             edges.append(DEdge(id="", source=x, target=y, rel="agreement", colour=colour,
                                width=1.5 + min(len(items), 6), label=label, tip=tip,
-                               items=[{"kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))
+                               items=[{"id": i["id"], "kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))
         for e in sorted(self.r.edges, key=lambda e: (e.type, e.source, e.target)):
             if e.source not in self.by_id or e.target not in self.by_id:
                 continue
@@ -284,7 +287,8 @@ class _Builder:
                 p = self.by_id[e.target].properties
                 edges.append(DEdge(id="", source=e.source, target=e.target, rel="party",
                                    colour=style.AGREEMENT_COLOUR.get(kind, style.MIXED_COLOUR), width=1.5, label="",
-                                   tip=tip, items=[{"kind": kind, "from": p.get("date_from"), "to": p.get("date_to")}]))
+                                   tip=tip, items=[{"id": e.target, "kind": kind, "from": p.get("date_from"),
+                                                                   "to": p.get("date_to")}]))
             else:
                 edges.append(DEdge(id="", source=e.source, target=e.target, rel="context",
                                    colour=style.CONTEXT_COLOUR, width=1.0, label="", tip=tip, dashes=True))
@@ -343,7 +347,7 @@ class _Builder:
                    "more": f"… and {len(items) - MAX_TIP_ITEMS} more" if len(items) > MAX_TIP_ITEMS else None}
             edges.append(DEdge(id="", source=f"group:{g1}", target=f"group:{g2}", rel="group", colour=style.MIXED_COLOUR,
                                width=1 + min(8.0, math.log2(1 + len(items))), label=str(len(items)), tip=tip,
-                               items=[{"kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))
+                               items=[{"id": i["id"], "kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))
         return nodes, edges
 
 

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+import os
 import threading
 import zipfile
 from collections import Counter
@@ -154,6 +155,19 @@ def csv_files(result: SubgraphResult) -> dict[str, bytes]:
 _PICTURE_LOCK = threading.Lock()
 
 
+def register_cjk_fonts() -> list[str]:
+    """Add the Japanese font files of ``style.CJK_FONT_FILES`` that exist to matplotlib's font list (by path, not
+    through its cache, which may predate them); return the files now known. Idempotent."""
+    from matplotlib import font_manager
+
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in style.CJK_FONT_FILES:
+        if path not in known and os.path.isfile(path):
+            font_manager.fontManager.addfont(path)
+            known.add(path)
+    return [p for p in style.CJK_FONT_FILES if p in known]
+
+
 def picture(d: Drawing, fmt: Literal["png", "svg"]) -> bytes:
     """A still picture of the drawing for slides (matplotlib, same layout, colours and shapes as the map).
 
@@ -163,6 +177,8 @@ def picture(d: Drawing, fmt: Literal["png", "svg"]) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
+    with _PICTURE_LOCK:
+        register_cjk_fonts()
     available = {f.name for f in font_manager.fontManager.ttflist}
     fonts = [f for f in style.MPL_FONTS if f in available] or ["DejaVu Sans"]
     n = len(d.nodes)

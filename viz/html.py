@@ -129,11 +129,14 @@ def to_pyvis(d: Drawing) -> Any:
     return net
 
 
-def render_drawing(d: Drawing) -> str:
-    a = assets()
+def network_data(d: Drawing) -> dict[str, Any]:
+    """The vis-network records (nodes with ``nation`` for clustering, edges, options) and the legend of a drawing:
+    what the map page inlines and what the explorer's canvas receives as JSON."""
     net = to_pyvis(d)
-    nodes, edges, _heading, _h, _w, options = net.get_network_data()
-    data = {"nodes": [{k: v for k, v in n.items() if v is not None} for n in nodes],
+    nodes, edges, _heading, _h, _w, _options = net.get_network_data()
+    nation = {n.id: n.nation for n in d.nodes}
+    data = {"nodes": [{**{k: v for k, v in n.items() if v is not None}, "nation": nation.get(n["id"])}
+                      for n in nodes],
             "edges": [{k: v for k, v in e.items() if v is not None} for e in edges],
             "options": net.options}
     kind_counts: dict[str, int] = {}
@@ -156,10 +159,16 @@ def render_drawing(d: Drawing) -> str:
         "mixed": style.MIXED_COLOUR if any(e.colour == style.MIXED_COLOUR for e in d.edges) else None,
         "context": style.CONTEXT_COLOUR if any(e.rel == "context" for e in d.edges) else None,
     }
+    return {"data": data, "legend": legend}
+
+
+def render_drawing(d: Drawing) -> str:
+    a = assets()
+    built = network_data(d)
     generator = (f"qgraph {__version__} (pyvis {metadata.version('pyvis')}, vis-network {VIS_VERSION})")
     return env.get_template("map.html.j2").render(
-        d=d, data=data, legend=legend, csp=a.csp(), generator=generator, font_stack=style.FONT_STACK,
-        vis_js=a.vis_js, vis_css=a.vis_css, map_js=a.map_js, map_css=a.map_css)
+        d=d, data=built["data"], legend=built["legend"], csp=a.csp(), generator=generator,
+        font_stack=style.FONT_STACK, vis_js=a.vis_js, vis_css=a.vis_css, map_js=a.map_js, map_css=a.map_css)
 
 
 def render_html(result: SubgraphResult, opts: MapOptions = MapOptions()) -> str:

@@ -36,3 +36,12 @@ FONT_STACK = ('"Noto Sans", "Segoe UI", "Helvetica Neue", Arial, "Noto Sans CJK 
 #: the same for matplotlib (a list: it falls back glyph by glyph from 3.6 on)
 MPL_FONTS = ["DejaVu Sans", "Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans",
              "Yu Gothic", "Meiryo"]
+#: Japanese font files registered with matplotlib by path before a picture is drawn: matplotlib finds fonts through a
+#: cache built once, so a cache made before fonts-noto-cjk was installed knows no Japanese face and draws boxes.
+#: Debian/Ubuntu (fonts-noto-cjk), Fedora, Arch, macOS, Windows; missing files are skipped.
+CJK_FONT_FILES = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", "/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc",
+    "C:/Windows/Fonts/YuGothR.ttc", "C:/Windows/Fonts/meiryo.ttc",
+]

@@ -1,113 +1,131 @@
-"""``GET /``: a small explorer page for people who do not write requests.
+"""``GET /``: the explorer, one page that works on one canvas, and the JSON the canvas is drawn from.
 
-Server-rendered from one autoescaping template (``qgraph.viz`` templates/explorer.html.j2), plain HTML forms, no
-script and no external resource (its Content-Security-Policy forbids both). It searches by name or alias in either
-language, opens an ego map, finds the paths between two entities (typed as ids or names), narrows by date and
-agreement kind, and links the current view in every export format. Errors (unknown id, bad date) show on the page.
+The page is plain HTML (``qgraph.viz`` templates/explorer.html.j2), plain JavaScript modules and CSS from the
+package (``qgraph.viz`` static/explorer/, served under ``/static/explorer/``) and vis-network from pyvis's wheel (the
+same build the maps inline, served as ``/static/vis-network.min.js``): no build step, no CDN. Its
+Content-Security-Policy allows scripts, styles, images and requests from the page's own origin only, so an injected
+name can neither run nor fetch anything; the scripts put every string from the data into the page with
+``textContent``.
+
+``POST /explorer/graph`` draws a canvas: the entities it names (and, for ``expand``, their partners under the given
+filters) as the maps draw them (``qgraph.viz.drawing``: colours and shapes per kind, a line per pair of parties,
+precomputed layout and physics off past a size), with every agreement's kind, dates, domains, framework and
+citations so that the page filters without asking again. Bounded: at most ``MAX_CANVAS`` entities, ``MAX_EXPAND``
+expansions per request. A POST because a canvas of a thousand ids does not fit in a URL; it writes nothing.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from qgraph.api.deps import QueriesDep
-from qgraph.model import AgreementKind
-from qgraph.queries import MAX_DEPTH, BadParameter, Filters, NotFound, Queries
-from qgraph.results import EntityRef
-from qgraph.viz import FORMATS, style
-from qgraph.viz.html import env
+from qgraph import __version__
+from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, QueriesDep
+from qgraph.model import AgreementKind, Domain, NodeKind
+from qgraph.queries import Filters
+from qgraph.store import AgreementFilter
+from qgraph.viz import MapOptions, build
+from qgraph.viz.html import VIS_VERSION, assets, env, network_data
 
 router = APIRouter(tags=["explorer"])
 
-_LABELS = {"gexf": "GEXF (Gephi)", "graphml": "GraphML", "csv": "CSV (zip)", "json": "JSON", "png": "PNG",
-           "svg": "SVG"}
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'self'")
+MAX_CANVAS = 2_000
+MAX_EXPAND = 20
+#: the page's own origin only; vis-network draws on a canvas and positions its tooltip through the CSSOM, which
+#: style-src does not govern, so no 'unsafe-inline' is needed
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+       "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+_STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=3600"}
+
+Id = Annotated[str, Field(max_length=120, pattern=ID_PATTERN)]
 
 
-def _resolve(queries: Queries, text: str | None, param: str) -> EntityRef | None:
-    """An entity from an id or a name/alias (the best search hit)."""
-    if not text or not text.strip():
-        return None
-    ref = queries.store.entity_refs([text.strip()]).get(text.strip())
-    if ref:
-        return ref
-    hits = queries.search(text, limit=1).hits
-    if not hits:
-        raise BadParameter(param, f"nothing found for {text!r}")
-    return hits[0].entity
+class CanvasFilters(BaseModel):
+    """The filters ``expand`` follows (the page applies them to what is drawn itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+    since: Annotated[str | None, Field(pattern=DATE_PATTERN)] = None
+    until: Annotated[str | None, Field(pattern=DATE_PATTERN)] = None
+    kind: Annotated[list[AgreementKind], Field(max_length=8)] = []
+    domain: Annotated[list[Domain], Field(max_length=5)] = []
+    framework: Annotated[str | None, Field(max_length=120, pattern=ID_PATTERN)] = None
+
+    def filters(self) -> Filters:
+        return Filters(since=self.since, until=self.until, kinds=tuple(k.value for k in self.kind),
+                       domains=tuple(d.value for d in self.domain), framework=self.framework)
+
+
+class CanvasRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entities: Annotated[list[Id], Field(max_length=MAX_CANVAS, description="Entity ids on the canvas.")] = []
+    expand: Annotated[list[Id], Field(max_length=MAX_EXPAND,
+                                      description="Add these entities' partners (under the filters).")] = []
+    lang: Literal["en", "ja"] = "en"
+    filters: CanvasFilters = CanvasFilters()
+
+
+def agreement_facts(queries: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What the page filters and shows an agreement by: kind, dates, domains, framework, parties, citations."""
+    if not ids:
+        return {}
+    _, rows = queries.store.agreements(AgreementFilter(ids=tuple(sorted(ids))), len(ids), 0)
+    out = {}
+    for row in rows:
+        p = row.node.properties
+        out[row.node.id] = {
+            "id": row.node.id, "name": p.get("name"), "name_ja": p.get("name_ja"), "kind": p.get("kind", "other"),
+            "date": p.get("date"), "from": p.get("date_from"), "to": p.get("date_to"), "status": p.get("status"),
+            "domains": list(p.get("domains", [])), "external": bool(p.get("external")),
+            "external_note": p.get("external_note"),
+            "framework": row.framework.model_dump() if row.framework else None,
+            "parties": [r.id for r in row.parties],
+            "sources": [c.model_dump(mode="json", exclude_none=True) for c in row.node.sources]}
+    return out
+
+
+@router.post("/explorer/graph")
+def canvas(queries: QueriesDep, body: CanvasRequest) -> dict[str, Any]:
+    """The explorer's canvas: these entities (plus the partners of ``expand`` under the filters) drawn as the maps
+    draw them, as vis-network records, with the legend and every agreement's facts and citations."""
+    result = queries.canvas_graph(body.entities, expand=body.expand, filters=body.filters.filters(),
+                                  max_nodes=MAX_CANVAS)
+    drawing = build(result, replace(MapOptions(lang=body.lang), aggregate="none"))
+    built = network_data(drawing)
+    # the canvas's hover tip is short (the panel has the rest): names, kind line and a few agreements, no quotes
+    for record in (*built["data"]["nodes"], *built["data"]["edges"]):
+        record.pop("search", None)  # the page searches through the API
+        tip = record.get("tip") or {}
+        record["tip"] = {"title": tip.get("title"), "alt": tip.get("alt"), "sub": tip.get("sub"),
+                         "agreements": [{"name": a.get("name"), "kind": a.get("kind"), "date": a.get("date")}
+                                        for a in (tip.get("agreements") or [])[:4]]}
+    agreements = [n.id for n in result.nodes if n.kind == NodeKind.AGREEMENT]
+    return {"title": result.title, "truncated": result.truncated, "data_version": result.data_version,
+            "notices": drawing.notices, "entities": [n.id for n in result.nodes if n.kind != NodeKind.AGREEMENT],
+            "physics": drawing.physics, **built, "agreements": agreement_facts(queries, agreements),
+            "names": {n.id: [n.name, n.name_ja] for n in result.nodes if n.kind != NodeKind.AGREEMENT}}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def explorer(
-    queries: QueriesDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    focus: Annotated[str | None, Query(max_length=200)] = None,
-    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 1,
-    source: Annotated[str | None, Query(max_length=200)] = None,
-    target: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[str | None, Query(max_length=10)] = None,
-    until: Annotated[str | None, Query(max_length=10)] = None,
-    kind: Annotated[list[str] | None, Query(max_length=20)] = None,
-    lang: Annotated[str, Query(pattern="^(en|ja)$")] = "en",
-    action: Annotated[str | None, Query(pattern="^(search|map|path)$")] = None,
-) -> HTMLResponse:
-    """One form, three buttons: ``action`` says which view to open (search, or none: a path if an end is given, else
-    the ego map of ``focus`` if given)."""
-    errors: list[str] = []
-    hits: list[Any] = []
-    notes: list[str] = []
-    view: dict[str, Any] | None = None
-    filters = {"since": since or None, "until": until or None, "kind": kind or []}
-    try:
-        Filters(since=filters["since"], until=filters["until"], kinds=tuple(filters["kind"])).agreement_filter()
-    except BadParameter as exc:
-        errors.append(str(exc))
-        filters = {"since": None, "until": None, "kind": []}
-    if q and q.strip():
-        try:
-            hits = queries.search(q, limit=20).hits
-        except BadParameter as exc:
-            errors.append(str(exc))
-    try:
-        mode = action if action in ("map", "path") else "path" if (source or target) else "map" if focus else None
-        if mode == "path":
-            a, b = _resolve(queries, source, "source"), _resolve(queries, target, "target")
-            if a is None or b is None:
-                raise BadParameter("target" if a else "source", "give both ends of the path")
-            view = {"source": a.id, "target": b.id}
-            notes.append(f"Paths from {a.name} ({a.id}) to {b.name} ({b.id}).")
-            found = queries.paths(a.id, b.id, filters=Filters(since=filters["since"], until=filters["until"],
-                                                              kinds=tuple(filters["kind"])))
-            if not found.paths:
-                notes.append("No partnership path within 6 agreements for these filters.")
-            for p in found.paths:
-                notes.append(p.summary)
-        elif mode == "map":
-            ref = _resolve(queries, focus, "focus")
-            if ref is None:
-                raise BadParameter("focus", "type a name, alias or id to open its map")
-            view = {"focus": ref.id, "depth": depth}
-            notes.append(f"Ego map of {ref.name} ({ref.id}), depth {depth}.")
-    except (BadParameter, NotFound) as exc:
-        errors.append(str(exc))
-        view = None
-    params: dict[str, Any] = {}
-    if view:
-        params = {**view, **{k: v for k, v in filters.items() if v}, "lang": lang}
-    qs = urlencode(params, doseq=True)
-    page = env.get_template("explorer.html.j2").render(
-        q=q or "", focus=(view or {}).get("focus", focus or ""), depth=depth, source=source or "",
-        target=target or "", filters=filters, lang=lang, hits=hits, errors=errors, notes=notes, view=view,
-        map_url=f"/export/map.html?{qs}" if view else None,
-        downloads=[("HTML map", f"/export/map.html?{qs}&download=true")] +
-                  [(_LABELS[name], f"/export/{name}?{qs}") for name in FORMATS if name != "html"] if view else [],
-        kinds=[(k.value, style.AGREEMENT_LABEL[k]) for k in AgreementKind], max_depth=MAX_DEPTH,
-        link=lambda **kw: "/?" + urlencode({k: v for k, v in {**{kk: vv for kk, vv in filters.items() if vv},
-                                                               "lang": lang, "depth": depth, **kw}.items()
-                                            if v not in (None, "", [])}, doseq=True))
-    return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
+def explorer(request: Request) -> HTMLResponse:
+    """The explorer page; its state (entities, filters, language, selection) is read from the URL by the script."""
+    # the page asks /suggest and /resolve only where this server has them (else /search): no probing 404s
+    paths = request.app.openapi()["paths"]  # built once, then cached by FastAPI (routes of included routers too)
+    page = env.get_template("explorer.html.j2").render(version=__version__, vis_version=VIS_VERSION,
+                                                        suggest="/suggest" in paths, resolve="/resolve" in paths)
+    return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                                       "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/static/vis-network.min.js", include_in_schema=False)
+def vis_js() -> Response:
+    """vis-network from pyvis's wheel (version checked, source-map comment dropped), as the maps inline it."""
+    return Response(assets().vis_js, media_type="text/javascript; charset=utf-8", headers=_STATIC_HEADERS)
+
+
+@router.get("/static/vis-network.css", include_in_schema=False)
+def vis_css() -> Response:
+    return Response(assets().vis_css, media_type="text/css; charset=utf-8", headers=_STATIC_HEADERS)

@@ -14,8 +14,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from qgraph.api.deps import FiltersDep, QueriesDep
+from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES
 from qgraph.results import SubgraphResult
 from qgraph.viz import FORMATS, MapOptions, export, filename
@@ -85,5 +86,33 @@ def map_html(result: ViewDep, opts: OptionsDep,
 def export_file(format: ExportFormat, result: ViewDep, opts: OptionsDep) -> Response:  # noqa: A002
     """The view as html, gexf, graphml, csv (a zip of nodes.csv and edges.csv), json, png or svg."""
     fmt = format.value
+    return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
+                    headers=_headers(result, fmt, "attachment"))
+
+
+_Id = Annotated[str, Field(max_length=120, pattern=ID_PATTERN)]
+
+
+class CanvasExport(BaseModel):
+    """Exactly what the explorer's canvas shows: these entities and these agreements among them."""
+
+    model_config = ConfigDict(extra="forbid")
+    entities: Annotated[list[_Id], Field(min_length=1, max_length=MAX_NODES)]
+    agreements: Annotated[list[_Id] | None, Field(max_length=MAX_NODES, description=(
+        "The agreements shown (default: every agreement with two or more parties among the entities)."))] = None
+    lang: Literal["en", "ja"] = "en"
+    size_by: Literal["degree", "brokerage"] = "degree"
+
+
+@router.post("/{format}", response_class=Response,
+             responses={200: {"content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()},
+                              "description": "The canvas in the chosen format, as a download"}})
+def export_canvas(format: ExportFormat, body: CanvasExport, queries: QueriesDep) -> Response:  # noqa: A002
+    """The explorer's view — exactly the entities and agreements it lists — in any export format. A POST because a
+    canvas of many ids does not fit in a URL; it writes nothing."""
+    fmt = format.value
+    result = queries.canvas_graph(body.entities, agreements=body.agreements, max_nodes=MAX_NODES)
+    result = result.model_copy(update={"query": {"view": "canvas"}})
+    opts = MapOptions(lang=body.lang, size_by=body.size_by, aggregate="none")
     return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
                     headers=_headers(result, fmt, "attachment"))

@@ -1,0 +1,330 @@
+"""The explorer at ``/`` in real headless Chromium, acting as a user: search, expand, read a citation, trace paths,
+scrub the dates, switch language, export what is shown, reload the link; ``/docs`` and ``/redoc`` offline; an
+injected name shown as text everywhere. Every request that is not to loopback is blocked and asserted absent (the
+``page`` fixture of test_browser), and so are console errors, failed requests and dialogs.
+
+Waiting polls ``page.evaluate`` (the page's Content-Security-Policy forbids eval, which ``wait_for_function`` needs).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from qgraph.loaders import default_data_dir, read_graph
+from qgraph.queries import Queries
+from qgraph.store import AgreementFilter, Store
+from qgraph.stores.memory import MemoryStore
+
+from test_browser import Guard, browser, curated, page, poll  # noqa: F401  (fixtures)
+from test_viz import EVIL_NAME
+
+pytestmark = pytest.mark.browser
+SOURCE_TEXT = Path("/work/shared/sources/quantum-industry-measures-2024.ja.txt")
+
+
+def serve(store: Store) -> Iterator[str]:
+    import uvicorn
+
+    from qgraph.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(store=store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    poll(lambda: srv.started, bool, "the API server to start")
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(curated: Store) -> Iterator[str]:  # noqa: F811
+    yield from serve(curated)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The curated data with KRISS renamed to a piece of markup that would run if it were ever parsed as HTML."""
+    data = tmp_path_factory.mktemp("hostile-data")
+    for f in default_data_dir().iterdir():
+        if f.suffix in (".yaml", ".csv"):
+            shutil.copy(f, data / f.name)
+    text = (data / "institutions.yaml").read_text(encoding="utf-8")
+    line = "    name: Korea Research Institute of Standards and Science\n"
+    assert line in text
+    (data / "institutions.yaml").write_text(text.replace(line, f"    name: '{EVIL_NAME}'\n"), encoding="utf-8")
+    store = MemoryStore(tmp_path_factory.mktemp("hostile") / "graph.json")
+    store.load(read_graph([data], store))
+    yield from serve(store)
+
+
+def ready(pg: Any) -> None:
+    pg.wait_for_selector("body[data-ready=true][data-stable=true]", state="attached", timeout=30_000)
+
+
+def stable(pg: Any) -> None:
+    poll(lambda: pg.evaluate("qgraph.stable && document.body.dataset.stable === 'true'"), bool, "a stable canvas")
+
+
+def idle(pg: Any) -> None:
+    """No request of the page still open (before navigating away, which would abort it)."""
+    poll(lambda: pg.evaluate("document.body.dataset.busy || '0'"), lambda v: v == "0", "the page's requests to end")
+
+
+def entities(pg: Any) -> list[str]:
+    return sorted(pg.evaluate("qgraph.state.entities"))
+
+
+def click_node(pg: Any, node_id: str) -> None:
+    pg.evaluate(f"qgraph.network.focus({node_id!r}, {{scale: 1.2}})")
+    box = pg.locator("#canvas").bounding_box()
+    p = pg.evaluate(f"qgraph.network.canvasToDOM(qgraph.network.getPosition({node_id!r}))")
+    pg.mouse.click(box["x"] + p["x"], box["y"] + p["y"])
+
+
+def download(pg: Any, fmt: str, tmp_path: Path) -> Path:
+    if not pg.evaluate("document.getElementById('export').open"):
+        pg.click("#export summary")
+    with pg.expect_download() as info:
+        pg.click(f"button[data-export={fmt}]")
+    d = info.value
+    path = tmp_path / d.suggested_filename
+    d.save_as(path)
+    return path
+
+
+def test_a_user_session_search_expand_cite_paths_dates_language_export_reload(
+        page: tuple[Any, Guard], site: str, curated: Store, tmp_path: Path) -> None:  # noqa: F811
+    pg, guard = page
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    pg.goto(site + "/")
+    ready(pg)
+    assert pg.locator("#canvas-help").is_visible()
+
+    # search in Japanese: the suggestion list offers AIST; Enter puts it on the canvas
+    pg.fill("#search", "産総研")
+    pg.wait_for_selector("#suggestions li.suggestion[data-id=aist]", timeout=10_000)
+    assert "National Institute of Advanced Industrial Science and Technology" in pg.locator("#suggestions").inner_text()
+    pg.press("#search", "Enter")
+    poll(lambda: entities(pg), lambda e: e == ["aist"], "AIST on the canvas")
+    stable(pg)
+    assert pg.evaluate("qgraph.nodes.getIds()") == ["aist"]
+    poll(lambda: pg.locator("#details-h").inner_text(), lambda s: s.startswith("National Institute of Advanced"),
+         "AIST's panel")
+
+    # expand: its partners (KRISS, NIST, NRC Canada) and its context join the canvas
+    pg.click("#act-expand")
+    poll(lambda: entities(pg), lambda e: {"kriss", "nist", "nrc-canada", "aist"} <= set(e), "AIST's partners")
+    stable(pg)
+    expected = Queries(curated).canvas_graph(["aist"], expand=["aist"])
+    assert sorted(pg.evaluate("qgraph.nodes.getIds()")) == sorted(
+        n["id"] for n in _drawn_ids(expected))
+    undo_ready = pg.locator("#undo").is_enabled()
+    assert undo_ready
+
+    # KRISS's panel: names in both languages, and a verbatim citation from the source document
+    click_node(pg, "kriss")
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "kriss", "KRISS's panel")
+    poll(lambda: pg.locator("#details blockquote.cite").count(), lambda n: n > 0, "KRISS's citations")
+    assert pg.locator("#details-h").inner_text() == "Korea Research Institute of Standards and Science"
+    assert "韓国標準科学研究院" in pg.locator("#details-body .aliases").inner_text()  # its Japanese name is an alias
+    quote = pg.locator("#details li.agreement blockquote.cite .quote").first.inner_text()
+    assert quote and quote in SOURCE_TEXT.read_text(encoding="utf-8")
+    assert "measures-2024" in pg.locator("#details li.agreement blockquote.cite .where").first.inner_text()
+    assert "2024-01" in pg.locator("#details li.agreement .a-meta").first.inner_text()
+
+    # paths KRISS → NRC Canada by name: highlighted, the rest dimmed, the briefing beside with a copy button
+    pg.fill("#path-a", "KRISS")
+    pg.fill("#path-b", "NRC Canada")
+    pg.click("#path-form button[type=submit]")
+    poll(lambda: pg.evaluate("qgraph.path && qgraph.path.nodes"), lambda v: v == ["aist", "kriss", "nrc-canada"],
+         "the path highlighted")
+    assert len(pg.evaluate("qgraph.path.edges")) == 2
+    summary = pg.locator("#path-summary").inner_text()
+    assert "through 2 agreements via National Institute of Advanced Industrial Science and Technology" in summary
+    assert pg.locator("#path-copy").is_visible()
+    assert pg.evaluate("qgraph.nodes.get('nist').color.background") == "#e6e9ed"  # dimmed
+    assert pg.evaluate("qgraph.nodes.get('kriss').color.background") != "#e6e9ed"
+
+    # the date range from 2024 on: only the 2024 agreements stay
+    months = pg.evaluate("qgraph.months()")
+    index = months.index("2024-01")
+    assert index > 0
+    pg.locator("#since").evaluate("(e, i) => { e.value = String(i); e.dispatchEvent(new Event('input')); }", index)
+    shown = pg.evaluate("qgraph.visibleAgreements")
+    everything = _drawn_agreements(expected, curated)
+    want = sorted(a for a, props in everything if AgreementFilter(since="2024-01-01").passes(props))
+    assert shown == want and shown, (shown, want)
+    assert all(_date(curated, a).startswith("2024") for a in shown)
+    assert "since=2024-01" in pg.url
+    # the paths follow the filters: the AIST–NRC Canada MOU is of 2023-11, so no path is left, and the page says so
+    poll(lambda: pg.evaluate("qgraph.path"), lambda v: v is None, "the path to go with the 2023 agreement")
+    assert "No partnership path between" in pg.locator("#path-result").inner_text()
+
+    # Japanese: every UI string and the labels
+    pg.select_option("#lang", "ja")
+    poll(lambda: pg.locator("#filters-h").inner_text(), lambda s: s == "凡例と絞り込み", "Japanese UI")
+    stable(pg)
+    poll(lambda: pg.evaluate("qgraph.nodes.get('aist').label"), lambda s: s == "産業技術総合研究所", "Japanese labels")
+    assert pg.evaluate("document.documentElement.lang") == "ja"
+    assert pg.locator("label[for=f-akind-mou] .name").inner_text() == "覚書（MOU）"
+    assert pg.evaluate("qgraph.visibleAgreements") == want  # the filters survived the redraw
+
+    # export exactly the view: PNG and GEXF
+    png = download(pg, "png", tmp_path)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    gexf = download(pg, "gexf", tmp_path)
+    g = nx.read_gexf(gexf)
+    visible = pg.evaluate("qgraph.nodes.get({filter: n => !n.hidden}).map(n => n.id)")
+    assert set(g.nodes) == set(visible) | set(want)
+    assert "aist-nrc-canada-mou-2023-11" not in g.nodes  # 2023: filtered out, so not exported
+
+    # reload the link: the same view
+    url = pg.url
+    before = {"entities": entities(pg), "lang": pg.evaluate("qgraph.state.lang"), "sel": pg.evaluate("qgraph.state.sel"),
+              "since": pg.evaluate("qgraph.state.since")}
+    idle(pg)
+    pg.reload()
+    ready(pg)
+    poll(lambda: pg.locator("#path-result").inner_text(), lambda s: "協定 6 件以内の経路はありません" in s,
+         "the same (empty) paths after reload")
+    assert pg.url == url
+    assert {"entities": entities(pg), "lang": pg.evaluate("qgraph.state.lang"), "sel": pg.evaluate("qgraph.state.sel"),
+            "since": pg.evaluate("qgraph.state.since")} == before
+    assert pg.evaluate("qgraph.visibleAgreements") == want
+    assert pg.locator("#filters-h").inner_text() == "凡例と絞り込み"
+    idle(pg)
+    guard.assert_clean()
+    assert all(u.startswith(site) or u.startswith("blob:") or u.startswith("data:") for u in guard.requests)
+
+
+def _drawn_ids(result: Any) -> list[dict[str, str]]:
+    """The node ids the canvas draws for a result: entities, and agreements with other than two parties."""
+    from qgraph.viz import MapOptions, build
+
+    return [{"id": n.id} for n in build(result, MapOptions(aggregate="none")).nodes]
+
+
+def _drawn_agreements(result: Any, store: Store) -> list[tuple[str, dict[str, Any]]]:
+    return [(n.id, n.properties) for n in result.nodes if n.kind == "Agreement"]
+
+
+def _date(store: Store, agreement: str) -> str:
+    node = store.get_node(agreement)
+    assert node is not None
+    return str(node.properties.get("date"))
+
+
+def test_undo_hide_back_button_and_entry_points(page: tuple[Any, Guard], site: str) -> None:
+    pg, guard = page
+    pg.goto(site + "/?focus=" + "産総研")  # a name works as an entry point
+    ready(pg)
+    poll(lambda: entities(pg), lambda e: {"aist", "kriss", "nist"} <= set(e), "the focus entry point expanded")
+    assert pg.evaluate("qgraph.state.sel") == "aist"
+    first = entities(pg)
+    pg.evaluate("qgraph.hide('nist')")
+    poll(lambda: entities(pg), lambda e: "nist" not in e, "NIST hidden")
+    pg.click("#undo")
+    poll(lambda: entities(pg), lambda e: e == first, "undo brings NIST back")
+    pg.evaluate("qgraph.hide('kriss')")
+    poll(lambda: entities(pg), lambda e: "kriss" not in e, "KRISS hidden")
+    pg.go_back()
+    poll(lambda: entities(pg), lambda e: e == first, "the back button brings KRISS back")
+    stable(pg)
+    poll(lambda: pg.evaluate("qgraph.nodes.length"), lambda n: n == len(first), "KRISS drawn again")
+
+    idle(pg)
+    pg.goto(site + "/?source=kriss&target=nrc-canada")
+    ready(pg)
+    poll(lambda: pg.evaluate("qgraph.path && qgraph.path.nodes"), lambda v: v == ["aist", "kriss", "nrc-canada"],
+         "the paths entry point")
+    assert "through 2 agreements" in pg.locator("#path-summary").inner_text()
+
+    # an unknown name: suggestions in the page, never raw JSON
+    idle(pg)
+    pg.goto(site + "/?focus=National%20Institute%20of%20Zzz")
+    ready(pg)
+    text = pg.locator("#path-result").inner_text()
+    assert "No entity called" in text and "{" not in text
+    assert pg.locator("#path-result button.candidate").count() > 0
+    idle(pg)
+    guard.assert_clean()
+
+
+def test_store_outage_shows_a_banner(page: tuple[Any, Guard], site: str) -> None:
+    pg, guard = page
+    body = json.dumps({"error": "store_unavailable",
+                       "detail": "The graph database cannot be reached right now; try again shortly."})
+    pg.route("**/explorer/graph", lambda r: r.fulfill(status=503, body=body, content_type="application/json"))
+    pg.goto(site + "/?e=aist")
+    ready(pg)
+    banner = pg.locator("#banner")
+    assert banner.is_visible()
+    assert "cannot be reached" in banner.inner_text() and "{" not in banner.inner_text()
+    guard.errors[:] = [e for e in guard.errors if "503" not in e]  # the browser logs the refused request itself
+    idle(pg)
+    guard.assert_clean()
+
+
+def test_injected_name_shows_as_text_everywhere(page: tuple[Any, Guard], hostile_site: str) -> None:
+    pg, guard = page
+    pg.goto(hostile_site + "/?focus=aist")
+    ready(pg)
+    poll(lambda: entities(pg), lambda e: "kriss" in e, "KRISS on the canvas")
+    pg.fill("#search", "KRISS")
+    pg.wait_for_selector("#suggestions li.suggestion[data-id=kriss]", timeout=10_000)
+    assert EVIL_NAME in pg.locator("#suggestions li.suggestion[data-id=kriss]").inner_text()
+    pg.press("#search", "Escape")
+    click_node(pg, "kriss")
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "kriss", "the panel")
+    assert pg.locator("#details-h").inner_text() == EVIL_NAME
+    pg.fill("#path-a", "KRISS")
+    pg.fill("#path-b", "nrc-canada")
+    pg.click("#path-form button[type=submit]")
+    poll(lambda: pg.locator("#path-summary").count(), bool, "the briefing")
+    assert EVIL_NAME in pg.locator("#path-summary").inner_text()
+    assert pg.locator("img").count() == 0
+    assert pg.evaluate("window.__pwned === undefined")
+    idle(pg)
+    guard.assert_clean()
+
+
+def test_docs_and_redoc_render_offline(page: tuple[Any, Guard], site: str) -> None:
+    pg, guard = page
+    pg.goto(site + "/docs")
+    pg.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "qgraph" in pg.locator(".swagger-ui .info .title").inner_text()
+    assert pg.locator(".opblock-summary-path", has_text="/paths").count() >= 1
+    pg.goto(site + "/redoc")
+    pg.wait_for_selector("h1", timeout=30_000)
+    poll(lambda: pg.locator("h1").first.inner_text(), lambda s: "qgraph" in s, "ReDoc's heading")
+    idle(pg)
+    guard.assert_clean()
+    assert all(u.startswith(site) or u.startswith("data:") or u.startswith("blob:") for u in guard.requests)
+
+
+def test_export_post_gives_exactly_the_listed_view(site: str, curated: Store, tmp_path: Path) -> None:  # noqa: F811
+    """Not a browser test: POST /export takes the canvas's ids (too many for a URL) and exports just those."""
+    import httpx
+
+    body = {"entities": ["aist", "kriss", "nrc-canada"], "agreements": ["aist-kriss-mou-2024-01"], "lang": "ja"}
+    r = httpx.post(site + "/export/csv", json=body)
+    assert r.status_code == 200
+    (tmp_path / "v.zip").write_bytes(r.content)
+    with zipfile.ZipFile(tmp_path / "v.zip") as z:
+        names = [line.split(",")[0] for line in z.read("nodes.csv").decode("utf-8-sig").splitlines()[1:]]
+    assert sorted(names) == ["aist", "aist-kriss-mou-2024-01", "kriss", "nrc-canada"]
+    bad = httpx.post(site + "/export/csv", json={**body, "agreements": ["jucip-2nd-ministerial-joint-statement"]})
+    assert bad.status_code == 422 and "agreements" in bad.text
