@@ -46,7 +46,7 @@ from qgraph.model import Graph, NodeKind
 from qgraph.queries import PATH_CAP, SCAN_CAP, Filters, Queries
 from qgraph.store import AgreementFilter, Store
 from qgraph.stores.memory import MemoryStore
-from qgraph.stores.neo4j import Neo4jStore, _SourcesCache
+from qgraph.stores.neo4j import Neo4jStore, sources_json_cache
 from qgraph.synth import generate
 from qgraph.text import normalise
 
@@ -112,7 +112,7 @@ def naive_sample(store: Neo4jStore, graph: Graph, agreements: int, seed: int) ->
     chosen = set(rng.sample([n.id for n in graph.nodes if n.kind is NodeKind.AGREEMENT], agreements))
     edges = [e for e in graph.edges if e.type == "PARTY_TO" and e.target in chosen]
     wanted = chosen | {e.source for e in edges}
-    cache = _SourcesCache()
+    cache = sources_json_cache()
     node_rows = []
     for n in graph.nodes:
         if n.id in wanted:

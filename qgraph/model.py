@@ -117,6 +117,8 @@ def _make_enum(name: str, values: Iterable[str], doc: str) -> type[StrEnum]:
 
 #: Node labels: the only labels a store ever writes or queries.
 NodeKind = _make_enum("NodeKind", SCHEMA.nodes, "Node labels. The only labels a store ever writes or queries.")
+#: Relationship types, from the declaration's edges (their endpoints are in ``EDGE_SPECS``).
+EdgeType = _make_enum("EdgeType", SCHEMA.edges, "Relationship types. The only types a store ever writes or queries.")
 #: every enumeration of the declaration, by name
 ENUMS: dict[str, type[StrEnum]] = {
     name: _make_enum(name, spec.values, f"{name}: declared in qgraph/schema.yaml.") for name, spec in SCHEMA.enums.items()}

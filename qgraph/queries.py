@@ -11,7 +11,7 @@ agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParame
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import networkx as nx
@@ -23,7 +23,7 @@ from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersR
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, SearchHit, SearchResult,
                             SubgraphResult, TimelineBucket, TimelineResult)
 from qgraph.schema import SCHEMA
-from qgraph.store import AgreementFilter, AgreementRow, Store
+from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
 MAX_LIMIT = 500
@@ -77,16 +77,9 @@ def _span(value: str | None, param: str) -> DateSpan | None:
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What a user may narrow a query by. Dates at any precision: ``2023``, ``2023-11``, ``2023-11-03``."""
-
-    since: str | None = None
-    until: str | None = None
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    party: str | None = None
+class Filters(FilterFields):
+    """What a user may narrow a query by (the fields of ``FilterFields``, as given). Dates at any precision: ``2023``,
+    ``2023-11``, ``2023-11-03``."""
 
     def echo(self) -> dict[str, Any]:
         """The filters as given, for the result (empty ones left out)."""
@@ -102,10 +95,10 @@ class Filters:
         for domain in self.domains:
             if domain not in Domain._value2member_map_:
                 raise BadParameter("domain", f"{domain!r} is not one of {', '.join(d.value for d in Domain)}")
-        return AgreementFilter(
-            party=self.party, kinds=self.kinds, domains=self.domains, framework=self.framework,
-            nation=nation_id(self.nation) if self.nation and with_nation else None,
-            since=since.first if since else None, until=until.last if until else None)
+        values = {f.name: getattr(self, f.name) for f in fields(FilterFields)}
+        values.update(nation=nation_id(self.nation) if self.nation and with_nation else None,
+                      since=since.first if since else None, until=until.last if until else None)
+        return AgreementFilter(**values)
 
 
 def summarise_agreement(row: AgreementRow) -> AgreementSummary:
@@ -278,7 +271,7 @@ class Queries:
         """Counterpart nations of a nation: agreements with a party of this nation and a party of another."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        f = Filters(**{**filters.__dict__, "nation": nid}).agreement_filter()
+        f = replace(filters, nation=nid).agreement_filter()
         grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
         for a in self._scan(f):
             nations = {p.nation for p in a.parties if p.nation}
@@ -310,9 +303,7 @@ class Queries:
                     continue
                 if f.nation and (adopter is None or adopter.nation != f.nation):
                     continue
-                p = node.properties
-                buckets[date[:width]][1].append(EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id),
-                                                          name_ja=p.get("name_ja"), nation=adopter.nation if adopter else None))
+                buckets[date[:width]][1].append(entity_ref(node, adopter.nation if adopter else None))
         return TimelineResult(granularity=granularity, filters=filters.echo(),
                               buckets=[TimelineBucket(period=k, agreements=v[0], strategies=v[1])
                                        for k, v in sorted(buckets.items())])
@@ -363,9 +354,7 @@ class Queries:
         if span is None:
             raise BadParameter("since", "is required")
         agreements = self._scan(AgreementFilter(since=span.first))
-        strategies = [EntityRef(id=n.id, kind=n.kind.value, name=n.properties.get("name", n.id),
-                                name_ja=n.properties.get("name_ja"), nation=a.nation if a else None)
-                      for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
+        strategies = [entity_ref(n, a.nation if a else None) for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
                       if AgreementFilter(since=span.first).passes(n.properties)]
         meta = self.store.meta()
         return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
@@ -408,7 +397,7 @@ class Queries:
             agreement_ids = self.store.neighbour_ids(frontier, ("PARTY_TO",)) - ids
             if not agreement_ids:
                 break
-            _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(agreement_ids))}),
+            _, rows = self.store.agreements(replace(f, ids=tuple(sorted(agreement_ids))),
                                             SCAN_CAP, 0)
             new: set[str] = set()
             for row in rows:
@@ -452,7 +441,7 @@ class Queries:
         """A nation's international agreements with their parties."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        view = self.agreements_graph(Filters(**{**filters.__dict__, "nation": nid}), max_nodes=max_nodes)
+        view = self.agreements_graph(replace(filters, nation=nid), max_nodes=max_nodes)
         return view.model_copy(update={"title": f"International partnerships of {ref.name}",
                                        "query": {"view": "nation", "code": nid}, "focus": [nid]})
 

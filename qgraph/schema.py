@@ -99,6 +99,8 @@ class NodeSpec:
 class EdgeTypeSpec:
     type: str
     label: Names
+    #: "source <phrase> target" in words ("is located in")
+    phrase: str
     sources: frozenset[str]
     targets: frozenset[str]
 
@@ -284,8 +286,10 @@ def check(raw: Any, source: str = "schema") -> Schema:
                     targets.add(node.kind)
         if not sources:
             problems.append(f"edges.{etype}: no link of any kind uses it")
+        if not isinstance(spec.get("phrase"), str) or not spec["phrase"]:
+            problems.append(f"edges.{etype}: no phrase")
         edges[str(etype)] = EdgeTypeSpec(str(etype), _names(spec.get("label"), f"edges.{etype}", problems),
-                                         frozenset(sources), frozenset(targets))
+                                         str(spec.get("phrase", "")), frozenset(sources), frozenset(targets))
 
     if problems:
         raise SchemaError(source, problems)

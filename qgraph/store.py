@@ -20,12 +20,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from qgraph.config import Settings, get_settings
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.text import search_keys
+
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -81,6 +84,23 @@ class LoadReport:
     data_version: str
 
 
+class PerCitationList(Generic[T]):
+    """``fn(sources)`` worked out once per distinct citation list: the edges of one record carry its citations, so a
+    few lists serve many rows (serialised once for Neo4j, the digest and the memory store's file)."""
+
+    def __init__(self, fn: Callable[[list[Citation]], T]) -> None:
+        self._fn = fn
+        self._seen: dict[tuple[Citation, ...], T] = {}
+
+    def __call__(self, sources: list[Citation]) -> T:
+        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
+        try:
+            return self._seen[key]
+        except KeyError:
+            out = self._seen[key] = self._fn(sources)
+            return out
+
+
 def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     """A content hash independent of order: the same graph gives the same digest in every store.
 
@@ -90,14 +110,7 @@ def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     def text(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    cited: dict[tuple[Citation, ...], str] = {}
-
-    def citations(sources: list[Citation]) -> str:
-        key = tuple(sources)
-        out = cited.get(key)
-        if out is None:
-            out = cited[key] = text([c.model_dump(mode="json") for c in sources])
-        return out
+    citations = PerCitationList(lambda sources: text([c.model_dump(mode="json") for c in sources]))
 
     h = hashlib.sha256()
     for line in sorted(f'{{"id": {text(n.id)}, "kind": {text(n.kind.value)}, "properties": {text(n.properties)}, '
@@ -123,7 +136,21 @@ def entity_ref(node: Node, nation: str | None) -> EntityRef:
 
 
 @dataclass(frozen=True)
-class AgreementFilter:
+class FilterFields:
+    """What a query may narrow agreements by: one field list for the user's ``qgraph.queries.Filters`` (as given) and
+    the store's ``AgreementFilter`` (normalised). Empty tuples and None mean "any"."""
+
+    since: str | None = None
+    until: str | None = None
+    kinds: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    framework: str | None = None
+    nation: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class AgreementFilter(FilterFields):
     """Which agreements a query considers. Empty tuples and None mean "any".
 
     ``since`` / ``until`` are ISO days (the first day of the ``since`` date, the last day of the ``until`` date); an
@@ -132,14 +159,7 @@ class AgreementFilter:
     ``ids``: only these agreements.
     """
 
-    party: str | None = None
     ids: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    since: str | None = None
-    until: str | None = None
 
     def params(self) -> dict[str, Any]:
         """As Cypher parameters (an empty list becomes null: "no filter")."""

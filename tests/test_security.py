@@ -102,6 +102,20 @@ def test_labels_and_types_only_from_the_whitelist() -> None:
     assert ":Institution" in cypher.query("merge_nodes", label="Institution")
 
 
+def test_fragments_are_included_whole_and_hold_no_values() -> None:
+    """What several queries share is one fragment file, included when the query is read: nothing is left unexpanded,
+    and the shortest-path search of the two path queries is the same text."""
+    from qgraph import cypher
+
+    texts = {name: cypher.query(name) for name in cypher.names() if name not in ("merge_nodes", "merge_edges")}
+    for name, text in texts.items():
+        assert "{{" not in text and "{of}" not in text, name
+    search = "MATCH p = allShortestPaths((s)-[:PARTY_TO*..16]-(t))"
+    assert texts["shortest_paths"].count(search) == texts["find_paths"].count(search) == 2
+    assert "located_in_" in texts["entity_refs"] and "(n)-[:LOCATED_IN]->" in texts["entity_refs"]
+    assert not any(name.startswith("_") for name in cypher.names())
+
+
 class TestAdmin:
     def app(self, store: Store, token: str | None) -> TestClient:
         settings = Settings(admin_token=token) if token else Settings()

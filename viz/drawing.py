@@ -26,6 +26,7 @@ import networkx as nx
 
 from qgraph.model import Citation, NodeKind
 from qgraph.results import GraphEdge, GraphNode, SubgraphResult
+from qgraph.schema import SCHEMA
 from qgraph.text import search_keys
 from qgraph.viz import style
 
@@ -39,9 +40,8 @@ Lang = Literal["en", "ja"]
 SizeBy = Literal["degree", "brokerage"]
 Aggregate = Literal["auto", "nation", "kind", "none"]
 
-_RELATION_WORDS = {"LOCATED_IN": "is located in", "HOSTED_BY": "is hosted by", "OPERATES": "operates",
-                   "ADOPTED": "adopted", "UNDER": "falls under", "MEMBER_OF": "is a member of",
-                   "PARTY_TO": "is a party to"}
+#: "source <words> target" in a tooltip, the declaration's phrase of each edge type
+_RELATION_WORDS = {t: spec.phrase for t, spec in SCHEMA.edges.items()}
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def short_label(node: GraphNode, lang: Lang) -> str:
 
 
 def cite(c: Citation) -> dict[str, str]:
-    where = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    where = c.place
     return {"where": where, "quote": c.quote}
 
 

@@ -65,8 +65,7 @@ def show(entity_id: Annotated[str, typer.Argument(help="Entity id.")], store: St
     for key, value in sorted(result.properties.items()):
         out.print(f"  {key}: {value}", markup=False)
     for c in result.sources:
-        out.print(f"  source: {c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
-                  + f": 「{c.quote}」", markup=False)
+        out.print(f"  source: {c.place}: 「{c.quote}」", markup=False)
     for r in result.relations:
         arrow = "->" if r.direction == "out" else "<-"
         out.print(f"  {arrow} {r.type} {r.other.name} ({r.other.id})", markup=False)

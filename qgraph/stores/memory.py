@@ -40,7 +40,7 @@ from pydantic import TypeAdapter
 from qgraph.gc_pause import paused_gc
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, WriteOptions, agreement_order,
+from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, PerCitationList, WriteOptions, agreement_order,
                           entity_ref, node_search_keys)
 
 FORMAT = "qgraph-memory/2"
@@ -217,16 +217,9 @@ class MemoryStore(Store):
     def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> None:
         if self.path is None:
             return
-        # Each distinct citation list once (a record's edges carry its citations: a few lists serve many rows).
+        # Each distinct citation list once, by its position in the table.
         table: list[list[Citation]] = []
-        positions: dict[tuple[Citation, ...], int] = {}
-
-        def cited(sources: list[Citation]) -> int:
-            key = tuple(sources)
-            if key not in positions:
-                positions[key] = len(table)
-                table.append(sources)
-            return positions[key]
+        cited = PerCitationList(lambda sources: table.append(sources) or len(table) - 1)
 
         doc: dict[str, Any] = {
             "format": FORMAT,

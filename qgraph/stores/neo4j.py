@@ -29,7 +29,7 @@ from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
-                          StoreUnavailable, WriteOptions, node_search_keys, sources_from_json, sources_to_json)
+                          StoreUnavailable, WriteOptions, PerCitationList, node_search_keys, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = ("id", "_kind", "sources", "search_keys", "search_text")
@@ -50,18 +50,9 @@ def node_to_props(node: Node, sources_json: str | None = None) -> dict[str, Any]
             "search_text": KEY_SEPARATOR.join(node_search_keys(node))}
 
 
-class _SourcesCache:
-    """Citation lists as JSON, each distinct list serialised once: the edges of one record carry its citations."""
-
-    def __init__(self) -> None:
-        self._by_value: dict[tuple[Any, ...], str] = {}
-
-    def __call__(self, sources: list[Any]) -> str:
-        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
-        text = self._by_value.get(key)
-        if text is None:
-            text = self._by_value[key] = sources_to_json(sources)
-        return text
+def sources_json_cache() -> PerCitationList[str]:
+    """Citation lists as JSON, each distinct list serialised once."""
+    return PerCitationList(sources_to_json)
 
 
 def node_from_props(props: dict[str, Any]) -> Node:
@@ -149,7 +140,7 @@ class Neo4jStore(Store):
         return out
 
     @staticmethod
-    def _rows(what: str, items: list[Any], cache: _SourcesCache) -> list[dict[str, Any]]:
+    def _rows(what: str, items: list[Any], cache: PerCitationList[str]) -> list[dict[str, Any]]:
         if what == "nodes":
             return [{"id": n.id, "props": node_to_props(n, cache(n.sources))} for n in items]
         return [{"source": e.source, "target": e.target, "sources": cache(e.sources)} for e in items]
@@ -169,7 +160,7 @@ class Neo4jStore(Store):
         statements = self._statements(graph)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            cache = _SourcesCache()
+            cache = sources_json_cache()
             for what, name, query, extra, items in statements:
                 for chunk in _batches(items, size):
                     rows = self._rows(what, chunk, cache)
@@ -189,7 +180,7 @@ class Neo4jStore(Store):
         (deadlocks between parallel batches on a shared node)."""
         size = opts.batch_size or BULK_BATCH
         workers = max(1, opts.workers)
-        cache = _SourcesCache()
+        cache = sources_json_cache()
         lock = threading.Lock()
 
         def run(what: str, name: str, query: str, extra: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -264,7 +255,7 @@ class Neo4jStore(Store):
     # ------------------------------------------------------------------ queries
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        return {r["id"]: EntityRef(**dict(r)) for r in self.read("entity_refs", ids=list(node_ids))}
+        return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
 
     def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
         rows = self.read("search_entities", key=key, kinds=list(kinds) or None, limit=limit, offset=offset)
