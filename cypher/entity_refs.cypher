@@ -3,5 +3,5 @@ MATCH (n:Entity)
 WHERE n.id IN $ids
 OPTIONAL MATCH (n)-[:LOCATED_IN]->(c:Nation)
 WITH n, min(c.id) AS located
-RETURN n.id AS id, n._kind AS kind, n.name AS name, n.name_ja AS name_ja,
+RETURN n.id AS id, n._kind AS kind, n.name AS name, n.name_ja AS name_ja, coalesce(n.external, false) AS external,
        CASE n._kind WHEN 'Nation' THEN n.id ELSE located END AS nation

@@ -42,11 +42,11 @@ CALL (a) {
   OPTIONAL MATCH (p)-[:LOCATED_IN]->(c:Nation)
   WITH p, min(c.id) AS located
   ORDER BY p.id
-  RETURN collect({id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja,
+  RETURN collect({id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja, external: coalesce(p.external, false),
                   nation: CASE p._kind WHEN 'Nation' THEN p.id ELSE located END}) AS parties
 }
 OPTIONAL MATCH (a)-[:UNDER]->(f:Framework)
 RETURN size(matched) AS total, properties(a) AS props, parties,
-       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END AS framework,
-       CASE WHEN me IS NULL THEN null ELSE {id: me.id, kind: me._kind, name: me.name, name_ja: me.name_ja,
+       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja, external: coalesce(f.external, false)} END AS framework,
+       CASE WHEN me IS NULL THEN null ELSE {id: me.id, kind: me._kind, name: me.name, name_ja: me.name_ja, external: coalesce(me.external, false),
          nation: CASE me._kind WHEN 'Nation' THEN me.id ELSE me_located END} END AS party

@@ -39,14 +39,14 @@ CALL (s, t, found) {
     WITH p, min(pc.id) AS party_located
     ORDER BY p.id
     RETURN collect(CASE WHEN p IS NULL THEN null ELSE
-             {id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja,
+             {id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja, external: coalesce(p.external, false),
               nation: CASE p._kind WHEN 'Nation' THEN p.id ELSE party_located END} END) AS parties
   }
   OPTIONAL MATCH (n)-[:UNDER]->(f:Framework) WHERE n:Agreement
-  RETURN collect({ref: {id: n.id, kind: n._kind, name: n.name, name_ja: n.name_ja,
+  RETURN collect({ref: {id: n.id, kind: n._kind, name: n.name, name_ja: n.name_ja, external: coalesce(n.external, false),
                         nation: CASE n._kind WHEN 'Nation' THEN n.id ELSE located END},
                   props: CASE WHEN n:Agreement THEN properties(n) ELSE null END, parties: parties,
                   framework: CASE WHEN f IS NULL THEN null ELSE
-                               {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja} END}) AS on_paths
+                               {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja, external: coalesce(f.external, false)} END}) AS on_paths
 }
 RETURN [path IN found | [n IN path | n.id]] AS paths, on_paths
