@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from qgraph import __version__
 from qgraph.api import deadline, errors
-from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths
+from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                          responses=errors.RESPONSES, static_url="/static/docs", redoc_url=None)
     errors.install(app)
     deadline.install(app, config.request_timeout)
-    for module in (health, entities, paths, agreements, nations, analysis, admin, export, explorer, docs):
+    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer, docs):
         app.include_router(module.router)
     # the explorer's own modules and style, from the installed package (no bundler, no CDN)
     app.mount("/static/explorer", StaticFiles(packages=[("qgraph.viz", "static/explorer")]), name="explorer-static")

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from qgraph.api.routes.admin import AdminRefused
-from qgraph.queries import BadParameter, NotFound
+from qgraph.queries import Ambiguous, BadParameter, NotFound
+from qgraph.results import Suggestion
 from qgraph.store import StoreError, StoreUnavailable
 
 log = logging.getLogger("qgraph.api")
@@ -25,15 +26,19 @@ class ErrorItem(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every error response: a short code and a detail (a message, or one item per bad parameter)."""
+    """Every error response: a short code and a detail (a message, or one item per bad parameter); a 404 for a name
+    adds up to five ``suggestions``, a 409 (ambiguous name) the ``candidates``."""
 
     error: str
     detail: str | list[ErrorItem]
+    suggestions: list[Suggestion] | None = None
+    candidates: list[Suggestion] | None = None
 
 
 #: documented on every operation (FastAPI's own 422 schema is replaced: our 422 has this shape)
 RESPONSES: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorBody, "description": "Unknown id (named in the detail)"},
+    404: {"model": ErrorBody, "description": "Unknown id or name (named in the detail, with suggestions)"},
+    409: {"model": ErrorBody, "description": "A name that several entities answer to (the candidates listed)"},
     422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc)"},
     500: {"model": ErrorBody, "description": "Unexpected error (logged on the server)"},
     503: {"model": ErrorBody, "description": "The graph database cannot be reached or did not answer in time"},
@@ -47,7 +52,14 @@ def _json(status: int, error: str, detail: object) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _json(404, "not_found", str(exc))
+        return JSONResponse(status_code=404, content={
+            "error": "not_found", "detail": str(exc),
+            "suggestions": [s.model_dump(mode="json") for s in exc.suggestions]})
+
+    @app.exception_handler(Ambiguous)
+    async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
+        return JSONResponse(status_code=409, content={
+            "error": "ambiguous", "detail": str(exc), "candidates": [c.model_dump(mode="json") for c in exc.candidates]})
 
     @app.exception_handler(AdminRefused)
     async def refused(_: Request, exc: AdminRefused) -> JSONResponse:

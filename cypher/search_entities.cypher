@@ -1,16 +1,23 @@
-// Entities one of whose normalised search keys contains $key; score 3 exact, 2 prefix, 1 substring.
-// Ordered best first, then by name and id, as the memory store orders them.
-// `search_text` is the node's keys joined by a newline, which neither a key nor $key (both normalised) contains, so
-// "search_text CONTAINS $key" is exactly "some key contains $key" — and the text index `entity_search` answers it.
-MATCH (n:Entity)
-WHERE n.search_text CONTAINS $key
-  AND ($kinds IS NULL OR n._kind IN $kinds)
-WITH n, split(n.search_text, '\n') AS keys
-WITH n, CASE
-          WHEN $key IN keys THEN 3
-          WHEN any(k IN keys WHERE k STARTS WITH $key) THEN 2
-          ELSE 1
-        END AS score
-ORDER BY score DESC, n.name, n.id
-WITH collect({n: n, score: score}) AS hits
-RETURN size(hits) AS total, [h IN hits[$offset..($offset + $limit)] | {props: properties(h.n), score: h.score}] AS page
+// Search candidates through the full-text index entity_fulltext (terms made by qgraph.search, Lucene syntax
+// escaped there): $exact the hashes of the query's exact keys (null: none; up to $exact_cap nodes), $terms the query's words
+// (null: none), both restricted to $kinds (null: any). The word matches come in the fixed order `search_sort`
+// (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
+CALL {
+  WITH $exact AS exact
+  WITH exact WHERE exact IS NOT NULL
+  CALL db.index.fulltext.queryNodes('entity_fulltext', exact) YIELD node
+  WHERE $kinds IS NULL OR node._kind IN $kinds
+  WITH node ORDER BY node.search_sort LIMIT $exact_cap
+  RETURN collect({id: node.id, kind: node._kind, sort: node.search_sort, values: node.search_values}) AS exact
+}
+CALL {
+  WITH $terms AS terms
+  WITH terms WHERE terms IS NOT NULL
+  CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
+  WHERE $kinds IS NULL OR node._kind IN $kinds
+  WITH node ORDER BY node.search_sort
+  WITH collect(node) AS hits
+  RETURN size(hits) AS total,
+         [n IN hits[..$cap] | {id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values}] AS page
+}
+RETURN exact, total, page

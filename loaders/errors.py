@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+#: characters of a problem's message shown (a message may quote input; ``excerpt`` keeps quotes short already)
+MAX_MESSAGE = 400
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the input: where (file, line, record id, field) and what."""
@@ -18,11 +22,14 @@ class Problem:
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         parts = [where]
+        # Record ids and field names come from the input: quote them short and escaped, and cut a long message, so
+        # that a file that is not data at all is never echoed back.
         if self.record:
-            parts.append(f"record {self.record!r}")
+            parts.append(f"record {excerpt(self.record, 120)}")
         if self.field:
-            parts.append(f"field {self.field!r}")
-        return ": ".join([", ".join(parts), self.message])
+            parts.append(f"field {excerpt(self.field, 60)}")
+        message = self.message if len(self.message) <= MAX_MESSAGE else self.message[:MAX_MESSAGE] + "…"
+        return ": ".join([", ".join(parts), message])
 
 
 class DatasetError(ValueError):

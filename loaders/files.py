@@ -54,12 +54,26 @@ def default_data_dir() -> Path:
 
 
 def discover(paths: Iterable[Path | str]) -> tuple[list[Path], list[Problem]]:
-    """The data files named by ``paths`` (files, or folders searched recursively), in a stable order."""
+    """The data files named by ``paths`` (files, or folders searched recursively), in a stable order.
+
+    A file or folder named in ``paths`` is taken as given (the operator chose it, link or not). Inside a folder, a
+    file whose real location is outside that folder (a symbolic link to ``/etc/passwd``, or into another tree) is a
+    problem naming the link, and is not read; links that stay inside the folder are followed.
+    """
     found: list[Path] = []
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file()))
+            root = p.resolve()
+            for f in sorted(p.rglob("*")):
+                if f.suffix.lower() not in SUFFIXES:
+                    continue
+                if not f.resolve().is_relative_to(root):
+                    problems.append(Problem(str(f), None, None, None,
+                                            "a link to a file outside the data folder; links that leave it are not "
+                                            "followed (copy the file in instead)"))
+                elif f.is_file():
+                    found.append(f)
         elif p.is_file():
             if p.suffix.lower() in SUFFIXES:
                 found.append(p)
@@ -174,11 +188,15 @@ def read_csv(path: Path) -> tuple[list[RawRecord], list[Problem]]:
                 if cell is None:
                     problems.append(Problem(file, line, row.get("id") or None, column, "missing cell"))
                     continue
-                cell = cell.strip()
+                # Trim the spaces and tabs a hand-edited CSV puts around cells (ASCII only: other white space is
+                # kept, so that the id and text checks see it); a line break inside a quoted cell is LF.
+                cell = cell.strip(" \t")
+                if "\r" in cell:
+                    cell = cell.replace("\r\n", "\n")
                 if cell == "":
                     continue
                 if column in LIST_COLUMNS:
-                    data[column] = [part.strip() for part in cell.split("|") if part.strip()]
+                    data[column] = [part.strip(" \t") for part in cell.split("|") if part.strip(" \t")]
                 elif column == "sources":
                     if (sources := decoded_sources.get(cell)) is None:
                         try:

@@ -1,8 +1,9 @@
 """Validation of raw records into one ``Graph``: every problem found in one pass, each naming file, line, record, field.
 
-Checks, in order: each record against its pydantic model; ids unique over the whole input (all kinds); every
-referenced id present in the input or already in the store, and of a kind the relationship allows; every citation
-pointing to a known document. Only a graph with no problem at all is returned.
+Checks, in order: each record against its pydantic model; no control, bidi or zero-width character in any text, and
+ids written as they will be stored (``loaders.text_checks``); ids unique over the whole input (all kinds), compared
+as stored; every referenced id present in the input or already in the store, and of a kind the relationship allows;
+every citation pointing to a known document. Only a graph with no problem at all is returned.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
+from itertools import groupby, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from qgraph.gc_pause import paused_gc
-from qgraph.loaders.errors import DatasetError, Problem
+from qgraph.loaders.errors import DatasetError, Problem, excerpt
 from qgraph.loaders.files import RawRecord, discover, read_files
+from qgraph.loaders.text_checks import id_problems, text_problems
 from qgraph.model import (EDGE_SPECS, RECORD_BY_PLURAL, Citation, Document, Graph, Node, NodeKind, Record, edges_of,
                           record_links, record_node)
 from qgraph.store import Store
@@ -75,7 +77,14 @@ def build_graph(records: Iterable[RawRecord], store: Store | None = None,
     for raw, (obj, record_problems) in zip(records_list, _validated(records_list), strict=True):
         problems.extend(record_problems)
         record_id = raw.data.get("id")
+        named = record_id if isinstance(record_id, str) else f"{raw.section}#{raw.origin.line}"
+        if found := text_problems(raw, named):
+            problems.extend(found)
+            obj = None
+        problems.extend(id_problems(raw, named, _LINKS.get(raw.section, ())))
         if isinstance(record_id, str):
+            # Duplicates are checked on the id as it will be stored (the models strip white space around it).
+            record_id = record_id.strip()
             if record_id in seen:
                 first = seen[record_id].origin
                 problems.append(Problem(raw.origin.file, raw.origin.line_of("id"), record_id, "id",
@@ -109,7 +118,7 @@ def build_graph(records: Iterable[RawRecord], store: Store | None = None,
             for field, target in _raw_links(raw):
                 if target in unknown:
                     problems.append(Problem(raw.origin.file, raw.origin.line_of(field), raw.data.get("id"), field,
-                                            f"unknown id {target!r}: no record has it"
+                                            f"unknown id {excerpt(target)}: no record has it"
                                             + (" (nor does the store)" if store is not None else "")))
     kinds: dict[str, NodeKind] = {i: n.kind for i, n in nodes.items()} | in_store
     for (edge_type, source, target), (raw, field, _) in edges.items():
@@ -145,22 +154,38 @@ def _validated(records: list[RawRecord]) -> Iterator[tuple[Document | Record | N
     record: that is what reports each problem with its file, line, record and field (``_pydantic_problems``).
     """
     for section, group in groupby(records, key=attrgetter("section")):
-        batch = list(group)
         model = _MODELS[section]
-        try:
-            valid = _list_adapter(model).validate_python([raw.data for raw in batch])
-        except ValidationError:
-            for raw in batch:
-                try:
-                    yield model.model_validate(raw.data), ()
-                except ValidationError as exc:
-                    yield None, _pydantic_problems(raw, exc)
-        else:
-            for obj in valid:
-                yield obj, ()
+        # Batches of at most _BATCH records: a whole 100k-record file in one call would keep that many model
+        # instances alive at once (they are dropped as soon as each becomes its node).
+        for batch in batched(group, _BATCH):
+            yield from _validated_batch(model, batch)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last may be shorter); ``itertools.batched`` is Python 3.12."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _validated_batch(model: type[Document] | type[Record],
+                     batch: Sequence[RawRecord]) -> Iterator[tuple[Document | Record | None, Sequence[Problem]]]:
+    try:
+        valid = _list_adapter(model).validate_python([raw.data for raw in batch])
+    except ValidationError:
+        for raw in batch:
+            try:
+                yield model.model_validate(raw.data), ()
+            except ValidationError as exc:
+                yield None, _pydantic_problems(raw, exc)
+    else:
+        for obj in valid:
+            yield obj, ()
 
 
 _MODELS: dict[str, type[Document] | type[Record]] = {"documents": Document, **RECORD_BY_PLURAL}
+_BATCH = 5_000
+_LINKS: dict[str, tuple[str, ...]] = {plural: tuple(cls.links) for plural, cls in RECORD_BY_PLURAL.items()}
 
 
 @functools.cache

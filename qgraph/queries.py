@@ -20,9 +20,11 @@ import pycountry
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
-                            PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, SearchHit, SearchResult,
-                            SubgraphResult, TimelineBucket, TimelineResult)
+                            PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
+                            SearchResult, SubgraphResult, Completion, Suggestion, SuggestResult, TimelineBucket,
+                            TimelineResult)
 from qgraph.schema import SCHEMA
+from qgraph.search import (CANDIDATE_CAP, EXACT_CAP, BadText, Plan, Ranked, check_text, plan, rank, relaxed)
 from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
@@ -41,12 +43,33 @@ MAX_DEPTH = 4
 #: edges that give a view its context: where entities sit, which framework an agreement falls under, hosts, machines
 CONTEXT_TYPES = ("LOCATED_IN", "UNDER", "HOSTED_BY", "OPERATES")
 SEED = 42
+#: a resolution's clear match must score this much, and lead the next candidate by MATCH_LEAD
+MATCH_SCORE = 50
+MATCH_LEAD = 5
+#: candidates an autocomplete query ranks (the first in the fixed order: entities first, by name)
+SUGGEST_CAP = 100
+MAX_SUGGEST = 50
+#: kinds that can be the end of a partnership path or have partners: every kind but agreements
+PARTY_KINDS = tuple(k.value for k in NodeKind if k is not NodeKind.AGREEMENT)
 
 
 class NotFound(LookupError):
-    def __init__(self, what: str, ident: str) -> None:
-        self.what, self.ident = what, ident
-        super().__init__(f"no {what} with id {ident!r}")
+    """Nothing has this id (or name); ``suggestions`` are the closest names, if any."""
+
+    def __init__(self, what: str, ident: str, suggestions: list[Suggestion] | None = None) -> None:
+        self.what, self.ident, self.suggestions = what, ident, suggestions or []
+        closest = f"; closest: {', '.join(repr(s.entity.name) + ' (' + s.entity.id + ')' for s in self.suggestions)}" \
+            if self.suggestions else ""
+        super().__init__(f"no {what} with id or name {ident!r}{closest}")
+
+
+class Ambiguous(LookupError):
+    """A name that several entities answer to about as well: ``candidates`` lists them."""
+
+    def __init__(self, param: str, text: str, candidates: list[Suggestion]) -> None:
+        self.param, self.text, self.candidates = param, text, candidates
+        super().__init__(f"{param}: {text!r} is ambiguous: "
+                         + ", ".join(f"{c.entity.name} ({c.entity.id})" for c in candidates))
 
 
 class BadParameter(ValueError):
@@ -156,11 +179,21 @@ class Queries:
 
     # ------------------------------------------------------------------ helpers
 
-    def _require(self, node_id: str, what: str = "entity") -> EntityRef:
+    def _require(self, node_id: str, what: str = "entity", param: str = "id",
+                 kinds: tuple[str, ...] = ()) -> EntityRef:
+        """The entity with this id, or else the one this name resolves to (``NotFound`` / ``Ambiguous``); a nation
+        is asked for by its code only."""
         ref = self.store.entity_refs([node_id]).get(node_id)
-        if ref is None:
+        if ref is None and what == "nation":
             raise NotFound(what, node_id)
+        if ref is None:
+            ident = self.lookup(node_id, param=param, what=what, kinds=kinds)
+            ref = self.store.entity_refs([ident])[ident]
         return ref
+
+    def _named(self, text: str, param: str, what: str = "entity", kinds: tuple[str, ...] = ()) -> str:
+        """The id a text names, for a text that is no id (``NotFound`` with suggestions, ``Ambiguous``)."""
+        return self.lookup(text, param=param, what=what, kinds=kinds)
 
     @staticmethod
     def _page(limit: int, offset: int) -> tuple[int, int]:
@@ -176,27 +209,125 @@ class Queries:
 
     # ------------------------------------------------------------------ queries
 
-    def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
-        """Entities by name or alias, in English or Japanese; exact matches first, then prefixes, then substrings."""
-        limit, offset = self._page(limit, offset)
-        key = normalise(q)
-        if not key:
-            raise BadParameter("q", "must contain at least one letter or digit")
-        if len(key) > 200:
-            raise BadParameter("q", "must be at most 200 characters")
+    @staticmethod
+    def _text(param: str, text: str | None) -> str:
+        try:
+            return check_text(text)
+        except BadText as exc:
+            raise BadParameter(param, str(exc)) from None
+
+    @staticmethod
+    def _kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
         for kind in kinds:
             if kind not in NodeKind._value2member_map_:
                 raise BadParameter("kind", f"{kind!r} is not one of {', '.join(k.value for k in NodeKind)}")
-        total, hits = self.store.search(key, kinds, limit, offset)
-        refs = self.store.entity_refs(n.id for n, _ in hits)
-        return SearchResult(query=q, normalised=key, page=Page(total=total, limit=limit, offset=offset),
-                            hits=[SearchHit(entity=refs[n.id], aliases=n.properties.get("aliases", []), score=s)
-                                  for n, s in hits])
+        return kinds
+
+    def _find(self, p: Plan, kinds: tuple[str, ...], cap: int) -> tuple[int, list[Ranked]]:
+        """Every required word (or, when no node has them all and no exact name matches, any word), ranked."""
+        exact, total, cands = self.store.search_candidates(p, "all", kinds, cap, EXACT_CAP)
+        if not exact and not total and len(p.clauses) > 1:
+            exact, total, cands = self.store.search_candidates(p, "any", kinds, cap, EXACT_CAP)
+        ids = {c.id for c in cands}
+        # Exact names outside the word matches count too (known only when every word match was returned).
+        extra = len({e.id for e in exact} - ids) if total <= len(cands) else 0
+        return total + extra, rank(p, [*exact, *cands])
+
+    def _suggestions(self, ranked: list[Ranked], n: int = 5) -> list[Suggestion]:
+        top = ranked[:n]
+        refs = self.store.entity_refs(r.id for r in top)
+        return [Suggestion(entity=refs[r.id], score=r.score, field=r.field, matched=r.matched)
+                for r in top if r.id in refs]
+
+    def _closest(self, p: Plan, kinds: tuple[str, ...], n: int = 5) -> list[Suggestion]:
+        """The closest names when nothing matches: the relaxed plan's best."""
+        loose = relaxed(p)
+        if not loose.clauses:
+            return []
+        _, _, cands = self.store.search_candidates(loose, "any", kinds, CANDIDATE_CAP, EXACT_CAP)
+        return self._suggestions(rank(loose, cands), n)
+
+    def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
+        """Entities by name, alias or description, in English or Japanese, ranked as ``qgraph.search`` says; when
+        nothing matches, ``did_you_mean`` holds the closest names."""
+        limit, offset = self._page(limit, offset)
+        self._text("q", q)
+        kinds = self._kinds(kinds)
+        p = plan(q)
+        total, ranked = self._find(p, kinds, min(max(CANDIDATE_CAP, offset + limit), 5_000))
+        page = ranked[offset:offset + limit]
+        refs = self.store.entity_refs(r.id for r in page)
+        hits = [SearchHit(entity=refs[r.id], aliases=list(r.aliases), score=r.score, field=r.field, matched=r.matched,
+                          why=r.why) for r in page if r.id in refs]
+        return SearchResult(query=q, normalised=p.normalised, page=Page(total=total, limit=limit, offset=offset),
+                            hits=hits, did_you_mean=[] if ranked else self._closest(p, kinds))
+
+    def resolve(self, text: str, kinds: tuple[str, ...] = (), *, param: str = "q") -> Resolution:
+        """What entity a text (an id, a name, an alias, as a person or a document writes it) names: ``match`` when
+        one candidate is exact (and alone) or scores at least ``MATCH_SCORE`` and leads the next by ``MATCH_LEAD``;
+        ``ambiguous`` with the candidates as good as the best; ``none`` with the closest names."""
+        self._text(param, text)
+        kinds = self._kinds(kinds)
+        ident = text.strip()
+        ref = self.store.entity_refs([ident]).get(ident)
+        if ref is not None and (not kinds or ref.kind in kinds):
+            return Resolution(query=text, verdict="match", match=ref,
+                              candidates=[Suggestion(entity=ref, score=100.0, field="id", matched=ident)])
+        p = plan(text)
+        _, ranked = self._find(p, kinds, CANDIDATE_CAP)
+        strong = [r for r in ranked if r.score >= MATCH_SCORE]
+        if not strong:
+            closest = self._suggestions(ranked) if ranked else self._closest(p, kinds)
+            return Resolution(query=text, verdict="none", match=None, candidates=closest)
+        top = strong[0]
+        # An entity is not made ambiguous by agreements named after it ("Tohoku University – … alliance").
+        rivals = [r for r in strong if r.kind != "Agreement"] if top.kind != "Agreement" else strong
+        if top.score >= 100:
+            tied = [r for r in rivals if r.score >= 100]
+        else:
+            tied = [r for r in rivals if top.score - r.score < MATCH_LEAD]
+        if len(tied) == 1:
+            cands = self._suggestions(strong)
+            return Resolution(query=text, verdict="match", match=cands[0].entity, candidates=cands)
+        return Resolution(query=text, verdict="ambiguous", match=None, candidates=self._suggestions(tied, 10))
+
+    def lookup(self, text: str, *, param: str, what: str = "entity", kinds: tuple[str, ...] = ()) -> str:
+        """The id of the entity a text names (an id or a name); ``NotFound`` with the closest names, or
+        ``Ambiguous`` with the candidates."""
+        r = self.resolve(text, kinds, param=param)
+        if r.match is not None:
+            return r.match.id
+        if r.verdict == "ambiguous":
+            raise Ambiguous(param, text, r.candidates)
+        raise NotFound(what, text, r.candidates)
+
+    def suggest(self, q: str, *, limit: int = 10, kinds: tuple[str, ...] = ()) -> SuggestResult:
+        """Autocomplete: entities whose names or aliases (either language) hold the typed words, the last one as a
+        prefix; best first."""
+        if not 1 <= limit <= MAX_SUGGEST:
+            raise BadParameter("limit", f"must be between 1 and {MAX_SUGGEST}")
+        self._text("q", q)
+        kinds = self._kinds(kinds)
+        p = plan(q, autocomplete=True)
+        exact, _, cands = self.store.search_candidates(p, "all", kinds, SUGGEST_CAP, EXACT_CAP)
+        # A name or alias that begins with the typed text first (what autocomplete is for), entities before
+        # agreements, then by rank.
+        typed = p.normalised.replace(" ", "")
+        ranked = rank(p, [*exact, *cands])
+        ranked.sort(key=lambda r: (not normalise(r.matched).replace(" ", "").startswith(typed), r.kind == "Agreement"))
+        page = ranked[:limit]
+        refs = self.store.entity_refs(r.id for r in page)
+        return SuggestResult(query=q, suggestions=[
+            Completion(id=r.id, kind=r.kind, name=refs[r.id].name, name_ja=refs[r.id].name_ja,
+                       nation=refs[r.id].nation, matched=r.matched, external=refs[r.id].external)
+            for r in page if r.id in refs])
 
     def entity(self, node_id: str, *, relation_limit: int = 200) -> EntityDetail:
         node = self.store.get_node(node_id)
         if node is None:
-            raise NotFound("entity", node_id)
+            node_id = self._named(node_id, "entity_id")
+            node = self.store.get_node(node_id)
+            assert node is not None
         degree, rels = self.store.relations(node_id, relation_limit)
         ref = self.store.entity_refs([node_id])[node_id]
         return EntityDetail(
@@ -211,7 +342,8 @@ class Queries:
         partner_nation = nation_id(filters.nation) if filters.nation else None
         found = self.store.party_agreements(node_id, f, SCAN_CAP, 0)
         if found.party is None:
-            raise NotFound("entity", node_id)
+            node_id = self._named(node_id, "entity_id", kinds=PARTY_KINDS)
+            found = self.store.party_agreements(node_id, f, SCAN_CAP, 0)
         grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
         refs: dict[str, EntityRef] = {}
         for a in map(summarise_agreement, found.rows):
@@ -236,10 +368,12 @@ class Queries:
             raise BadParameter("k", f"must be between 1 and {MAX_K}")
         f = filters.agreement_filter(with_nation=False)
         found = self.store.find_paths(source, target, f, max_hops, k, PATH_CAP)
-        if found.source is None:
-            raise NotFound("entity", source)
-        if found.target is None:
-            raise NotFound("entity", target)
+        if found.source is None or found.target is None:
+            # Names instead of ids: resolve them (entities only: an agreement is no end of a path), and ask again.
+            source = source if found.source is not None else self._named(source, "source", kinds=PARTY_KINDS)
+            target = target if found.target is not None else self._named(target, "target", kinds=PARTY_KINDS)
+            found = self.store.find_paths(source, target, f, max_hops, k, PATH_CAP)
+            assert found.source is not None and found.target is not None
         if source == target:
             raise BadParameter("target", "must differ from source")
         refs, agreements = found.refs, {i: summarise_agreement(r) for i, r in found.agreements.items()}
@@ -260,7 +394,7 @@ class Queries:
         if f.party:
             found = self.store.party_agreements(f.party, f, limit, offset)
             if found.party is None:
-                raise NotFound("entity", f.party)
+                found = self.store.party_agreements(self._named(f.party, "party", kinds=PARTY_KINDS), f, limit, offset)
             total, rows = found.total, found.rows
         else:
             total, rows = self.store.agreements(f, limit, offset)
@@ -390,7 +524,8 @@ class Queries:
         if not 1 <= depth <= MAX_DEPTH:
             raise BadParameter("depth", f"must be between 1 and {MAX_DEPTH}")
         self._check_max_nodes(max_nodes)
-        ref = self._require(node_id)
+        ref = self._require(node_id, param="focus")
+        node_id = ref.id
         f = filters.agreement_filter(with_nation=False)
         ids, frontier, truncated = {node_id}, {node_id}, False
         for _ in range(depth):
@@ -417,6 +552,7 @@ class Queries:
                    filters: Filters = Filters()) -> SubgraphResult:
         """The nodes and edges of the shortest partnership paths between two entities."""
         result = self.paths(source, target, k=k, max_hops=max_hops, filters=filters)
+        source, target = result.source.id, result.target.id
         ids = {source, target} | {s.agreement.id for p in result.paths for s in p.steps} | \
             {e.id for p in result.paths for e in p.entities}
         return self._view(f"{result.source.name} → {result.target.name}",

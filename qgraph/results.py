@@ -21,6 +21,8 @@ class EntityRef(_Out):
     name: str
     name_ja: str | None = None
     nation: str | None = Field(default=None, description="Nation id (ISO code in lower case) of the entity, if known.")
+    external: bool = Field(default=False, description="True when the record rests on general knowledge, not on the "
+                                                      "source document.")
 
 
 class AgreementSummary(_Out):
@@ -46,7 +48,22 @@ class Page(_Out):
 class SearchHit(_Out):
     entity: EntityRef
     aliases: list[str] = []
-    score: int = Field(description="3 exact name or alias, 2 prefix, 1 substring.")
+    score: float = Field(description="100 exact name or alias; 80+ all query words in one name, 60+ in one alias or "
+                                     "the id, 50+ across names and aliases, 40+ in the description; below 20 some "
+                                     "of the words. Up to 10 more within a tier for coverage and exact words.")
+    field: str = Field(description="Which field matched: name, alias, id, names (names and aliases together), "
+                                   "description.")
+    matched: str = Field(description="The value that matched (a name, an alias …).")
+    why: str = Field(description="Why the hit matched and ranked where it is.")
+
+
+class Suggestion(_Out):
+    """A candidate of a resolution, or a closest name when nothing matched."""
+
+    entity: EntityRef
+    score: float
+    field: str
+    matched: str
 
 
 class SearchResult(_Out):
@@ -54,6 +71,32 @@ class SearchResult(_Out):
     normalised: str
     page: Page
     hits: list[SearchHit]
+    did_you_mean: list[Suggestion] = Field(default=[], description="When there is no hit: the closest names.")
+
+
+class Resolution(_Out):
+    """What a text names: one clear ``match``, ``ambiguous`` (several candidates as good), or ``none`` (the
+    candidates are then the closest names)."""
+
+    query: str
+    verdict: str = Field(description="match, ambiguous or none.")
+    match: EntityRef | None = None
+    candidates: list[Suggestion]
+
+
+class Completion(_Out):
+    id: str
+    kind: str
+    name: str
+    name_ja: str | None = None
+    nation: str | None = None
+    matched: str = Field(description="The name or alias whose words the typed text begins.")
+    external: bool = False
+
+
+class SuggestResult(_Out):
+    query: str
+    suggestions: list[Completion]
 
 
 class Relation(_Out):

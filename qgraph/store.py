@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from qgraph.config import Settings, get_settings
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.text import search_keys
+from qgraph.search import Candidate, Plan
 
 
 T = TypeVar("T")
@@ -123,16 +123,10 @@ def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     return h.hexdigest()
 
 
-def node_search_keys(node: Node) -> list[str]:
-    """What search matches a node by: names in both languages, aliases, id (and a nation's code)."""
-    p = node.properties
-    return search_keys([p.get("name"), p.get("name_ja"), *p.get("aliases", []), node.id, p.get("code")])
-
-
 def entity_ref(node: Node, nation: str | None) -> EntityRef:
     p = node.properties
     return EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id), name_ja=p.get("name_ja"),
-                     nation=node.id if node.kind is NodeKind.NATION else nation)
+                     nation=node.id if node.kind is NodeKind.NATION else nation, external=bool(p.get("external")))
 
 
 @dataclass(frozen=True)
@@ -334,9 +328,14 @@ class Store(ABC):
         """Name, kind and nation of each of these ids that exists."""
 
     @abstractmethod
-    def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
-        """Nodes one of whose search keys contains ``key`` (already normalised), with a score (3 exact, 2 prefix,
-        1 substring), best first, then by name and id; and the total number of matches."""
+    def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
+                          exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
+        """What ``qgraph.search`` ranks: (the nodes with one of ``plan.exact`` among their exact keys, at most
+        ``exact_cap``; the number of nodes matching the plan's words; the first ``cap`` of those in ``sort_key``
+        order). ``mode`` ``all``: a node matches when each required word matches one of its terms in
+        ``plan.fields``; ``any``: when one word does. A word matches a term equal to it, within its ``edits``
+        (optimal string alignment distance), or starting with it when it is a ``prefix``. Only nodes of ``kinds``
+        (empty: any)."""
 
     @abstractmethod
     def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:

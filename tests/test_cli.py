@@ -77,7 +77,7 @@ def test_query_commands(env: Store) -> None:
     code, out, _ = run("agreements", "--since", "2023-11", "--until", "2023-11", "--json")
     assert "aist-nist-mou-2023-11" in [a["id"] for a in json.loads(out)["agreements"]]
     code, _, err = run("partners", "nobody")
-    assert code == 2 and "no entity with id 'nobody'" in err
+    assert code == 2 and "no entity with id or name 'nobody'" in err
     code, _, err = run("agreements", "--since", "2023-13")
     assert code == 2 and "since" in err
 

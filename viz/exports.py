@@ -7,6 +7,9 @@ Invariants:
 - graph attributes are flat and typed for GEXF and GraphML (a list becomes ``"a|b"``, citations become one text
   field and a JSON field), so Gephi, networkx and igraph read them back;
 - every text is UTF-8 whatever the locale; CSV files carry a byte-order mark so that Excel reads Japanese right;
+- every CSV cell a spreadsheet would evaluate as a formula is prefixed with ``'`` (``spreadsheet_safe``); every
+  character XML 1.0 forbids (and the bidi and zero-width characters the loader refuses) is replaced by U+FFFD before
+  any format is written (``printable``), so GEXF, GraphML and SVG are well-formed whatever the store holds;
 - ``export`` returns bytes and writes nothing: callers choose the file, stream or HTTP response.
 """
 
@@ -17,6 +20,7 @@ import io
 import json
 import math
 import os
+import re
 import threading
 import zipfile
 from collections import Counter
@@ -25,6 +29,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from qgraph.loaders.text_checks import FORBIDDEN
 from qgraph.model import Citation
 from qgraph.results import SubgraphResult
 from qgraph.viz import style
@@ -138,16 +143,34 @@ def csv_zip(result: SubgraphResult) -> bytes:
     return buf.getvalue()
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP's list, and their full-width forms, which
+#: Japanese Excel also accepts as the start of a formula)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell no spreadsheet will evaluate: text starting with a formula character gets a leading ``'`` (the OWASP
+    rule; the quote shows, and nothing runs). Numbers stay numbers: an ``int`` or ``float``, or text that is one
+    number and nothing else (``-3``, ``+1.5e3``), is data a spreadsheet reads as that number, so it is left as it is;
+    ``-2+3+cmd`` or ``-1+1`` is not a number and is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """CSV text of ``rows`` (CRLF line ends), every cell made safe to open in a spreadsheet (``spreadsheet_safe``)."""
     out = io.StringIO(newline="")
-    w = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    w.writeheader()
-    w.writerows(rows)
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(columns)
+    w.writerows([spreadsheet_safe(row.get(c, "")) for c in columns] for row in rows)
     return out.getvalue()
 
 
 def csv_files(result: SubgraphResult) -> dict[str, bytes]:
     """nodes.csv and edges.csv, for writing into a folder."""
+    result = printable(result)
     return {"nodes.csv": csv_text(NODE_COLUMNS, node_rows(result)).encode("utf-8-sig"),
             "edges.csv": csv_text(EDGE_COLUMNS, edge_rows(result)).encode("utf-8-sig")}
 
@@ -228,10 +251,34 @@ def picture(d: Drawing, fmt: Literal["png", "svg"]) -> bytes:
     return buf.getvalue()
 
 
+def _cleaned(value: Any, changed: list[bool]) -> Any:
+    if isinstance(value, str):
+        if FORBIDDEN.search(value) is None:
+            return value
+        changed.append(True)
+        return FORBIDDEN.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_cleaned(v, changed) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k, changed): _cleaned(v, changed) for k, v in value.items()}
+    return value
+
+
+def printable(result: SubgraphResult) -> SubgraphResult:
+    """The result with every character the loader refuses (``qgraph.loaders.text_checks.FORBIDDEN``: controls, lone
+    surrogates, bidi and zero-width characters) replaced by U+FFFD, so that every export is well-formed XML and valid
+    UTF-8 even for a store written before the loader refused them; the same result when there is none (the usual
+    case)."""
+    changed: list[bool] = []
+    data = _cleaned(result.model_dump(), changed)
+    return SubgraphResult.model_validate(data) if changed else result
+
+
 def export(result: SubgraphResult, fmt: str, opts: MapOptions = MapOptions()) -> bytes:
     """The subgraph in one format, as bytes (UTF-8 for text formats)."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    result = printable(result)
     if fmt == "html":
         return render_drawing(build(result, opts)).encode("utf-8")
     if fmt in ("png", "svg"):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, FiltersDep, QueriesDep
+from qgraph.api.deps import DATE_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_LIMIT
 from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
 
@@ -16,8 +16,8 @@ router = APIRouter(tags=["agreements"])
 def agreements(
     queries: QueriesDep,
     filters: FiltersDep,
-    party: Annotated[str | None, Query(description="Only agreements this entity is a party to.", max_length=120,
-                                       pattern=ID_PATTERN)] = None,
+    party: Annotated[str | None, Query(description="Only agreements this entity (an id or a name) is a party to.",
+                                       max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AgreementsResult:

@@ -31,10 +31,10 @@ ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})  # type
 def view_params(
     queries: QueriesDep,
     filters: FiltersDep,
-    focus: Annotated[str | None, Query(description="Ego map of this entity id.", max_length=120)] = None,
+    focus: Annotated[str | None, Query(description="Ego map of this entity (an id or a name).", max_length=500)] = None,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="Ego depth (with focus).")] = 1,
-    source: Annotated[str | None, Query(description="Path view: entity id where the paths start.", max_length=120)] = None,
-    target: Annotated[str | None, Query(description="Path view: entity id where the paths end.", max_length=120)] = None,
+    source: Annotated[str | None, Query(description="Path view: entity (id or name) where the paths start.", max_length=500)] = None,
+    target: Annotated[str | None, Query(description="Path view: entity (id or name) where the paths end.", max_length=500)] = None,
     all: Annotated[bool, Query(description="The whole graph (up to max_nodes).")] = False,  # noqa: A002
     max_nodes: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = DEFAULT_MAX_NODES,
     k: Annotated[int, Query(ge=1, le=MAX_K, description="Path view: at most this many paths.")] = 3,

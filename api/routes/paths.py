@@ -4,20 +4,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
+from qgraph.api.deps import FiltersDep, QueriesDep
 from qgraph.queries import MAX_HOPS, MAX_K
 from qgraph.results import PathsResult
 
 router = APIRouter(tags=["paths"])
 
 
-@router.get("/paths", response_model=PathsResult, responses={404: {"description": "Unknown id"}})
+@router.get("/paths", response_model=PathsResult, responses={404: {"description": "Unknown id or name"}, 409: {"description": "Ambiguous name"}})
 def paths(
     queries: QueriesDep,
     filters: FiltersDep,
-    source: Annotated[str, Query(description="Entity id where the path starts.", max_length=120,
-                                 pattern=ID_PATTERN)],
-    target: Annotated[str, Query(description="Entity id where the path ends.", max_length=120, pattern=ID_PATTERN)],
+    source: Annotated[str, Query(description="Entity id or name where the path starts (kriss, Tohoku Univ …).",
+                                 max_length=500)],
+    target: Annotated[str, Query(description="Entity id or name where the path ends.", max_length=500)],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="At most this many paths.")] = 3,
     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="At most this many agreements per path.")] = 6,
 ) -> PathsResult:

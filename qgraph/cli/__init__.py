@@ -25,7 +25,7 @@ from rich.console import Console
 
 from qgraph import __version__
 from qgraph.config import Settings, get_settings
-from qgraph.queries import BadParameter, Filters, NotFound, Queries
+from qgraph.queries import Ambiguous, BadParameter, Filters, NotFound, Queries
 from qgraph.store import Store, StoreError, StoreUnavailable, open_store
 
 app = typer.Typer(help="qgraph: explore the quantum-technology stakeholder network.", no_args_is_help=True,
@@ -70,11 +70,12 @@ def opened(store: str | None, *, write: bool = False) -> Iterator[Store]:
 
 @contextmanager
 def querying(store: str | None) -> Iterator[Queries]:
-    """Queries over the chosen store; unknown ids and bad arguments become a message and exit code 2."""
+    """Queries over the chosen store; unknown ids or names, ambiguous names (with their candidates) and bad
+    arguments become a message and exit code 2."""
     with opened(store) as s:
         try:
             yield Queries(s)
-        except (NotFound, BadParameter) as exc:
+        except (NotFound, Ambiguous, BadParameter) as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
 

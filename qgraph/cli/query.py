@@ -43,12 +43,16 @@ def search(
         print_json(result.model_dump(mode="json"))
         return
     table = Table(title=f"{result.page.total} match(es) for {q!r}", title_justify="left")
-    for col in ("id", "kind", "name", "name (ja)", "nation", "score"):
+    for col in ("id", "kind", "name", "name (ja)", "nation", "score", "why"):
         table.add_column(col)
     for h in result.hits:
         e = h.entity
-        table.add_row(e.id, e.kind, e.name, e.name_ja or "", (e.nation or "").upper(), str(h.score))
+        table.add_row(e.id, e.kind, e.name + (" [external]" if e.external else ""), e.name_ja or "",
+                      (e.nation or "").upper(), f"{h.score:g}", h.why)
     out.print(table)
+    if result.did_you_mean:
+        out.print("did you mean: " + ", ".join(f"{s.entity.name} ({s.entity.id})" for s in result.did_you_mean),
+                  markup=False)
 
 
 @app.command()

@@ -20,13 +20,11 @@ half as long as format 1 (every node and edge an object with its own citations),
 from __future__ import annotations
 
 import fcntl
-import heapq
 import json
 import os
 import sys
 import tempfile
 import threading
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -40,8 +38,10 @@ from pydantic import TypeAdapter
 from qgraph.gc_pause import paused_gc
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.store import (AgreementFilter, AgreementRow, Store, StoreError, PerCitationList, WriteOptions, agreement_order,
-                          entity_ref, node_search_keys)
+from qgraph.search import Candidate, Plan
+from qgraph.store import (AgreementFilter, AgreementRow, PerCitationList, Store, StoreError, WriteOptions,
+                          agreement_order, entity_ref)
+from qgraph.stores.memory_search import SearchIndex
 
 FORMAT = "qgraph-memory/2"
 #: the previous format, still read (see ``_format_1_as_rows``)
@@ -95,36 +95,16 @@ class _Index:
     ``adjacency`` is the party–agreement graph that partnership paths walk (PARTY_TO, undirected), each node's
     neighbours as a frozenset (path search works on whole levels with set operations), each id one interned string
     object (set operations then find equal ids by identity, without comparing the strings); ``hubs`` are its nodes
-    with more than ``HUB_DEGREE`` neighbours and ``light_degree`` the mean degree of the other entities and agreements;
-    ``search_blob`` holds every node's search keys, each followed by a newline (which no normalised key or query
-    contains), so one ``str.find`` scan over it finds every key containing a query; ``search_starts`` are the offsets
-    where each node's keys begin (for ``bisect``) and ``search_ids`` the nodes in that order.
+    with more than ``HUB_DEGREE`` neighbours and ``light_degree`` the mean degree of the other entities and agreements.
+    Search has an index of its own (``SearchIndex``), built on the first search.
     """
 
     def __init__(self, g: nx.MultiDiGraph) -> None:
-        self.keys: dict[str, list[str]] = {}
         self.nation: dict[str, str] = {}
         self.parties: dict[str, list[str]] = {}
         self.framework: dict[str, str] = {}
         self.adopter: dict[str, str] = {}
         self.adjacency: dict[str, frozenset[str]] = {}
-        chunks: list[str] = []
-        self.search_ids: list[str] = []
-        self.search_starts: list[int] = []
-        #: (name, kind) of each node, in search order: ranking and the kind filter need no Node
-        self.search_rank: list[tuple[str, str]] = []
-        offset = 0
-        for node_id, data in g.nodes(data=True):
-            node = data["node"]
-            keys = node_search_keys(node)
-            self.keys[node_id] = keys
-            text = "".join(k + "\n" for k in keys)
-            self.search_ids.append(node_id)
-            self.search_rank.append((node.properties.get("name", ""), node.kind.value))
-            self.search_starts.append(offset)
-            chunks.append(text)
-            offset += len(text)
-        self.search_blob = "".join(chunks)
         adjacency: dict[str, list[str]] = {}
         for src, dst, rel in g.edges(keys=True):
             if rel == "LOCATED_IN":
@@ -148,20 +128,6 @@ class _Index:
                 light[node in self.parties].append(len(neighbours))
         self.light_degree = tuple(sum(d) / len(d) if d else 1.0 for d in light)
 
-    def matching(self, key: str) -> list[int]:
-        """Positions (in ``search_ids``) of the nodes one of whose keys contains ``key``, in index order."""
-        find, starts = self.search_blob.find, self.search_starts
-        end = len(starts)
-        out: list[int] = []
-        pos = find(key)
-        while pos >= 0:
-            i = bisect_right(starts, pos) - 1
-            out.append(i)
-            # Skip to the next node: its keys cannot match again inside this one.
-            pos = find(key, starts[i + 1]) if i + 1 < end else -1
-        return out
-
-
 class MemoryStore(Store):
     kind = "memory"
 
@@ -173,6 +139,7 @@ class MemoryStore(Store):
         self.graph = nx.MultiDiGraph()
         self._meta: dict[str, str] = {}
         self._index_cache: _Index | None = None
+        self._search_cache: SearchIndex | None = None
         self._refresh()
 
     # ------------------------------------------------------------------ persistence
@@ -198,7 +165,7 @@ class MemoryStore(Store):
                 with paused_gc():
                     self.graph, self._meta = self._read(self.path)
             self._stamp = stamp
-            self._index_cache = None
+            self._index_cache = self._search_cache = None
 
     @staticmethod
     def _read(path: Path) -> tuple[nx.MultiDiGraph, dict[str, str]]:
@@ -278,7 +245,7 @@ class MemoryStore(Store):
                 for edge in graph.edges:
                     new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
                 self._persist(new, meta)
-            self.graph, self._meta, self._index_cache = new, dict(meta), None
+            self.graph, self._meta, self._index_cache, self._search_cache = new, dict(meta), None, None
         if options.progress:
             options.progress(len(graph.nodes) + len(graph.edges))
 
@@ -308,7 +275,7 @@ class MemoryStore(Store):
     def clear(self) -> None:
         with self._lock, self._file_lock():
             self._persist(nx.MultiDiGraph(), {})
-            self.graph, self._meta, self._index_cache = nx.MultiDiGraph(), {}, None
+            self.graph, self._meta, self._index_cache, self._search_cache = nx.MultiDiGraph(), {}, None, None
 
     def ping(self) -> str:
         self._refresh()
@@ -334,21 +301,18 @@ class MemoryStore(Store):
         idx = self._index()
         return {i: self._ref(i, idx) for i in node_ids if i in self.graph}
 
-    def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
-        idx = self._index()
-        ids, rank, all_keys = idx.search_ids, idx.search_rank, idx.keys
-        ranked: list[tuple[int, str, str]] = []
-        for i in idx.matching(key):
-            name, kind = rank[i]
-            if kinds and kind not in kinds:
-                continue
-            node_id = ids[i]
-            keys = all_keys[node_id]
-            score = 3 if key in keys else 2 if any(k.startswith(key) for k in keys) else 1
-            ranked.append((-score, name, node_id))
-        # Only the page is ordered and turned into nodes; the total counts every match.
-        page = heapq.nsmallest(offset + limit, ranked)[offset:]
-        return len(ranked), [(self._node(node_id), -neg) for neg, _, node_id in page]
+    def _search_index(self) -> SearchIndex:
+        self._refresh()
+        with self._lock:
+            if self._search_cache is None:
+                with paused_gc():
+                    self._search_cache = SearchIndex(
+                        (node_id, d["node"].kind.value, d["node"].properties) for node_id, d in self.graph.nodes(data=True))
+            return self._search_cache
+
+    def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
+                          exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
+        return self._search_index().candidates(plan, mode, kinds, cap, exact_cap)
 
     def _agreement_ids(self, f: AgreementFilter, idx: _Index) -> list[str]:
         if f.ids:

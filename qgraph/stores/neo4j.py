@@ -8,12 +8,14 @@ Invariants:
   ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
   the data version written last;
 - nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``, and
-  ``search_text`` holds the normalised search keys joined by newlines (text-indexed, for search);
+  the ``search_*`` properties hold what ``qgraph.search.index_entry`` makes of the node (terms for the full-text
+  index ``entity_fulltext``, its place in the fixed order, its analysed values for ranking);
 - nothing assumes the server is local; the URI, credentials and database come from settings.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -28,14 +30,16 @@ from qgraph import cypher
 from qgraph.config import Settings
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
+from qgraph.search import Candidate, Plan, index_entry, lucene_exact, lucene_query
 from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
-                          StoreUnavailable, WriteOptions, PerCitationList, node_search_keys, sources_from_json, sources_to_json)
+                          StoreUnavailable, WriteOptions, PerCitationList, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
-_INTERNAL = ("id", "_kind", "sources", "search_keys", "search_text")
-#: joins a node's search keys into one string for the text index; a normalised key never holds it (white space is
-#: collapsed to " "), so a substring of ``search_text`` that matches a key lies inside one key
-KEY_SEPARATOR = "\n"
+_INTERNAL = frozenset(("id", "_kind", "sources", "search_keys", "search_text", "search_names", "search_description",
+                       "search_exact", "search_sort", "search_values"))
+#: nodes upgraded per transaction when a database of an older version gets the search properties
+UPGRADE_BATCH = 2_000
+log = logging.getLogger("qgraph.neo4j")
 #: rows per UNWIND batch for the bulk path (measured: see benchmarks/RESULTS.md)
 BULK_BATCH = 10_000
 
@@ -45,9 +49,16 @@ def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
         yield rows[start:start + size]
 
 
+def search_fields(node_id: str, kind: str, props: dict[str, Any]) -> dict[str, Any]:
+    """The node's search properties (see ``qgraph.search``): terms space-separated for the whitespace analyser."""
+    e = index_entry(node_id, kind, props)
+    return {"search_names": " ".join(e.name_terms), "search_description": " ".join(e.description_terms),
+            "search_exact": " ".join(e.exact), "search_sort": e.sort_key, "search_values": e.values}
+
+
 def node_to_props(node: Node, sources_json: str | None = None) -> dict[str, Any]:
     return {**node.properties, "sources": sources_json if sources_json is not None else sources_to_json(node.sources),
-            "search_text": KEY_SEPARATOR.join(node_search_keys(node))}
+            **search_fields(node.id, node.kind.value, node.properties)}
 
 
 def sources_json_cache() -> PerCitationList[str]:
@@ -113,9 +124,31 @@ class Neo4jStore(Store):
                          if not ln.strip().startswith("//"))
         for statement in filter(None, (s.strip() for s in text.split(";"))):
             self._call(lambda s=statement: self.driver.execute_query(s, database_=self.database))  # type: ignore[misc]
-        # Nodes written before ``search_text`` existed get it now (a no-op once every node has it).
-        self._call(lambda: self.driver.execute_query(cypher.query("backfill_search_text"), database_=self.database))
+        self._upgrade_search_fields()
         self._schema_ready = True
+
+    def _upgrade_search_fields(self) -> None:
+        """Nodes written by an older qgraph (without ``search_sort`` …) get this version's search properties, in
+        batches, with a message saying so (a no-op once every node has them)."""
+        upgraded = 0
+        while True:
+            rows = self._call(lambda: self.driver.execute_query(
+                cypher.query("find_unindexed"), limit=UPGRADE_BATCH, database_=self.database).records)
+            if not rows:
+                break
+            if not upgraded:
+                log.warning("Neo4j at %s: nodes written by an older qgraph lack the search index fields; "
+                            "upgrading them now (full-text index entity_fulltext)", self.uri or "the configured URI")
+            batch = [{"id": r["props"]["id"], "fields": search_fields(r["props"]["id"], r["props"]["_kind"],
+                                                                      {k: v for k, v in r["props"].items()
+                                                                       if k not in _INTERNAL})} for r in rows]
+            self._call(lambda b=batch: self.driver.execute_query(  # type: ignore[misc]
+                cypher.query("set_search_fields"), rows=b, database_=self.database))
+            upgraded += len(batch)
+        if upgraded:
+            log.warning("Neo4j at %s: upgraded %d nodes to this version's search index", self.uri or "the configured URI",
+                        upgraded)
+        self.upgraded_nodes = upgraded
 
     # ------------------------------------------------------------------ backend
 
@@ -257,9 +290,21 @@ class Neo4jStore(Store):
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
         return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
 
-    def search(self, key: str, kinds: tuple[str, ...], limit: int, offset: int) -> tuple[int, list[tuple[Node, int]]]:
-        rows = self.read("search_entities", key=key, kinds=list(kinds) or None, limit=limit, offset=offset)
-        return rows[0]["total"], [(node_from_props(h["props"]), h["score"]) for h in rows[0]["page"]]
+    def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
+                          exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
+        try:
+            rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_query(plan, mode),
+                             kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap)
+        except StoreError as exc:
+            if "entity_fulltext" in str(exc):
+                raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this database "
+                                 "was made by an older qgraph; run `qgraph load` once to upgrade it") from exc
+            raise
+        r = rows[0]
+
+        def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
+            return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
+        return cands(r["exact"], True), r["total"], cands(r["page"], False)
 
     @staticmethod
     def _agreement_row(props: dict[str, Any], parties: list[dict[str, Any]],

@@ -1,0 +1,486 @@
+"""The search and resolution engine: text analysis, query plans and ranking, written once for both stores.
+
+How it works. Every node's searchable values (names in both languages, aliases, id, a nation's code, description)
+are analysed here, in Python, into *terms*; a store keeps them (the memory store in an inverted index, Neo4j in
+properties covered by one Lucene full-text index with the ``whitespace`` analyser, which indexes our terms as they
+are) and answers one primitive, ``Store.search_candidates``: the nodes holding given terms, in one fixed order
+(``sort_key``), at most ``cap`` of them, with the total. Ranking happens here, over that bounded candidate set, from
+the analysed values the store returns with each candidate. So both stores give the same hits in the same order.
+
+Analysis (``terms``):
+- text is normalised (``qgraph.text.normalise``: NFKC, case folded, dashes unified, white space collapsed);
+- Latin (and any non-CJK) text is split into words, words at letter/digit boundaries (``JTC3`` = ``JTC 3``); a
+  possessive ``'s`` is dropped, other apostrophes removed (``Nat'l`` → ``natl``); a light English stemmer
+  (Lucene's ``EnglishMinimalStemmer``: plurals) and a short list of abbreviations (``univ`` → ``university``);
+- CJK text (Han, kana, Hangul) becomes overlapping character bigrams, as Lucene's ``CJKAnalyzer`` makes them (a
+  lone character stays a unigram); two CJK runs separated only by a space are also bridged by the bigram across the
+  space, so 「量子 戦略」 and 「量子戦略」 find each other both ways;
+- stop words (of, the, and, for …) and organisation-type words (株式会社, 国立研究開発法人, Inc., Ltd. …) are indexed but
+  optional in a query: a query needs them only when it holds nothing else.
+
+Matching. A query word matches a term that is equal, or — for Latin words of 5 or more characters — within edit
+distance 1 (2 from 10 characters; optimal string alignment distance, i.e. a swap of two neighbours counts as one
+edit, as in Lucene's fuzzy query), computed with rapidfuzz. A lone CJK character, and the last word of an
+autocomplete query, match as prefixes.
+
+Ranking (``rank``), best first: an exact name or alias (the whole normalised text, also without spaces and without
+organisation-type words) scores 100; all query words in one name 80+, in one alias (or id) 60+, across the names
+and aliases together 50+, in the description 40+; otherwise a partial match, 20 × the share of query words found.
+Within a tier up to 9.5 more points: 7 for how much of the matched value the query covers, 2.5 for exact rather
+than fuzzy words. Equal scores: entities (institutions, nations, hubs …) before agreements, then by name, then id. Every
+hit says which field and value matched and why.
+
+Invariants: the analysis is deterministic and the same code analyses stored values and queries; a store only
+matches terms and orders by ``sort_key``; the candidate set is bounded (``CANDIDATE_CAP``), so a query's work is
+bounded whatever the graph's size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import OSA
+
+from qgraph.text import normalise
+
+#: most candidates a store returns for one query (beyond it, the first ones in ``sort_key`` order)
+CANDIDATE_CAP = 400
+#: most exact-name candidates
+EXACT_CAP = 50
+#: most query words considered (a longer query keeps its first ones)
+MAX_CLAUSES = 24
+#: longest query accepted, in characters
+MAX_QUERY = 500
+#: fields of the analysed values
+NAME, ALIAS, IDENT, DESCRIPTION = "name", "alias", "id", "description"
+_FIELD_CODE = {NAME: "n", ALIAS: "a", IDENT: "i", DESCRIPTION: "d"}
+_CODE_FIELD = {v: k for k, v in _FIELD_CODE.items()}
+#: separates the parts of an encoded value (no normalised text holds a control character)
+_SEP = "\x1f"
+
+STOP_WORDS = frozenset("a an and at by for from in of on or the to with de des du la le et und".split())
+#: organisation-type words, optional in a query and folded away for exact matching (after rigour/normality's idea)
+ORG_WORDS_LATIN = frozenset("inc incorporated corp corporation co ltd limited llc plc gmbh ag kk sa".split())
+ORG_WORDS_CJK = ("国立研究開発法人", "独立行政法人", "国立大学法人", "大学共同利用機関法人", "公立大学法人", "学校法人",
+                 "一般社団法人", "公益社団法人", "一般財団法人", "公益財団法人", "特定非営利活動法人", "株式会社",
+                 "有限会社", "合同会社")
+#: abbreviations written in names, and the word they stand for
+ABBREVIATIONS = {"univ": "university", "uni": "university", "inst": "institute", "natl": "national",
+                 "intl": "international", "int'l": "international", "tech": "technology", "lab": "laboratory",
+                 "labs": "laboratory", "dept": "department", "assoc": "association", "govt": "government",
+                 "sci": "science", "corp": "corporation", "co": "company", "ctr": "center", "centre": "center"}
+
+_CJK_RANGES = ("\u1100-\u11ff\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+               "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f")
+_TOKEN = re.compile(rf"(?P<cjk>[{_CJK_RANGES}]+)|(?P<word>[^\W_{_CJK_RANGES}]+(?:['’][^\W_{_CJK_RANGES}]+)*)"
+                    rf"|(?P<space>\s+)")
+_ALNUM = re.compile(r"\d+|[^\W\d_]+")
+_ORG_CJK = re.compile("|".join(ORG_WORDS_CJK))
+_ORG_CJK_SPLIT = re.compile("(" + "|".join(ORG_WORDS_CJK) + ")")
+
+
+def stem(word: str) -> str:
+    """Lucene's EnglishMinimalStemmer (plural endings), then the abbreviation list."""
+    word = ABBREVIATIONS.get(word, word)
+    n = len(word)
+    if n >= 3 and word[-1] == "s" and word[-2] not in "us":
+        if word[-2] == "e" and n > 3 and word[-3] == "i" and word[-4] not in "ae":
+            word = word[:-3] + "y"
+        elif not (word[-2] == "e" and n > 3 and word[-3] in "iaoe"):
+            word = word[:-1]
+    return ABBREVIATIONS.get(word, word)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    cjk: bool
+    #: stop word or organisation-type word: optional in a query
+    optional: bool = False
+
+
+def _word_tokens(word: str) -> list[Token]:
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if word in ABBREVIATIONS:  # "int'l" before its apostrophe goes
+        return [Token(ABBREVIATIONS[word], False)]
+    word = word.replace("'", "").replace("’", "")
+    out = []
+    for part in _ALNUM.findall(word):
+        t = stem(part)
+        out.append(Token(t, False, t in STOP_WORDS or part in ORG_WORDS_LATIN or t in ORG_WORDS_LATIN))
+    return out
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def tokens(text: str, *, bridge: bool = False) -> list[Token]:
+    """The tokens of a text, in order. ``bridge``: also the bigram across a space between two CJK runs (for stored
+    values, so that a query without the space finds them)."""
+    text = normalise(text)
+    out: list[Token] = []
+    prev_cjk: str | None = None  # the last CJK run, while only white space follows it
+    for m in _TOKEN.finditer(text):
+        if m.lastgroup == "space":
+            continue
+        if m.lastgroup == "cjk":
+            run = m.group()
+            if bridge and prev_cjk is not None and text[m.start() - 1].isspace():
+                out.append(Token(prev_cjk[-1] + run[0], True, True))
+            # An organisation-type word inside a run (株式会社東芝) is bigrammed apart from the rest, and optional.
+            for piece in filter(None, _ORG_CJK_SPLIT.split(run)):
+                org = _ORG_CJK.fullmatch(piece) is not None
+                out += [Token(b, True, org) for b in _bigrams(piece)]
+            prev_cjk = run
+        else:
+            out += _word_tokens(m.group())
+            prev_cjk = None
+    return out
+
+
+def terms(text: str, *, bridge: bool = True) -> list[str]:
+    """The distinct terms of a stored value, in order."""
+    return list(dict.fromkeys(t.text for t in tokens(text, bridge=bridge)))
+
+
+def exact_keys(text: str) -> list[str]:
+    """What counts as the same name: the normalised text, also without spaces, without organisation-type words,
+    and without punctuation."""
+    key = normalise(text)
+    words = [w for w in re.split(r"[\s,.]+", key) if w and w.replace(".", "") not in ORG_WORDS_LATIN]
+    stripped = _ORG_CJK.sub("", " ".join(words)).strip()
+    bare = " ".join(re.split(r"[\W_]+", stripped)).strip()  # punctuation folded away: "(aist)", "g-quat" = "g quat"
+    out = []
+    for k in (key, key.replace(" ", ""), stripped, stripped.replace(" ", ""), bare, bare.replace(" ", "")):
+        if k and k not in out:
+            out.append(k)
+    return out
+
+
+def key_hash(key: str) -> str:
+    """An exact key as one safe index term (hex: nothing for Lucene's syntax or any analyser to touch)."""
+    return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------- a node's values
+
+
+@dataclass(frozen=True)
+class Value:
+    field: str
+    text: str
+    terms: tuple[str, ...]
+
+    def encode(self) -> str:
+        return _SEP.join((_FIELD_CODE[self.field], self.text, " ".join(self.terms)))
+
+    @staticmethod
+    def decode(s: str) -> Value:
+        code, text, ts = s.split(_SEP)
+        return Value(_CODE_FIELD[code], text, tuple(ts.split(" ")) if ts else ())
+
+
+def node_values(node_id: str, props: dict[str, Any]) -> list[Value]:
+    """A node's searchable values: names (English, Japanese), aliases, id and code, description."""
+    out: list[Value] = []
+    seen: set[tuple[str, str]] = set()
+    for fld, text in ([(NAME, props.get("name")), (NAME, props.get("name_ja"))]
+                      + [(ALIAS, a) for a in props.get("aliases", [])]
+                      + [(IDENT, node_id), (IDENT, props.get("code")), (DESCRIPTION, props.get("description"))]):
+        if not text or (fld, str(text)) in seen:
+            continue
+        seen.add((fld, str(text)))
+        out.append(Value(fld, str(text), tuple(terms(str(text)))))
+    return out
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What a store keeps for one node: the terms of its names and aliases, of its description, the hashes of its
+    exact keys, its place in the fixed order, and its analysed values (for ranking)."""
+
+    name_terms: list[str]
+    description_terms: list[str]
+    exact: list[str]
+    sort_key: str
+    values: list[str]
+
+
+def sort_key(kind: str, name: str, node_id: str) -> str:
+    """The fixed order of equal scores and of candidates: entities before agreements, then name, then id."""
+    return ("1" if kind == "Agreement" else "0") + name + "\x01" + node_id
+
+
+def index_entry(node_id: str, kind: str, props: dict[str, Any]) -> IndexEntry:
+    values = node_values(node_id, props)
+    names = list(dict.fromkeys(t for v in values if v.field != DESCRIPTION for t in v.terms))
+    desc = list(dict.fromkeys(t for v in values if v.field == DESCRIPTION for t in v.terms))
+    exact = list(dict.fromkeys(key_hash(k) for v in values if v.field != DESCRIPTION for k in exact_keys(v.text)))
+    return IndexEntry(names, desc, exact, sort_key(kind, props.get("name", node_id), node_id),
+                      [v.encode() for v in values])
+
+
+# ----------------------------------------------------------------------------------------------- queries
+
+
+def max_edits(word: str) -> int:
+    """Typo tolerance of a query word: 1 edit from 5 characters, 2 from 10; none for CJK or digits."""
+    n = len(word)
+    if word.isdigit():
+        return 0
+    return 2 if n >= 10 else 1 if n >= 5 else 0
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One query word: matched exactly, within ``edits``, or as a prefix."""
+
+    text: str
+    cjk: bool
+    optional: bool
+    edits: int = 0
+    prefix: bool = False
+
+    def matches(self, term: str) -> float:
+        """How well a stored term matches: 1 equal, 0.9 within the edit distance, 0.8 as a prefix, else 0."""
+        if term == self.text:
+            return 1.0
+        if self.prefix and term.startswith(self.text):
+            return 0.8
+        if self.edits and abs(len(term) - len(self.text)) <= self.edits and \
+                OSA.distance(self.text, term, score_cutoff=self.edits) <= self.edits:
+            return 0.9
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query, analysed: the exact-key hashes, the words (required and optional) and the fields they may match."""
+
+    query: str
+    normalised: str
+    exact: tuple[str, ...]
+    clauses: tuple[Clause, ...]
+    #: ``names`` only (autocomplete) or ``names`` and ``description``
+    fields: tuple[str, ...] = ("names", "description")
+
+    @property
+    def required(self) -> tuple[Clause, ...]:
+        req = tuple(c for c in self.clauses if not c.optional)
+        return req or self.clauses
+
+
+def relaxed(p: Plan) -> Plan:
+    """A looser plan for "did you mean": any word, Latin words also by their first half as a prefix and at two
+    edits from four characters, CJK words by their first character."""
+    clauses = []
+    for c in p.clauses:
+        if c.cjk:
+            clauses.append(Clause(c.text[0], True, False, 0, True))
+        else:
+            head = c.text[:max(3, len(c.text) // 2)]
+            clauses.append(Clause(head, False, False, 0, True))
+            if len(c.text) >= 4:
+                clauses.append(Clause(c.text, False, False, 2 if len(c.text) >= 6 else 1, False))
+    return Plan(p.query, p.normalised, (), tuple(dict.fromkeys(clauses))[:MAX_CLAUSES], p.fields)
+
+
+def plan(query: str, *, autocomplete: bool = False) -> Plan:
+    """Analyse a query (already checked by ``check_text``)."""
+    norm = normalise(query)
+    toks = tokens(norm)
+    # A word both optional and required (研究 in 国立研究開発法人 and in 研究所) is required.
+    required = {t.text for t in toks if not t.optional}
+    clauses: list[Clause] = []
+    seen: set[str] = set()
+    for i, t in enumerate(toks):
+        if t.text in seen:
+            continue
+        seen.add(t.text)
+        t = Token(t.text, t.cjk, t.text not in required)
+        last = i == len(toks) - 1
+        prefix = (t.cjk and len(t.text) == 1) or (autocomplete and last)
+        clauses.append(Clause(t.text, t.cjk, t.optional, 0 if t.cjk else max_edits(t.text), prefix))
+    if autocomplete and toks and not toks[-1].cjk:
+        # The last word is being typed: match its prefix as written (before stemming or abbreviation expansion).
+        raw = _ALNUM.findall(norm.replace("'", "").replace("’", ""))
+        if raw:
+            clauses[-1] = Clause(raw[-1], False, False, 0, True)
+    return Plan(query, norm, tuple(key_hash(k) for k in exact_keys(norm)), tuple(clauses[:MAX_CLAUSES]),
+                ("names",) if autocomplete else ("names", "description"))
+
+
+# ----------------------------------------------------------------------------------------------- Lucene
+
+
+_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/\s])')
+
+
+def lucene_escape(term: str) -> str:
+    """A term with every character of Lucene's query syntax escaped, searched literally (AND, OR, NOT are only
+    operators in upper case; terms are lower case, and they are escaped too for good measure)."""
+    out = _LUCENE_SPECIAL.sub(r"\\\1", term)
+    return "\\" + out if out in ("AND", "OR", "NOT") else out
+
+
+def lucene_clause(clause: Clause, fields: Sequence[str]) -> str:
+    t = lucene_escape(clause.text)
+    alts = [t] + ([f"{t}~{clause.edits}"] if clause.edits else []) + ([f"{t}*"] if clause.prefix else [])
+    return "(" + " OR ".join(f"search_{f}:{a}" for f in fields for a in alts) + ")"
+
+
+def lucene_query(p: Plan, mode: str) -> str | None:
+    """The Lucene query of a plan's words: ``all`` (every required word) or ``any`` (at least one word)."""
+    clauses = p.required if mode == "all" else p.clauses
+    if not clauses:
+        return None
+    parts = [lucene_clause(c, p.fields) for c in clauses]
+    return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
+
+
+def lucene_exact(p: Plan) -> str | None:
+    return " OR ".join(f"search_exact:{h}" for h in p.exact) or None
+
+
+# ----------------------------------------------------------------------------------------------- ranking
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A node a store found: its id, kind, place in the fixed order, analysed values, and whether it came from the
+    exact-key lookup."""
+
+    id: str
+    kind: str
+    sort: str
+    values: tuple[str, ...]
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Ranked:
+    id: str
+    kind: str
+    score: float
+    field: str
+    matched: str
+    why: str
+    sort: str = field(repr=False, default="")
+    aliases: tuple[str, ...] = ()
+
+
+_TIERS = {NAME: 80, ALIAS: 60, IDENT: 60, "names": 50, DESCRIPTION: 40}
+_FIELD_WORDS = {NAME: "the name", ALIAS: "an alias", IDENT: "the id or code", "names": "the names and aliases together",
+                DESCRIPTION: "the description"}
+
+
+def _why_words(n: int, fuzzy: list[str], prefix: list[str]) -> str:
+    extra = [f"{len(fuzzy)} by typo tolerance ({', '.join(fuzzy)})"] if fuzzy else []
+    extra += [f"{len(prefix)} as a prefix ({', '.join(prefix)})"] if prefix else []
+    return f"{'all ' if n > 1 else ''}{n} query word{'s' if n != 1 else ''}" + (f", {'; '.join(extra)}" if extra else "")
+
+
+def rank_one(p: Plan, c: Candidate) -> Ranked | None:
+    values = [Value.decode(v) for v in c.values]
+    aliases = tuple(v.text for v in values if v.field == ALIAS)
+    if p.fields == ("names",):
+        values = [v for v in values if v.field != DESCRIPTION]
+    if c.exact:
+        keys = set(exact_keys(p.normalised))
+        for v in values:
+            if v.field != DESCRIPTION and keys & set(exact_keys(v.text)):
+                what = {NAME: "name", ALIAS: "alias", IDENT: "id"}[v.field]
+                return Ranked(c.id, c.kind, 100.0, v.field, v.text,
+                              f"exact {what}: the whole query equals {v.text!r} (score 100)", c.sort, aliases)
+    required = p.required
+    if not required:
+        return None
+    best: tuple[float, int, str, str, str] | None = None  # (score, -order, field, matched, why)
+
+    def consider(fld: str, text: str, vterms: Sequence[str], order: int) -> None:
+        nonlocal best
+        quality, fuzzy, prefix, covered = [], [], [], set()
+        for cl in required:
+            q, hit = 0.0, ""
+            for t in vterms:
+                m = cl.matches(t)
+                if m > q:
+                    q, hit = m, t
+            quality.append(q)
+            if q:
+                covered.add(hit)
+                if q == 0.9:
+                    fuzzy.append(f"{cl.text}→{hit}")
+                elif q == 0.8 and cl.text != hit:
+                    prefix.append(f"{cl.text}…→{hit}")
+        for cl in p.clauses:
+            if cl.optional:
+                covered.update(t for t in vterms if cl.matches(t))
+        found = sum(1 for q in quality if q)
+        if not found:
+            return
+        coverage = len(covered) / max(1, len(set(vterms)))
+        if found == len(required):
+            tier = _TIERS[fld]
+            why = f"{_why_words(found, fuzzy, prefix)} in {_FIELD_WORDS[fld]}"
+        else:
+            tier = 20 * found / len(required)
+            why = (f"{found} of {len(required)} query words in {_FIELD_WORDS[fld]}"
+                   + (f" ({'; '.join(fuzzy + prefix)})" if fuzzy or prefix else ""))
+        exactness = max(0.0, (sum(quality) / found - 0.8) / 0.2) * found / len(quality)
+        score = round(tier + 7 * min(1.0, coverage) + 2.5 * exactness, 2)
+        cand = (score, -order, fld, text, why)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+
+    for i, v in enumerate(values):
+        consider(v.field, v.text, v.terms, -i)
+    together = [t for v in values if v.field != DESCRIPTION for t in v.terms]
+    consider("names", " / ".join(v.text for v in values if v.field != DESCRIPTION), together, -len(values))
+    if best is None:
+        return None
+    score, _, fld, text, why = best
+    return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases)
+
+
+def rank(p: Plan, candidates: Iterable[Candidate]) -> list[Ranked]:
+    """The candidates that match, best first (score, then the fixed order: entities before agreements, name, id)."""
+    seen: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.id not in seen or c.exact:
+            seen[c.id] = c
+    out = [r for r in map(lambda c: rank_one(p, c), seen.values()) if r is not None]
+    out.sort(key=lambda r: (-r.score, r.sort))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- input checks
+
+
+class BadText(ValueError):
+    pass
+
+
+def check_text(text: str | None) -> str:
+    """The reason a query text is refused, raised as ``BadText``: empty, too long, control characters, lone
+    surrogates, nothing to search for."""
+    if text is None or not text.strip():
+        raise BadText("must not be empty or only white space")
+    if len(text) > MAX_QUERY:
+        raise BadText(f"must be at most {MAX_QUERY} characters (got {len(text)})")
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            raise BadText("must not contain a lone surrogate (not valid Unicode text)")
+        if cat == "Cc" and ch not in "\t\n\r":
+            raise BadText(f"must not contain control characters (U+{ord(ch):04X})")
+    if not normalise(text):
+        raise BadText("must contain at least one letter or digit")
+    return text

@@ -1,0 +1,264 @@
+"""Search, resolution and autocomplete on both stores (qgraph.search), on the curated dataset.
+
+Each rule of the engine has a test here that runs on the memory store and on Neo4j; ``test_both_stores_rank_the_
+same`` compares the two stores' answers to ``QUERIES`` (top hit equal, first page equal as a set, and in fact equal
+whole)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qgraph.api import create_app
+from qgraph.queries import Ambiguous, BadParameter, NotFound, Queries
+from qgraph.search import lucene_escape, plan, stem, terms, tokens
+from qgraph.store import Store
+
+#: the shared list: names as people type them (order, plurals, abbreviations, typos, Japanese with and without
+#: spaces, mixed script, ids, partial names, nonsense, Lucene syntax)
+QUERIES = [
+    "aist", "AIST", "ＡＩＳＴ", "産総研", "産業技術総合研究所", "国立研究開発法人産業技術総合研究所",
+    "National Institute of Advanced Industrial Science and Technology", "advanced industrial science",
+    "quantum strategy UK", "UK National Quantum Strategy", "national quantum strategies", "Tohoku University",
+    "University of Tohoku", "Tohoku Univ.", "Tohoku Universiti", "Tohoku Univresity", "tohoku university's",
+    "東北大", "東北大学", "東北", "Nationl Institute of Standards", "NIST", "standards and technology",
+    "IBM Japan", "IBM", "量子 戦略", "量子戦略", "国家量子戦略", "量子", "戦略", "AI戦略会議", "AI 戦略", "ai strategy",
+    "METI", "経産省", "Ministry of Economy", "economy trade industry ministry", "KRISS", "korea standards science",
+    "Seoul National Univ", "ソウル大", "SNU", "University of Chicago", "UChicago", "Chicago", "Keio", "慶應",
+    "RIKEN", "理研", "Fugaku", "富岳", "ISO/IEC JTC 3", "JTC3", "jtc 3", "Joint Technical Committee",
+    "international organization for standardization", "G-QuAT", "g quat", "quantum hubs", "quantum hub",
+    "Quantum Industry Canada", "NRC Canada", "canada", "Denmark", "デンマーク", "South Korea", "ROK", "Republic of Korea",
+    "japan us", "日米", "MOU", "memorandum of cooperation", "alliance", "testbeds", "Q-STAR", "QED-C",
+    "semiconductor", "nobody here", "zzzzqqq", "Toho", 'AND OR NOT ~ * " \\ :', "(aist)", "aist~", "aist*",
+]
+SPECIAL = ["+", "-", "&&", "||", "!", "(", ")", "{", "}", "[", "]", "^", '"', "~", "*", "?", ":", "\\", "/",
+           "AND", "OR", "NOT"]
+
+
+@pytest.fixture(scope="module")
+def q(curated_store: Store) -> Queries:
+    return Queries(curated_store)
+
+
+def top(q: Queries, text: str, **kw: Any) -> str | None:
+    hits = q.search(text, **kw).hits
+    return hits[0].entity.id if hits else None
+
+
+# ------------------------------------------------------------------------------------------ analysis (pure)
+
+
+def test_analysis_rules() -> None:
+    assert stem("universities") == "university" and stem("labs") == "laboratory" and stem("univ") == "university"
+    assert stem("standards") == "standard" and stem("class") == "class" and stem("status") == "status"
+    assert [t.text for t in tokens("Tohoku University's")] == ["tohoku", "university"]
+    assert [t.text for t in tokens("JTC3")] == [t.text for t in tokens("JTC 3")] == ["jtc", "3"]
+    assert terms("量子戦略") == ["量子", "子戦", "戦略"]
+    assert "子戦" in terms("量子 戦略")  # the bigram across the space: 量子戦略 finds 量子 戦略
+    assert terms("日本IBM") == ["日本", "ibm"]
+    # organisation-type words are optional in a query
+    assert [c.text for c in plan("株式会社東芝").required] == ["東芝"]
+    assert [c.edits for c in plan("tohoku universiti").clauses] == [1, 2]
+    assert plan("aist").clauses[0].edits == 0
+
+
+@pytest.mark.parametrize("ch", SPECIAL)
+def test_lucene_escape_leaves_no_operator(ch: str) -> None:
+    escaped = lucene_escape(ch)
+    assert escaped.startswith("\\")
+
+
+# ------------------------------------------------------------------------------------------ the rules, both stores
+
+
+def test_words_in_any_order(q: Queries) -> None:
+    assert top(q, "quantum strategy UK") == top(q, "UK National Quantum Strategy") == "gb-national-quantum-strategy"
+    assert top(q, "University of Tohoku") == top(q, "Tohoku University") == "tohoku-university"
+
+
+def test_stemming_possessive_and_abbreviations(q: Queries) -> None:
+    assert top(q, "Tohoku Univ.") == "tohoku-university"
+    assert top(q, "tohoku university's") == "tohoku-university"
+    assert top(q, "Seoul National Univ") == "seoul-national-university"
+    assert "gb-national-quantum-strategy" in [h.entity.id for h in q.search("national quantum strategies").hits]
+
+
+def test_typos_at_distance_one_and_two(q: Queries) -> None:
+    hit = q.search("Nationl Institute of Standards").hits[0]
+    assert hit.entity.id == "nist" and "typo" in hit.why and "nationl→national" in hit.why
+    assert top(q, "Tohoku Universiti") == "tohoku-university"  # 1 edit
+    assert top(q, "Tohoku Unevirsity") == "tohoku-university"  # 2 edits, a 10-letter word
+    assert top(q, "Tohoku Univresity") == "tohoku-university"  # a swap counts as one edit
+    # a six-letter word is forgiven one edit, not two; below five letters none
+    assert top(q, "Tohuku") == "tohoku-university"
+    assert q.search("Tahaku").page.total == 0
+    assert q.search("Kiso").page.total == 0  # "keio" at 1 edit, but four letters
+
+
+def test_japanese_with_and_without_spaces_and_partial(q: Queries) -> None:
+    spaced = {h.entity.id for h in q.search("量子 戦略").hits}
+    joined = {h.entity.id for h in q.search("量子戦略").hits}
+    assert {"gb-national-quantum-strategy", "nato-quantum-strategy"} <= joined <= spaced
+    assert top(q, "東北大") == "tohoku-university"   # an alias, and a partial name of 東北大学
+    assert top(q, "東北大学") == "tohoku-university"
+    assert top(q, "国立研究開発法人産業技術総合研究所") == "aist"
+    assert top(q, "産業技術総合研究所") == "aist"
+
+
+def test_mixed_script_both_ways(q: Queries) -> None:
+    assert top(q, "AI戦略会議") == top(q, "AI 戦略会議") == "ai-strategy-council"
+    assert top(q, "ai strategy council") == "ai-strategy-council"
+    assert top(q, "IBM Japan") == "ibm"  # IBM is there; "Japan" is not part of its name: a partial match
+
+
+def test_ranking_order(q: Queries) -> None:
+    exact = q.search("METI").hits[0]
+    assert exact.entity.id == "meti" and exact.score == 100 and exact.field == "alias" and "exact" in exact.why
+    hits = q.search("semiconductor").hits
+    fields = [h.field for h in hits]
+    assert "name" in fields and "description" in fields
+    assert fields.index("name") < fields.index("description")
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert [h.entity.id for h in q.search("Tohoku University").hits][:2] == [
+        "tohoku-university", "tohoku-uchicago-alliance-2023-06"]
+
+
+def test_entities_before_agreements_at_equal_score_and_every_hit_explained(q: Queries) -> None:
+    for text in QUERIES:
+        hits = q.search(text).hits
+        for a, b in zip(hits, hits[1:]):
+            if a.score == b.score:
+                assert not (a.entity.kind == "Agreement" and b.entity.kind != "Agreement"), text
+        for h in hits:
+            assert h.field in ("name", "alias", "id", "names", "description") and h.matched and h.why, text
+
+
+@pytest.mark.parametrize("ch", SPECIAL)
+def test_lucene_syntax_is_searched_literally(q: Queries, ch: str) -> None:
+    # Alone, then beside a name: never a parse error, never an operator (aist is still found).
+    q.search(ch)
+    if ch.isalpha():  # AND, OR, NOT are words like any other: "aist AND" looks for both words, literally
+        assert "aist" in [h.entity.id for h in q.search(f"aist {ch}").hits]
+        assert all("aist" not in h.entity.id for h in q.search(f"{ch}aist{ch}").hits)
+    else:
+        assert top(q, f"aist {ch}") == "aist"
+        assert top(q, f"{ch}aist{ch}") == "aist"
+
+
+def test_bad_query_text(q: Queries) -> None:
+    for text in ("", "   ", "x" * 501, "aist\x00", "ai\x07st", "\ud800aist"):
+        with pytest.raises(BadParameter) as exc:
+            q.search(text)
+        assert exc.value.param == "q"
+    assert q.search("x" * 500).page.total == 0
+
+
+def test_did_you_mean(q: Queries) -> None:
+    result = q.search("Toho")
+    assert result.hits == [] and "tohoku-university" in [s.entity.id for s in result.did_you_mean]
+    assert q.search("aist").did_you_mean == []
+
+
+def test_both_stores_rank_the_same(memory_curated: Store, neo4j_curated: Store) -> None:
+    assert len(QUERIES) >= 60
+    a, b = Queries(memory_curated), Queries(neo4j_curated)
+    for text in QUERIES:
+        ra, rb = a.search(text), b.search(text)
+        assert [h.entity.id for h in ra.hits][:1] == [h.entity.id for h in rb.hits][:1], text
+        assert {h.entity.id for h in ra.hits} == {h.entity.id for h in rb.hits}, text
+        assert ra == rb, text
+        assert a.resolve(text) == b.resolve(text), text
+        assert a.suggest(text) == b.suggest(text), text
+
+
+# ------------------------------------------------------------------------------------------ resolution
+
+
+def test_resolution_verdicts(q: Queries) -> None:
+    r = q.resolve("Tohoku Univ")
+    assert r.verdict == "match" and r.match and r.match.id == "tohoku-university"
+    assert q.resolve("KRISS").match.id == "kriss"  # type: ignore[union-attr]
+    assert q.resolve("aist").candidates[0].field == "id"
+    assert q.resolve("Nationl Institute of Standards").match.id == "nist"  # type: ignore[union-attr]
+    amb = q.resolve("university")
+    assert amb.verdict == "ambiguous" and amb.match is None and len(amb.candidates) >= 3
+    assert {"tohoku-university", "keio-university"} <= {c.entity.id for c in amb.candidates}
+    none = q.resolve("Toho")
+    assert none.verdict == "none" and none.match is None and "tohoku-university" in [c.entity.id for c in none.candidates]
+    assert len(none.candidates) <= 5
+    assert q.resolve("zzzzqqq").verdict == "none"
+    assert q.resolve("Tohoku", kinds=("Agreement",)).match.id == "tohoku-uchicago-alliance-2023-06"  # type: ignore[union-attr]
+
+
+def test_names_accepted_where_ids_are(q: Queries) -> None:
+    paths = q.paths("Tohoku Univ", "KRISS")
+    assert paths.source.id == "tohoku-university" and paths.target.id == "kriss"
+    assert q.partners("東北大").entity.id == "tohoku-university"
+    assert q.entity("産総研").entity.id == "aist"
+    assert q.ego_graph("東北大").focus == ["tohoku-university"]
+    assert q.agreements(__import__("qgraph.queries", fromlist=["Filters"]).Filters(party="AIST")).page.total >= 3
+    with pytest.raises(NotFound) as nf:
+        q.paths("Toho", "kriss")
+    assert "tohoku-university" in [s.entity.id for s in nf.value.suggestions]
+    with pytest.raises(Ambiguous) as amb:
+        q.paths("university", "kriss")
+    assert amb.value.param == "source" and len(amb.value.candidates) >= 3
+
+
+def test_suggest_prefixes_in_either_language(q: Queries) -> None:
+    assert q.suggest("toh").suggestions[0].id == "tohoku-university"
+    assert q.suggest("東北").suggestions[0].id == "tohoku-university"
+    assert q.suggest("tohoku univ").suggestions[0].id == "tohoku-university"
+    assert q.suggest("産総").suggestions[0].id == "aist"
+    assert "nrc-canada" in [s.id for s in q.suggest("nrc c").suggestions]
+    assert len(q.suggest("qu", limit=3).suggestions) == 3
+
+
+# ------------------------------------------------------------------------------------------ HTTP
+
+
+@pytest.fixture(scope="module")
+def client(curated_store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(store=curated_store)) as c:
+        yield c
+
+
+def test_http_resolve_suggest_search_shapes(client: TestClient) -> None:
+    r = client.get("/resolve", params={"q": "Tohoku Univ"}).json()
+    assert set(r) == {"query", "verdict", "match", "candidates"} and r["verdict"] == "match"
+    assert set(r["candidates"][0]) == {"entity", "score", "field", "matched"}
+    s = client.get("/suggest", params={"q": "toh", "limit": 5}).json()
+    assert set(s) == {"query", "suggestions"}
+    assert set(s["suggestions"][0]) == {"id", "kind", "name", "name_ja", "nation", "matched", "external"}
+    assert client.get("/search", params={"q": "Toho"}).json()["did_you_mean"]
+    assert client.get("/resolve", params={"q": "Tohoku", "kind": "Agreement"}).json()["match"]["kind"] == "Agreement"
+
+
+@pytest.mark.parametrize("url", ["/search", "/resolve", "/suggest"])
+@pytest.mark.parametrize("text", ["", "   ", "x" * 501, "ai\x01st"])
+def test_http_bad_text_is_422_naming_q(client: TestClient, url: str, text: str) -> None:
+    response = client.get(url, params={"q": text})
+    assert response.status_code == 422, response.text
+    assert "q" in response.json()["detail"][0]["loc"]
+
+
+def test_http_names_404_409(client: TestClient) -> None:
+    ok = client.get("/paths", params={"source": "Tohoku Univ", "target": "KRISS"})
+    assert ok.status_code == 200 and ok.json()["source"]["id"] == "tohoku-university"
+    assert client.get("/entities/東北大").json()["entity"]["id"] == "tohoku-university"
+    assert client.get("/entities/東北大/partners").json()["entity"]["id"] == "tohoku-university"
+    missing = client.get("/paths", params={"source": "Toho", "target": "kriss"})
+    assert missing.status_code == 404 and 1 <= len(missing.json()["suggestions"]) <= 5
+    amb = client.get("/paths", params={"source": "university", "target": "kriss"})
+    assert amb.status_code == 409 and amb.json()["error"] == "ambiguous" and len(amb.json()["candidates"]) >= 3
+    assert client.get("/export/json", params={"focus": "東北大"}).status_code == 200
+
+
+@pytest.mark.parametrize("ch", SPECIAL)
+def test_http_lucene_syntax(client: TestClient, ch: str) -> None:
+    for url in ("/search", "/suggest", "/resolve"):
+        response = client.get(url, params={"q": f"aist {ch}"})
+        assert response.status_code == 200, (url, ch, response.text)
