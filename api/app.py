@@ -7,12 +7,17 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline import FastAPIOffline
+
+try:
+    from fastapi_offline import FastAPIOffline
+except ImportError:  # a .venv from before the dependency was added (scripts/bootstrap installs it): /docs via CDN
+    FastAPIOffline = None
 
 from qgraph import __version__
 from qgraph.api import deadline, errors
 from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
+from qgraph.api.routes import ingest  # document ingest and the review page (issue #14)
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -44,12 +49,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 opened.close()
 
     # /docs and /redoc from Swagger UI and ReDoc files packaged in fastapi-offline: no CDN, they work offline
-    app = FastAPIOffline(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                         responses=errors.RESPONSES, static_url="/static/docs", redoc_url=None)
+    if FastAPIOffline is not None:
+        app = FastAPIOffline(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                             responses=errors.RESPONSES, static_url="/static/docs", redoc_url=None)
+    else:
+        app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                      responses=errors.RESPONSES)
     errors.install(app)
     deadline.install(app, config.request_timeout)
-    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer, docs):
+    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer, ingest):
         app.include_router(module.router)
+    if FastAPIOffline is not None:
+        app.include_router(docs.router)
     # the explorer's own modules and style, from the installed package (no bundler, no CDN)
     app.mount("/static/explorer", StaticFiles(packages=[("qgraph.viz", "static/explorer")]), name="explorer-static")
     return app

@@ -129,11 +129,17 @@ def summarise_agreement(row: AgreementRow) -> AgreementSummary:
     return AgreementSummary(
         id=row.node.id, name=p.get("name", row.node.id), name_ja=p.get("name_ja"), kind=p.get("kind", "other"),
         date=p.get("date"), date_precision=p.get("date_precision"), status=p.get("status"),
-        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources)
+        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources,
+        external=bool(p.get("external")))
+
+
+#: how a briefing marks a record that rests on general knowledge rather than the source document
+EXTERNAL_MARK = " [external: general knowledge, not in the source document]"
 
 
 def _label(ref: EntityRef) -> str:
-    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "")
+    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "") + \
+        (EXTERNAL_MARK if ref.external else "")
 
 
 def _cite(a: AgreementSummary) -> str:
@@ -168,7 +174,7 @@ def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
         extra = f" together with {', '.join(p.name for p in others)}" if others else ""
         verb = _STATUS_VERB.get(a.status or "", "signed")
         parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_PHRASE.get(a.kind, 'an agreement')}"
-                     f" — {a.name} — {when}" + (f" under {a.framework.name}" if a.framework else "")
+                     f" — {a.name}{EXTERNAL_MARK if a.external else ''} — {when}" + (f" under {a.framework.name}" if a.framework else "")
                      + f" ({_cite(a)}).")
     return " ".join(parts)
 
@@ -616,7 +622,7 @@ class Queries:
                 continue
             linked = self.store.neighbour_ids({x}, ("PARTY_TO",))
             if linked:
-                _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(linked))}),
+                _, rows = self.store.agreements(replace(f, ids=tuple(sorted(linked))),
                                                 SCAN_CAP, 0)
                 for row in rows:
                     new = {p.id for p in row.parties} - ents

@@ -328,3 +328,37 @@ def test_export_post_gives_exactly_the_listed_view(site: str, curated: Store, tm
     assert sorted(names) == ["aist", "aist-kriss-mou-2024-01", "kriss", "nrc-canada"]
     bad = httpx.post(site + "/export/csv", json={**body, "agreements": ["jucip-2nd-ministerial-joint-statement"]})
     assert bad.status_code == 422 and "agreements" in bad.text
+
+
+def test_cluster_by_nation_play_the_timeline_and_filter_from_the_legend(page: tuple[Any, Guard], site: str) -> None:
+    pg, guard = page
+    pg.goto(site + "/?focus=aist")
+    ready(pg)
+    poll(lambda: entities(pg), lambda e: "kriss" in e, "AIST's partners")
+    stable(pg)
+    pg.click("#cluster")
+    assert pg.evaluate("qgraph.network.isCluster('cluster:jp')") is True
+    assert pg.get_attribute("#cluster", "aria-pressed") == "true" and "cluster=nation" in pg.url
+    pg.click("#cluster")
+    assert pg.evaluate("Object.keys(qgraph.network.body.nodes).some(id => qgraph.network.isCluster(id))") is False
+
+    # the legend is the filter: unticking Facility hides every facility at once
+    facilities = pg.evaluate("qgraph.nodes.get({filter: n => n.kind === 'Facility'}).length")
+    assert facilities > 0
+    shown = pg.evaluate("qgraph.visibleNodes")
+    pg.uncheck("#f-kind-Facility")
+    assert pg.evaluate("qgraph.visibleNodes") == shown - facilities and "xk=Facility" in pg.url
+    pg.click("#reset-filters")
+    assert pg.evaluate("qgraph.visibleNodes") == shown
+
+    # play: the end of the range steps month by month from the first month, then stops on the whole range
+    months = pg.evaluate("qgraph.months()")
+    assert len(months) >= 2
+    pg.click("#play")
+    assert pg.evaluate("qgraph.state.until") == months[0]
+    first = pg.evaluate("qgraph.visibleAgreements.length")
+    poll(lambda: pg.evaluate("qgraph.state.until"), lambda v: v is None, "the timeline to reach its end", tries=200)
+    assert pg.get_attribute("#play", "aria-pressed") == "false"
+    assert pg.evaluate("qgraph.visibleAgreements.length") > first
+    idle(pg)
+    guard.assert_clean()

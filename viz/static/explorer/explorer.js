@@ -177,11 +177,16 @@ async function draw(expandIds, anchor) {
     tips.edge[e.id] = e.tip;
     const copy = Object.assign({}, e);
     delete copy.tip;
+    // a large canvas (physics off) draws thin lines: a wide line costs more to stroke on every pan and zoom frame
+    if (!resp.physics && copy.width > 2) copy.width = 2;
     original["edge:" + e.id] = { color: e.color };
     return copy;
   });
   drawn = { agreements: resp.agreements, tips, legend: resp.legend, original, notices: resp.notices, names: resp.names };
-  const options = Object.assign({}, resp.data.options, {
+  const base = resp.data.options;
+  const options = Object.assign({}, base, {
+    // past the physics limit, labels without their white halo: stroking every label doubles the text cost per frame
+    nodes: resp.physics ? base.nodes : Object.assign({}, base.nodes, { font: Object.assign({}, base.nodes.font, { strokeWidth: 0 }) }),
     interaction: Object.assign({}, resp.data.options.interaction, { keyboard: { enabled: true, bindToWindow: false }, multiselect: false }),
   });
   if (!network) createNetwork(options); else network.setOptions(options);
@@ -504,8 +509,9 @@ function play() {
   apply();
   playing = setInterval(() => {
     i += 1;
-    if (i >= months.length) { stopPlay(); return; }
-    state.until = i === months.length - 1 ? null : months[i];
+    const last = i >= months.length - 1;
+    state.until = last ? null : months[i];
+    if (last) stopPlay();  // the whole range is shown: stop there
     saveUrl(false);
     apply();
   }, 400);
