@@ -17,6 +17,7 @@ from qgraph import __version__
 from qgraph.api import deadline, errors
 from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
+from qgraph.api.routes import ingest  # document ingest and the review page (issue #14)
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                       responses=errors.RESPONSES)
     errors.install(app)
     deadline.install(app, config.request_timeout)
-    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer):
+    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer, ingest):
         app.include_router(module.router)
     if FastAPIOffline is not None:
         app.include_router(docs.router)

@@ -12,7 +12,9 @@ median and p99 over the samples named beside it, with the ratios the issue asks 
 3. the memory store: load, start-up from its file in a fresh process, peak RSS;
 4. queries through the store interface / query layer on both stores, the bare Cypher through the driver, bare
    networkx ``bidirectional_shortest_path`` on the same party–agreement graph;
-5. the HTTP API (uvicorn on 127.0.0.1, one worker) for each store: sequential requests (API overhead) and
+5. search (``benchmarks/search.py``): the query families plus typo and multi-word, autocomplete, index build time,
+   size and added peak RSS, memory store start-up with and without the search index;
+6. the HTTP API (uvicorn on 127.0.0.1, one worker) for each store: sequential requests (API overhead) and
    ``--clients`` concurrent clients (an async httpx load generator, bounded in count and time).
 """
 
@@ -39,6 +41,7 @@ import httpx
 import networkx as nx
 
 from benchmarks.load_csv import load_csv, naive
+from benchmarks.search import bench_search
 from qgraph import cypher
 from qgraph.config import Settings
 from qgraph.loaders import read_graph
@@ -522,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         for u, vs in idx.adjacency.items():
             for v in vs:
                 graph_nx.add_edge(u, v)
+        log("search section …")
+        res["search"] = bench_search(stores, graph, mem_path, seed=args.seed, n=args.samples)
         del graph
         res["queries"] = bench_queries(stores, sample, graph_nx, neo, args)
         del graph_nx

@@ -342,6 +342,7 @@ if __name__ != "__main__":  # run as a script, the real module (imported below) 
     _register_export(app)
 
 from qgraph.bench_cli import register as _register_bench; _register_bench(app)  # noqa: E402,E702 (scale: qgraph synth)
+from qgraph.ingest_cli import register as _register_ingest; _register_ingest(app)  # noqa: E402,E702 (ingest, review)
 
 if __name__ == "__main__":  # pragma: no cover
     from qgraph.cli import app as _app

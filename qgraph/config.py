@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         default=[], description="Data files or folders POST /admin/reload loads (JSON list); default: the curated "
                                 "dataset. Never taken from the request.")
 
+    ingest_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3,
+        description="Largest document `qgraph ingest` and POST /ingest accept, in bytes (checked before reading).")
+    ingest_max_pages: int = Field(default=2000, ge=1, le=100_000, description="Most pages a PDF may have to be ingested.")
+    ingest_max_unpacked_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, le=8 * 1024**3,
+        description="Most bytes a .docx may unpack to (its zip's declared sizes; refuses zip bombs).")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

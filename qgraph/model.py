@@ -201,6 +201,10 @@ class Document(_Strict):
     date: PartialDate
     url: str | None = None
     file: str | None = None
+    #: ingested documents (``qgraph ingest``): the language of the text and the SHA-256 of the file's bytes, by
+    #: which the same document ingested twice is recognised
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class Record(_Strict):

@@ -135,11 +135,17 @@ def summarise_agreement(row: AgreementRow) -> AgreementSummary:
     return AgreementSummary(
         id=row.node.id, name=p.get("name", row.node.id), name_ja=p.get("name_ja"), kind=p.get("kind", "other"),
         date=p.get("date"), date_precision=p.get("date_precision"), status=p.get("status"),
-        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources)
+        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources,
+        external=bool(p.get("external")))
+
+
+#: how a briefing marks a record that rests on general knowledge rather than the source document
+EXTERNAL_MARK = " [external: general knowledge, not in the source document]"
 
 
 def _label(ref: EntityRef) -> str:
-    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "")
+    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "") + \
+        (EXTERNAL_MARK if ref.external else "")
 
 
 def _cite(a: AgreementSummary) -> str:
@@ -177,7 +183,7 @@ def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
         verb = {"announced": "announced", "revised": "revised", "renewed": "renewed", "launched": "launched",
                 "agreed": "agreed on"}.get(a.status or "", "signed")
         parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_WORDS.get(a.kind, 'an agreement')}"
-                     f" — {a.name} — {when}" + (f" under {a.framework.name}" if a.framework else "")
+                     f" — {a.name}{EXTERNAL_MARK if a.external else ''} — {when}" + (f" under {a.framework.name}" if a.framework else "")
                      + f" ({_cite(a)}).")
     return " ".join(parts)
 

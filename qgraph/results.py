@@ -37,6 +37,8 @@ class AgreementSummary(_Out):
     framework: EntityRef | None = None
     parties: list[EntityRef]
     sources: list[Citation]
+    external: bool = Field(default=False, description="True when the record rests on general knowledge, not on the "
+                                                      "source document.")
 
 
 class Page(_Out):

@@ -326,6 +326,15 @@ class Store(ABC):
     def meta(self) -> dict[str, str]:
         """What the last load recorded: ``data_version``, ``loaded_at``, ``documents`` (JSON). Empty when never loaded."""
 
+    def save_review(self, review_id: str, body: str) -> None:
+        """Keep a review of ingested candidates (``qgraph.loaders.ingest``; ``body`` is JSON) in the store, replacing
+        one with the same id. Reviews are not graph data: counts, dumps and checksums never include them."""
+        raise NotImplementedError
+
+    def load_review(self, review_id: str) -> str | None:
+        """The body of a stored review, or None."""
+        raise NotImplementedError
+
     @abstractmethod
     def clear(self) -> None:
         """Remove every node, edge and the metadata."""

@@ -145,6 +145,10 @@ def short_label(node: GraphNode, lang: Lang) -> str:
     return name[: limit - 1].rstrip() + "…"
 
 
+#: the tooltip's mark of a record that rests on general knowledge
+EXTERNAL_SUB = "external: general knowledge, not in the source document"
+
+
 def cite(c: Citation) -> dict[str, str]:
     where = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
     return {"where": where, "quote": c.quote}
@@ -211,7 +215,8 @@ class _Builder:
                 "date": p.get("date"), "status": p.get("status"), "from": p.get("date_from"), "to": p.get("date_to"),
                 "domains": list(p.get("domains", [])),
                 "parties": [self.name(x) for x in sorted(self.parties[agreement_id])],
-                "framework": self.name(framework) if framework else None, "cites": _cites(node.sources, node)}
+                "framework": self.name(framework) if framework else None, "cites": _cites(node.sources, node),
+                "external": bool(p.get("external"))}
 
     # -------------------------------------------------------------- one node per entity
 
@@ -232,7 +237,8 @@ class _Builder:
             nation = self.nation_name(node.nation) if node.kind != NodeKind.NATION else None
             kind_label = style.ENTITY_LABEL.get(node.kind, node.kind).split(" (")[0]
             tip: dict[str, Any] = {
-                "title": name, "alt": other, "sub": " · ".join(x for x in (kind_label, nation) if x),
+                "title": name, "alt": other,
+                "sub": " · ".join(x for x in (kind_label, nation, EXTERNAL_SUB if p.get("external") else None) if x),
                 "aliases": [a for a in p.get("aliases", []) if a not in (name, other)][:8],
                 "text": p.get("description"), "facts": facts, "cites": _cites(node.sources, node)}
             if node.kind == NodeKind.AGREEMENT:
@@ -467,6 +473,11 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
     elif opts.aggregate == "auto" and node_count > opts.aggregate_over:
         group_by = "nation"
     notices = []
+    external = sorted(n.name for n in result.nodes if n.properties.get("external"))
+    if external:
+        notices.append(f"External (general knowledge, not in the source document): {', '.join(external[:20])}"
+                       + (f" and {len(external) - 20} more" if len(external) > 20 else "")
+                       + ". Their tooltips say what they rest on.")
     if result.truncated:
         notices.append("This view was cut short at the node limit: some entities or agreements are missing. "
                        "Narrow the query (filters, depth) to see all of it.")

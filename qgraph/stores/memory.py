@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -133,6 +134,7 @@ class MemoryStore(Store):
     def __init__(self, path: Path | str | None = None) -> None:
         """A store persisted at ``path`` (a JSON file), or purely in memory when ``path`` is None."""
         self.path = Path(path) if path else None
+        self._reviews: dict[str, str] = {}  # only for a store without a file
         self._lock = threading.RLock()
         self._stamp: tuple[int, int] | None = None
         self.graph = nx.MultiDiGraph()
@@ -274,6 +276,32 @@ class MemoryStore(Store):
     def meta(self) -> dict[str, str]:
         self._refresh()
         return dict(self._meta)
+
+    def _review_path(self, review_id: str) -> Path | None:
+        if not re.fullmatch(r"[a-z0-9-]{1,64}", review_id):
+            raise ValueError(f"{review_id!r} is not a review id")
+        return self.path.with_name(self.path.name + ".reviews") / f"{review_id}.json" if self.path else None
+
+    def save_review(self, review_id: str, body: str) -> None:
+        """Reviews live beside the graph file (``graph.json.reviews/<id>.json``), each replaced atomically, so that
+        every process using the file sees them."""
+        path = self._review_path(review_id)
+        if path is None:
+            self._reviews[review_id] = body
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".review-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def load_review(self, review_id: str) -> str | None:
+        path = self._review_path(review_id)
+        if path is None:
+            return self._reviews.get(review_id)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def clear(self) -> None:
         with self._lock, self._file_lock():

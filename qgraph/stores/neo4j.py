@@ -306,6 +306,17 @@ class Neo4jStore(Store):
         rows = self.read("get_meta")
         return {k: v for k, v in rows[0]["meta"].items() if k != "key"} if rows else {}
 
+    def save_review(self, review_id: str, body: str) -> None:
+        from datetime import UTC, datetime
+
+        updated = datetime.now(UTC).isoformat(timespec="seconds")
+        self._call(lambda: self.driver.execute_query(cypher.query("save_review"), id=review_id, body=body,
+                                                     updated=updated, database_=self.database))
+
+    def load_review(self, review_id: str) -> str | None:
+        rows = self.read("get_review", id=review_id)
+        return rows[0]["body"] if rows else None
+
     def clear(self) -> None:
         def run() -> None:
             with self.driver.session(database=self.database) as session:

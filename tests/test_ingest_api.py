@@ -1,0 +1,96 @@
+"""Ingest over HTTP on both stores: POST /ingest (editor token, multipart, size limit, type by content) stores a review
+in the store (a second app over the same store — another replica — sees it), GET /review/{id}, decisions and
+POST /review/{id}/apply; refusals name what is wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from test_ingest import EN_RELEASE, REPO, MISSING  # noqa: F401  (skips or fails the module like test_ingest)
+
+from qgraph.api import create_app  # noqa: E402
+from qgraph.config import Settings  # noqa: E402
+from qgraph.loaders import read_graph  # noqa: E402
+from qgraph.store import Store  # noqa: E402
+
+TOKEN = "editor-token-0123456789abcdef"
+
+
+def client(store: Store, **settings: object) -> TestClient:
+    config = Settings(store=store.kind, admin_token=TOKEN, **settings)  # type: ignore[arg-type]
+    return TestClient(create_app(config, store=store))
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def loaded(store: Store) -> Store:
+    store.load(read_graph([REPO / "data" / "nations.yaml", REPO / "data" / "documents.yaml"]))
+    return store
+
+
+def upload(c: TestClient, name: str, data: bytes, **form: str):  # noqa: ANN201
+    return c.post("/ingest", headers=AUTH, files={"file": (name, data, "application/octet-stream")}, data=form)
+
+
+def test_ingest_review_apply_over_http(loaded: Store) -> None:
+    with client(loaded) as c:
+        r = upload(c, "release.md", EN_RELEASE.encode(), lang="en", url="https://example.org/r")
+        assert r.status_code == 200, r.text
+        review_id = r.json()["review"]
+        assert r.json()["candidates"]["agreements"] == 2
+    # another replica over the same store answers: the review is in the store, not in the process
+    with client(loaded) as other:
+        got = other.get(f"/review/{review_id}", headers=AUTH)
+        assert got.status_code == 200
+        body = got.json()
+        assert body["texts"][body["header"]["documents"][0]] == EN_RELEASE
+        inst = {r["name"]: r for r in body["sections"]["institutions"]}
+        decisions = {f"institutions/{inst[n]['id']}": {"status": "accepted"}
+                     for n in ("National Institute of Advanced Industrial Science and Technology",
+                               "National Institute of Standards and Technology")}
+        decisions[f"institutions/{inst['University of Chicago']['id']}"] = {
+            "status": "edited", "fields": {"name": "The University of Chicago"}}
+        mou = next(a for a in body["sections"]["agreements"] if a["kind"] == "mou")
+        decisions[f"agreements/{mou['id']}"] = {"status": "accepted"}
+        before = loaded.counts().nodes.get("Institution", 0)
+        applied = other.post(f"/review/{review_id}/apply", headers=AUTH, json={"decisions": decisions})
+        assert applied.status_code == 200, applied.text
+        assert applied.json()["written"] == {"Institution": 3, "Agreement": 1}
+        assert loaded.counts().nodes["Institution"] == before + 3
+        assert loaded.get_node(inst["University of Chicago"]["id"]).properties["name"] == "The University of Chicago"
+        assert loaded.get_node(mou["id"]).sources[0].quote == mou["sources"][0]["quote"]
+
+
+def test_ingest_needs_the_editor_token(loaded: Store) -> None:
+    with client(loaded) as c:
+        r = c.post("/ingest", files={"file": ("a.txt", b"hello world", "text/plain")})
+        assert r.status_code == 401
+        assert c.get("/review/rev-0123456789ab").status_code == 401
+        assert c.post("/review/rev-0123456789ab/apply", headers={"Authorization": "Bearer wrong-token-000000000000000"}
+                      ).status_code == 401
+
+
+def test_ingest_refusals_name_the_file(loaded: Store) -> None:
+    with client(loaded, ingest_max_bytes=2048) as c:
+        r = upload(c, "big.txt", b"a" * 4096)
+        assert r.status_code == 413 and "big.txt" in r.json()["detail"]
+        r = upload(c, "report.pdf", b"<html><body><p>not a pdf at all</p></body></html>")
+        assert r.status_code == 422 and "report.pdf: the name says .pdf but the content is HTML" in r.json()["detail"]
+        assert c.get("/review/rev-000000000000", headers=AUTH).status_code == 404
+        assert c.get("/review/not-a-review", headers=AUTH).status_code == 422
+
+
+def test_apply_with_a_broken_decision_writes_nothing(loaded: Store) -> None:
+    with client(loaded) as c:
+        review_id = upload(c, "release.md", EN_RELEASE.encode(), lang="en").json()["review"]
+        body = c.get(f"/review/{review_id}", headers=AUTH).json()
+        decisions = {f"agreements/{a['id']}": {"status": "accepted"} for a in body["sections"]["agreements"]}
+        before = loaded.checksum()
+        r = c.post(f"/review/{review_id}/apply", headers=AUTH, json={"decisions": decisions})
+        assert r.status_code == 422
+        assert any("field 'parties'" in p and "unknown id" in p for p in r.json()["detail"])
+        assert loaded.checksum() == before
