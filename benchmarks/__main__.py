@@ -12,7 +12,9 @@ median and p99 over the samples named beside it, with the ratios the issue asks 
 3. the memory store: load, start-up from its file in a fresh process, peak RSS;
 4. queries through the store interface / query layer on both stores, the bare Cypher through the driver, bare
    networkx ``bidirectional_shortest_path`` on the same party–agreement graph;
-5. the HTTP API (uvicorn on 127.0.0.1, one worker) for each store: sequential requests (API overhead) and
+5. search (``benchmarks/search.py``): the query families plus typo and multi-word, autocomplete, index build time,
+   size and added peak RSS, memory store start-up with and without the search index;
+6. the HTTP API (uvicorn on 127.0.0.1, one worker) for each store: sequential requests (API overhead) and
    ``--clients`` concurrent clients (an async httpx load generator, bounded in count and time).
 """
 
@@ -39,6 +41,7 @@ import httpx
 import networkx as nx
 
 from benchmarks.load_csv import load_csv, naive
+from benchmarks.search import bench_search
 from qgraph import cypher
 from qgraph.config import Settings
 from qgraph.loaders import read_graph
@@ -46,7 +49,7 @@ from qgraph.model import Graph, NodeKind
 from qgraph.queries import PATH_CAP, SCAN_CAP, Filters, Queries
 from qgraph.store import AgreementFilter, Store
 from qgraph.stores.memory import MemoryStore
-from qgraph.stores.neo4j import Neo4jStore, WriteOptions, _SourcesCache
+from qgraph.stores.neo4j import Neo4jStore, sources_json_cache
 from qgraph.synth import generate
 from qgraph.search import CANDIDATE_CAP, EXACT_CAP, lucene_exact, lucene_query, plan
 
@@ -112,7 +115,7 @@ def naive_sample(store: Neo4jStore, graph: Graph, agreements: int, seed: int) ->
     chosen = set(rng.sample([n.id for n in graph.nodes if n.kind is NodeKind.AGREEMENT], agreements))
     edges = [e for e in graph.edges if e.type == "PARTY_TO" and e.target in chosen]
     wanted = chosen | {e.source for e in edges}
-    cache = _SourcesCache()
+    cache = sources_json_cache()
     node_rows = []
     for n in graph.nodes:
         if n.id in wanted:
@@ -159,14 +162,12 @@ def bench_load(args: argparse.Namespace, neo: Neo4jStore, data: Path) -> tuple[G
     if args.atomic:
         log("qgraph load (atomic, one transaction) …")
         t = time.perf_counter()
-        with neo.write_options(WriteOptions(batch_size=args.batch)):
-            neo.load(graph)
+        neo.load(graph, batch_size=args.batch)
         out["atomic_store_load_s"] = time.perf_counter() - t
         neo.clear()
     log(f"qgraph load --bulk (workers {args.workers}, batch {args.batch}) …")
     t = time.perf_counter()
-    with neo.write_options(WriteOptions(bulk=True, workers=args.workers, batch_size=args.batch)):
-        report = neo.load(graph)
+    report = neo.load(graph, bulk=True, workers=args.workers, batch_size=args.batch)
     out["bulk_store_load_s"] = time.perf_counter() - t
     out["bulk_counts"] = report.after.as_dict()
     out["ours_total_s"] = out["read_validate_s"] + out["bulk_store_load_s"]
@@ -522,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         for u, vs in idx.adjacency.items():
             for v in vs:
                 graph_nx.add_edge(u, v)
+        log("search section …")
+        res["search"] = bench_search(stores, graph, mem_path, seed=args.seed, n=args.samples)
         del graph
         res["queries"] = bench_queries(stores, sample, graph_nx, neo, args)
         del graph_nx

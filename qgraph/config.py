@@ -20,7 +20,8 @@ _NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QGRAPH_", env_file=".env", extra="ignore")
+    # An empty variable (NEO4J_DATABASE=) means "not set", as in a shell: the default applies, never "".
+    model_config = SettingsConfigDict(env_prefix="QGRAPH_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     store: Literal["memory", "neo4j"] = Field(
         default="memory", description="Which store backs qgraph: the embedded networkx store or a Neo4j server.")

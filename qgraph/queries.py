@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import networkx as nx
@@ -25,8 +25,9 @@ from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersR
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
                             SearchResult, SubgraphResult, Completion, Suggestion, SuggestResult, TimelineBucket,
                             TimelineResult)
+from qgraph.schema import SCHEMA
 from qgraph.search import (CANDIDATE_CAP, EXACT_CAP, BadText, Plan, Ranked, check_text, plan, rank, relaxed)
-from qgraph.store import AgreementFilter, AgreementRow, Store
+from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
 MAX_LIMIT = 500
@@ -130,16 +131,9 @@ def _span(value: str | None, param: str) -> DateSpan | None:
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What a user may narrow a query by. Dates at any precision: ``2023``, ``2023-11``, ``2023-11-03``."""
-
-    since: str | None = None
-    until: str | None = None
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    party: str | None = None
+class Filters(FilterFields):
+    """What a user may narrow a query by (the fields of ``FilterFields``, as given). Dates at any precision: ``2023``,
+    ``2023-11``, ``2023-11-03``."""
 
     def echo(self) -> dict[str, Any]:
         """The filters as given, for the result (empty ones left out)."""
@@ -155,10 +149,10 @@ class Filters:
         for domain in self.domains:
             if domain not in Domain._value2member_map_:
                 raise BadParameter("domain", f"{domain!r} is not one of {', '.join(d.value for d in Domain)}")
-        return AgreementFilter(
-            party=self.party, kinds=self.kinds, domains=self.domains, framework=self.framework,
-            nation=nation_id(self.nation) if self.nation and with_nation else None,
-            since=since.first if since else None, until=until.last if until else None)
+        values = {f.name: getattr(self, f.name) for f in fields(FilterFields)}
+        values.update(nation=nation_id(self.nation) if self.nation and with_nation else None,
+                      since=since.first if since else None, until=until.last if until else None)
+        return AgreementFilter(**values)
 
 
 def summarise_agreement(row: AgreementRow) -> AgreementSummary:
@@ -166,11 +160,17 @@ def summarise_agreement(row: AgreementRow) -> AgreementSummary:
     return AgreementSummary(
         id=row.node.id, name=p.get("name", row.node.id), name_ja=p.get("name_ja"), kind=p.get("kind", "other"),
         date=p.get("date"), date_precision=p.get("date_precision"), status=p.get("status"),
-        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources)
+        domains=p.get("domains", []), framework=row.framework, parties=row.parties, sources=row.node.sources,
+        external=bool(p.get("external")))
+
+
+#: how a briefing marks a record that rests on general knowledge rather than the source document
+EXTERNAL_MARK = " [external: general knowledge, not in the source document]"
 
 
 def _label(ref: EntityRef) -> str:
-    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "")
+    return ref.name + (f" ({ref.nation.upper()})" if ref.nation and ref.kind != NodeKind.NATION else "") + \
+        (EXTERNAL_MARK if ref.external else "")
 
 
 def _cite(a: AgreementSummary) -> str:
@@ -179,19 +179,17 @@ def _cite(a: AgreementSummary) -> str:
         return "not in the source document"
     places: list[str] = []
     for c in a.sources:
-        place = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
-        if place not in places:
-            places.append(place)
+        if c.place not in places:
+            places.append(c.place)
     # A footnote is the more precise place: drop a bare section that a footnote of the same section refines.
     refined = [p for p in places if "footnote" in p]
     places = [p for p in places if "footnote" in p or not any(r.startswith(p + ",") for r in refined)]
     return "; ".join(places)
 
 
-_KIND_WORDS = {"mou": "a memorandum of understanding", "moc": "a memorandum of cooperation",
-               "alliance": "an alliance", "joint-statement": "a joint statement",
-               "cooperation-document": "a cooperation document", "agreement": "an agreement",
-               "letter-of-intent": "a letter of intent", "other": "an arrangement"}
+#: briefing words of the declaration: "a memorandum of understanding", what the parties did ("revised", "agreed on")
+_KIND_PHRASE = {m.value: m.get("phrase") for m in SCHEMA.enum("AgreementKind").members}
+_STATUS_VERB = {m.value: m.get("verb") for m in SCHEMA.enum("AgreementStatus").members}
 
 
 def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
@@ -205,10 +203,9 @@ def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
         when = (f"on {a.date}" if a.date_precision == "day" else f"in {a.date}") if a.date else "(undated)"
         others = [p for p in a.parties if p.id not in (step.source.id, step.target.id)]
         extra = f" together with {', '.join(p.name for p in others)}" if others else ""
-        verb = {"announced": "announced", "revised": "revised", "renewed": "renewed", "launched": "launched",
-                "agreed": "agreed on"}.get(a.status or "", "signed")
-        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_WORDS.get(a.kind, 'an agreement')}"
-                     f" — {a.name} — {when}" + (f" under {a.framework.name}" if a.framework else "")
+        verb = _STATUS_VERB.get(a.status or "", "signed")
+        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_PHRASE.get(a.kind, 'an agreement')}"
+                     f" — {a.name}{EXTERNAL_MARK if a.external else ''} — {when}" + (f" under {a.framework.name}" if a.framework else "")
                      + f" ({_cite(a)}).")
     return " ".join(parts)
 
@@ -445,7 +442,7 @@ class Queries:
         """Counterpart nations of a nation: agreements with a party of this nation and a party of another."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        f = Filters(**{**filters.__dict__, "nation": nid}).agreement_filter()
+        f = replace(filters, nation=nid).agreement_filter()
         grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
         for a in self._scan(f):
             nations = {p.nation for p in a.parties if p.nation}
@@ -477,9 +474,7 @@ class Queries:
                     continue
                 if f.nation and (adopter is None or adopter.nation != f.nation):
                     continue
-                p = node.properties
-                buckets[date[:width]][1].append(EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id),
-                                                          name_ja=p.get("name_ja"), nation=adopter.nation if adopter else None))
+                buckets[date[:width]][1].append(entity_ref(node, adopter.nation if adopter else None))
         return TimelineResult(granularity=granularity, filters=filters.echo(),
                               buckets=[TimelineBucket(period=k, agreements=v[0], strategies=v[1])
                                        for k, v in sorted(buckets.items())])
@@ -552,9 +547,7 @@ class Queries:
         if span is None:
             raise BadParameter("since", "is required")
         agreements = self._scan(AgreementFilter(since=span.first))
-        strategies = [EntityRef(id=n.id, kind=n.kind.value, name=n.properties.get("name", n.id),
-                                name_ja=n.properties.get("name_ja"), nation=a.nation if a else None)
-                      for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
+        strategies = [entity_ref(n, a.nation if a else None) for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
                       if AgreementFilter(since=span.first).passes(n.properties)]
         meta = self.store.meta()
         return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
@@ -601,7 +594,7 @@ class Queries:
             agreement_ids = self.store.neighbour_ids(frontier, ("PARTY_TO",)) - ids
             if not agreement_ids:
                 break
-            _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(agreement_ids))}),
+            _, rows = self.store.agreements(replace(f, ids=tuple(sorted(agreement_ids))),
                                             SCAN_CAP, 0)
             new: set[str] = set()
             for row in rows:
@@ -646,7 +639,7 @@ class Queries:
         """A nation's international agreements with their parties."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        view = self.agreements_graph(Filters(**{**filters.__dict__, "nation": nid}), max_nodes=max_nodes)
+        view = self.agreements_graph(replace(filters, nation=nid), max_nodes=max_nodes)
         return view.model_copy(update={"title": f"International partnerships of {ref.name}",
                                        "query": {"view": "nation", "code": nid}, "focus": [nid]})
 
@@ -685,7 +678,7 @@ class Queries:
                 continue
             linked = self.store.neighbour_ids({x}, ("PARTY_TO",))
             if linked:
-                _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(linked))}),
+                _, rows = self.store.agreements(replace(f, ids=tuple(sorted(linked))),
                                                 SCAN_CAP, 0)
                 for row in rows:
                     new = {p.id for p in row.parties} - ents

@@ -17,15 +17,18 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from qgraph.config import Settings, get_settings
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
+
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -55,12 +58,47 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class WriteOptions:
+    """How ``Store.load`` writes, as its keyword arguments say (the backend receives them whole).
+
+    ``bulk=False`` (the default): all or nothing. ``bulk=True`` (Neo4j; the memory store always replaces its file
+    atomically): batches of ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure
+    part-way leaves the batches already committed (nodes first, then edges; the metadata and its data version are
+    written last, so an interrupted bulk load keeps the previous data version). Loads are idempotent, so running it
+    again completes it. ``progress`` is called with the number of rows (nodes + edges) written since its last call,
+    adding up to every row of the load. ``batch_size=None``: the store's own (``QGRAPH_BATCH_SIZE``; 10,000 in bulk).
+    """
+
+    bulk: bool = False
+    workers: int = 2
+    batch_size: int | None = None
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
 class LoadReport:
     before: Counts
     after: Counts
     nodes_in_input: int
     edges_in_input: int
     data_version: str
+
+
+class PerCitationList(Generic[T]):
+    """``fn(sources)`` worked out once per distinct citation list: the edges of one record carry its citations, so a
+    few lists serve many rows (serialised once for Neo4j, the digest and the memory store's file)."""
+
+    def __init__(self, fn: Callable[[list[Citation]], T]) -> None:
+        self._fn = fn
+        self._seen: dict[tuple[Citation, ...], T] = {}
+
+    def __call__(self, sources: list[Citation]) -> T:
+        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
+        try:
+            return self._seen[key]
+        except KeyError:
+            out = self._seen[key] = self._fn(sources)
+            return out
 
 
 def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
@@ -72,14 +110,7 @@ def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     def text(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    cited: dict[tuple[Citation, ...], str] = {}
-
-    def citations(sources: list[Citation]) -> str:
-        key = tuple(sources)
-        out = cited.get(key)
-        if out is None:
-            out = cited[key] = text([c.model_dump(mode="json") for c in sources])
-        return out
+    citations = PerCitationList(lambda sources: text([c.model_dump(mode="json") for c in sources]))
 
     h = hashlib.sha256()
     for line in sorted(f'{{"id": {text(n.id)}, "kind": {text(n.kind.value)}, "properties": {text(n.properties)}, '
@@ -99,7 +130,21 @@ def entity_ref(node: Node, nation: str | None) -> EntityRef:
 
 
 @dataclass(frozen=True)
-class AgreementFilter:
+class FilterFields:
+    """What a query may narrow agreements by: one field list for the user's ``qgraph.queries.Filters`` (as given) and
+    the store's ``AgreementFilter`` (normalised). Empty tuples and None mean "any"."""
+
+    since: str | None = None
+    until: str | None = None
+    kinds: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    framework: str | None = None
+    nation: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class AgreementFilter(FilterFields):
     """Which agreements a query considers. Empty tuples and None mean "any".
 
     ``since`` / ``until`` are ISO days (the first day of the ``since`` date, the last day of the ``until`` date); an
@@ -108,14 +153,7 @@ class AgreementFilter:
     ``ids``: only these agreements.
     """
 
-    party: str | None = None
     ids: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    since: str | None = None
-    until: str | None = None
 
     def params(self) -> dict[str, Any]:
         """As Cypher parameters (an empty list becomes null: "no filter")."""
@@ -185,11 +223,13 @@ class Store(ABC):
 
     # ------------------------------------------------------------------ public, written once
 
-    def load(self, graph: Graph) -> LoadReport:
+    def load(self, graph: Graph, *, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
+             progress: Callable[[int], None] | None = None) -> LoadReport:
         """Write a whole graph in one all-or-nothing, idempotent step and return the counts before and after.
 
-        Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an id is already
-        in the store with another kind; nothing is written then.
+        ``bulk``, ``workers``, ``batch_size`` and ``progress``: how to write (``WriteOptions``; ``bulk=True`` is not
+        atomic on Neo4j). Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an
+        id is already in the store with another kind; nothing is written then.
         """
         in_graph = {n.id: n.kind for n in graph.nodes}
         outside = {end for e in graph.edges for end in (e.source, e.target)} - in_graph.keys()
@@ -205,7 +245,7 @@ class Store(ABC):
         documents.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in graph.documents})
         meta = {"data_version": version, "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "documents": json.dumps(sorted(documents.values(), key=lambda d: d["id"]), ensure_ascii=False)}
-        self._write(graph, meta)
+        self._write(graph, meta, WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size, progress=progress))
         return LoadReport(before, self.counts(), len(graph.nodes), len(graph.edges), version)
 
     def get_node(self, node_id: str) -> Node | None:
@@ -263,8 +303,9 @@ class Store(ABC):
     # ------------------------------------------------------------------ backend
 
     @abstractmethod
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
-        """Merge every node and edge of the graph and set the metadata, atomically."""
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
+        """Merge every node and edge of the graph and set the metadata, atomically unless ``options.bulk``; report
+        the rows written to ``options.progress``."""
 
     @abstractmethod
     def _counts(self) -> tuple[Counter[str] | dict[str, int], Counter[str] | dict[str, int]]:

@@ -1,27 +1,32 @@
 """Facts from 「量子産業の創出・発展に向けた推進方策」 (measures-2024) that the curated dataset must hold.
 
-Reads data/*.yaml with PyYAML only (no dependency on the qgraph package).
+Reads the shipped dataset through the loader (the records as the data files give them, by section), so that the
+sections and link fields are the schema declaration's, not restated here.
 """
 
 from pathlib import Path
 
 import pytest
-import yaml
 
-DATA = Path(__file__).parent.parent / "data"
+from qgraph.loaders import default_data_dir, read_graph
+from qgraph.loaders.files import discover, read_files
+from qgraph.model import RECORD_BY_PLURAL
+
+DATA = default_data_dir()
 SOURCE = Path(__file__).parent.parent.parent / "shared" / "sources" / "quantum-industry-measures-2024.ja.txt"
 
 
 def _load():
+    paths, problems = discover([DATA])
+    assert not problems, problems
     records = {}
     duplicates = []
-    for path in sorted(DATA.glob("*.yaml")):
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for kind, items in content.items():
-            for record in items or []:
-                if record["id"] in records:
-                    duplicates.append(record["id"])
-                records[record["id"]] = (kind, record)
+    for raws, problems in read_files(paths):
+        assert not problems, problems
+        for raw in raws:
+            if raw.data["id"] in records:
+                duplicates.append(raw.data["id"])
+            records[raw.data["id"]] = (raw.section, raw.data)
     return records, duplicates
 
 
@@ -64,7 +69,12 @@ FIELD_FACTS = [
      {"parties": {"keio-university", "utokyo", "uchicago", "yonsei-university", "seoul-national-university", "ibm"},
       "date": "2023-12", "domains": {"education"}}),
     ("agreements", "jp-us-kr-university-cooperation-document-2024-01",
-     {"kind": "cooperation-document", "parties": {"jp", "us", "kr"}, "date": "2024-01"}),
+     {"kind": "cooperation-document", "date": "2024-01",
+      # the source names no university: placeholders, not the three governments (no government-level tie)
+      "parties": {"unnamed-jp-universities", "unnamed-us-universities", "unnamed-kr-universities"}}),
+    ("institutions", "unnamed-jp-universities", {"type": "university", "nation": "jp"}),
+    ("institutions", "unnamed-us-universities", {"type": "university", "nation": "us"}),
+    ("institutions", "unnamed-kr-universities", {"type": "university", "nation": "kr"}),
     # --- III(1) 国際連携の進展: government-level items ---
     ("agreements", "jp-us-summit-2023-05", {"parties": {"jp", "us"}, "date": "2023-05"}),
     ("agreements", "jucip-2nd-ministerial-joint-statement",
@@ -77,7 +87,12 @@ FIELD_FACTS = [
     ("agreements", "jp-eu-quantum-computing-workshop-2023-12",
      {"parties": {"jp", "eu"}, "date": "2023-12", "framework": "jp-eu-digital-partnership"}),
     ("agreements", "jp-ca-industrial-technology-moc-2023-09",
-     {"kind": "moc", "parties": {"jp", "ca"}, "date": "2023-09", "status": "signed"}),
+     {"kind": "moc", "parties": {"jp", "ca", "meti", "ised"}, "date": "2023-09", "status": "signed"}),  # footnote 4
+    # --- VI(1): Japan's stated intention to work with ASEAN ---
+    ("agreements", "jp-asean-quantum-cooperation-intent", {"parties": {"jp", "asean"}, "status": "announced"}),
+    # --- VI(2): JTC3 is the joint committee of ISO and IEC ---
+    ("institutions", "iso", {"members": {"iso-iec-jtc3"}}),
+    ("institutions", "iec", {"members": {"iso-iec-jtc3"}}),
     ("agreements", "jp-kr-leaders-quantum-announcement-2023-11",
      {"parties": {"jp", "kr"}, "date": "2023-11-17", "status": "announced",
       "framework": "jp-kr-quantum-rd-framework"}),
@@ -97,17 +112,18 @@ FIELD_FACTS = [
     ("strategies", "us-nqi-supplement-fy2024",
      {"nation": "us", "date": "2023-12", "budget": "9 億 6,800 万米ドル（約 1,452 億円）（要求予算）",
       "budget_amount": 968000000, "currency": "USD"}),
-    ("strategies", "gb-national-quantum-strategy",
-     {"nation": "gb", "date": "2023-03", "budget": "25億英ポンド（約4,750億円）", "currency": "GBP",
+    ("strategies", "gb-national-quantum-strategy", {"nation": "gb", "date": "2023-03"}),
+    # the table lists the GBP 2.5 billion under the five missions of 2023-12
+    ("strategies", "gb-quantum-missions",
+     {"nation": "gb", "date": "2023-12", "budget": "25億英ポンド（約4,750億円）", "currency": "GBP",
       "budget_amount": 2500000000, "period": "2024-2033"}),
-    ("strategies", "gb-quantum-missions", {"nation": "gb", "date": "2023-12"}),
     ("strategies", "au-national-quantum-strategy", {"nation": "au", "date": "2023-05"}),
     ("strategies", "ca-national-quantum-strategy",
      {"nation": "ca", "date": "2023-01", "budget": "3億6,000万カナダドル（約396億円）", "currency": "CAD",
       "budget_amount": 360000000, "period": "2021-2027"}),
     ("strategies", "kr-quantum-science-technology-strategy",
      {"nation": "kr", "date": "2023-06", "name_ja": "韓国量子科学技術戦略", "budget": "3兆韓国ウォン（約330億円）以上",
-      "currency": "KRW"}),
+      "currency": "KRW", "period": "until 2035 (2035年まで)"}),
     ("strategies", "dk-quantum-strategy",
      {"nation": "dk", "date": "2023-06", "budget": "10億デンマーク・クローネ（約218億円）", "currency": "DKK",
       "period": "2023-2027"}),
@@ -169,7 +185,7 @@ PARTY_FACTS = [
     ({"aist", "nrc-canada"}, {"kind": "mou", "date": "2023-11"}),
     ({"aist", "kriss"}, {"kind": "mou", "date": "2024-01"}),
     ({"tohoku-university", "uchicago"}, {"kind": "alliance", "date": "2023-06"}),
-    ({"jp", "ca"}, {"kind": "moc", "date": "2023-09"}),
+    ({"jp", "ca", "meti", "ised"}, {"kind": "moc", "date": "2023-09"}),  # the signatories of footnote 4 are parties
 ]
 
 
@@ -219,15 +235,13 @@ def test_ids_unique():
 
 
 def test_references_resolve():
+    graph = read_graph([DATA])  # the loader refuses an unknown id, naming file, record and field
+    assert {n.id for n in graph.nodes} | {d.id for d in graph.documents} == set(RECORDS)
     for kind, rec in RECORDS.values():
-        refs = []
-        for field in ("nation", "host", "adopter", "framework"):
-            if field in rec:
-                refs.append(rec[field])
-        for field in ("members", "operators", "parties"):
-            refs.extend(rec.get(field) or [])
-        for s in rec.get("sources") or []:
-            refs.append(s["document"])
+        refs = [s["document"] for s in rec.get("sources") or []]
+        for field in RECORD_BY_PLURAL[kind].links if kind in RECORD_BY_PLURAL else ():
+            value = rec.get(field)
+            refs.extend(value if isinstance(value, list) else [value] if value else [])
         missing = [r for r in refs if r not in RECORDS]
         assert not missing, f"{rec['id']}: unknown ids {missing}"
 
@@ -249,3 +263,14 @@ def test_quotes_are_verbatim():
         for s in rec.get("sources") or []:
             assert len(s["quote"]) <= 400, rec["id"]
             assert s["quote"] in text, f"{rec['id']}: quote not found verbatim: {s['quote'][:50]}"
+
+
+def test_audit_notes_keep_what_the_fields_cannot():
+    """Denmark's second date, the UK budget's place, and days taken from footnotes whose marker sits elsewhere."""
+    assert "2023-09" in record("strategies", "dk-quantum-strategy")["description"]
+    assert "budget" not in record("strategies", "gb-national-quantum-strategy")
+    for rid, footnote in (("jp-us-economic-2plus2-2nd-ministerial-2023-11", "footnote 3"),
+                          ("jp-kr-leaders-quantum-announcement-2023-11", "footnote 5")):
+        note = record("agreements", rid)["description"]
+        assert f"the day is taken from {footnote}, whose marker sits on" in note, rid
+    assert "inferred" in record("agreements", "jp-ca-industrial-technology-moc-2023-09")["description"]

@@ -140,8 +140,8 @@ def test_entities_before_agreements_at_equal_score_and_every_hit_explained(q: Qu
 def test_lucene_syntax_is_searched_literally(q: Queries, ch: str) -> None:
     # Alone, then beside a name: never a parse error, never an operator (aist is still found).
     q.search(ch)
-    if ch.isalpha():  # AND, OR, NOT are words like any other: "aist AND" looks for both words, literally
-        assert "aist" in [h.entity.id for h in q.search(f"aist {ch}").hits]
+    if ch.isalpha():  # AND, OR, NOT are words like any other: "aist NOT" looks for both words, literally
+        assert q.search(f"aist {ch}") == q.search(f"aist {ch.lower()}").model_copy(update={"query": f"aist {ch}"})
         assert all("aist" not in h.entity.id for h in q.search(f"{ch}aist{ch}").hits)
     else:
         assert top(q, f"aist {ch}") == "aist"
@@ -262,3 +262,44 @@ def test_http_lucene_syntax(client: TestClient, ch: str) -> None:
     for url in ("/search", "/suggest", "/resolve"):
         response = client.get(url, params={"q": f"aist {ch}"})
         assert response.status_code == 200, (url, ch, response.text)
+
+
+# ------------------------------------------------------------------------------------------ the external mark
+
+
+def test_external_is_marked_in_every_answer(q: Queries) -> None:
+    """The ICQIA MOU and its overseas counterparts rest on general knowledge: each kind of answer says so."""
+    from qgraph.queries import Filters
+    from qgraph.viz import MapOptions, build, export
+
+    hit = q.search("QED-C").hits[0]
+    assert hit.entity.id == "qed-c" and hit.entity.external
+    assert q.search("aist").hits[0].entity.external is False
+    assert q.entity("qed-c").entity.external
+    assert next(s for s in q.suggest("qed").suggestions if s.id == "qed-c").external
+    assert q.resolve("QED-C").match.external  # type: ignore[union-attr]
+    partners = {p.partner.id: p for p in q.partners("q-star").partners}
+    assert partners["qed-c"].partner.external and partners["qed-c"].agreements[0].external
+    icqia = next(a for a in q.agreements(Filters(party="q-star")).agreements if a.id == "icqia-mou-2023-01")
+    assert icqia.external and {p.id: p.external for p in icqia.parties}["quic"]
+    us = next(p for p in q.nation_partners("JP").partners if p.nation.id == "us")
+    assert all(a.external is (a.id == "icqia-mou-2023-01") for a in us.agreements)
+    path = q.paths("q-star", "quic").paths[0]
+    assert path.steps[0].agreement.external and path.entities[-1].external
+    assert "[external: general knowledge, not in the source document]" in path.summary
+    view = q.ego_graph("q-star")
+    drawing = build(view, MapOptions())
+    assert any(n.startswith("External (general knowledge") and "QED-C" in n or "Quantum Economic" in n
+               for n in drawing.notices)
+    tip = next(n.tip for n in drawing.nodes if n.id == "qed-c")
+    assert "external" in tip["sub"]
+    html = export(view, "html", MapOptions()).decode()
+    assert "External (general knowledge, not in the source document)" in html
+    rows = export(view, "json", MapOptions()).decode()
+    assert '"external":true' in rows.replace(" ", "")
+    import io, zipfile
+    with zipfile.ZipFile(io.BytesIO(export(view, "csv", MapOptions()))) as z:
+        nodes_csv = z.read("nodes.csv").decode("utf-8-sig")
+    header, *lines = nodes_csv.splitlines()
+    assert "external" in header.split(",")
+    assert any(line.startswith("qed-c,") and ",True," in line for line in lines)

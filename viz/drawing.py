@@ -27,6 +27,7 @@ import networkx as nx
 from qgraph import cancel
 from qgraph.model import Citation, NodeKind
 from qgraph.results import GraphEdge, GraphNode, SubgraphResult
+from qgraph.schema import SCHEMA
 from qgraph.text import search_keys
 from qgraph.viz import style
 
@@ -40,9 +41,8 @@ Lang = Literal["en", "ja"]
 SizeBy = Literal["degree", "brokerage"]
 Aggregate = Literal["auto", "nation", "kind", "none"]
 
-_RELATION_WORDS = {"LOCATED_IN": "is located in", "HOSTED_BY": "is hosted by", "OPERATES": "operates",
-                   "ADOPTED": "adopted", "UNDER": "falls under", "MEMBER_OF": "is a member of",
-                   "PARTY_TO": "is a party to"}
+#: "source <words> target" in a tooltip, the declaration's phrase of each edge type
+_RELATION_WORDS = {t: spec.phrase for t, spec in SCHEMA.edges.items()}
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,12 @@ def short_label(node: GraphNode, lang: Lang) -> str:
     return name[: limit - 1].rstrip() + "…"
 
 
+#: the tooltip's mark of a record that rests on general knowledge
+EXTERNAL_SUB = "external: general knowledge, not in the source document"
+
+
 def cite(c: Citation) -> dict[str, str]:
-    where = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    where = c.place
     return {"where": where, "quote": c.quote}
 
 
@@ -212,7 +216,8 @@ class _Builder:
                 "date": p.get("date"), "status": p.get("status"), "from": p.get("date_from"), "to": p.get("date_to"),
                 "domains": list(p.get("domains", [])),
                 "parties": [self.name(x) for x in sorted(self.parties[agreement_id])],
-                "framework": self.name(framework) if framework else None, "cites": _cites(node.sources, node)}
+                "framework": self.name(framework) if framework else None, "cites": _cites(node.sources, node),
+                "external": bool(p.get("external"))}
 
     # -------------------------------------------------------------- one node per entity
 
@@ -233,7 +238,8 @@ class _Builder:
             nation = self.nation_name(node.nation) if node.kind != NodeKind.NATION else None
             kind_label = style.ENTITY_LABEL.get(node.kind, node.kind).split(" (")[0]
             tip: dict[str, Any] = {
-                "title": name, "alt": other, "sub": " · ".join(x for x in (kind_label, nation) if x),
+                "title": name, "alt": other,
+                "sub": " · ".join(x for x in (kind_label, nation, EXTERNAL_SUB if p.get("external") else None) if x),
                 "aliases": [a for a in p.get("aliases", []) if a not in (name, other)][:8],
                 "text": p.get("description"), "facts": facts, "cites": _cites(node.sources, node)}
             if node.kind == NodeKind.AGREEMENT:
@@ -468,6 +474,11 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
     elif opts.aggregate == "auto" and node_count > opts.aggregate_over:
         group_by = "nation"
     notices = []
+    external = sorted(n.name for n in result.nodes if n.properties.get("external"))
+    if external:
+        notices.append(f"External (general knowledge, not in the source document): {', '.join(external[:20])}"
+                       + (f" and {len(external) - 20} more" if len(external) > 20 else "")
+                       + ". Their tooltips say what they rest on.")
     if result.truncated:
         notices.append("This view was cut short at the node limit: some entities or agreements are missing. "
                        "Narrow the query (filters, depth) to see all of it.")

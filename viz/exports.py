@@ -57,12 +57,12 @@ FORMATS: dict[str, FormatInfo] = {
 }
 
 NODE_COLUMNS = ["id", "kind", "name", "name_ja", "nation", "aliases", "type", "agreement_kind", "date", "status",
-                "domains", "description", "degree", "citations", "sources_json"]
+                "domains", "description", "degree", "citations", "sources_json", "external", "external_note"]
 EDGE_COLUMNS = ["source", "target", "type", "source_name", "target_name", "citations", "sources_json"]
 
 
 def _cite_text(sources: list[Citation]) -> str:
-    return " | ".join(f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    return " | ".join(c.place
                       + f": {c.quote}" for c in sources)
 
 
@@ -94,7 +94,9 @@ def node_rows(result: SubgraphResult) -> list[dict[str, Any]]:
                      "agreement_kind": p.get("kind", "") if n.kind == "Agreement" else "",
                      "date": p.get("date") or "", "status": p.get("status") or "",
                      "domains": "|".join(p.get("domains", [])), "description": p.get("description") or "",
-                     "degree": degree[n.id], "citations": _cite_text(n.sources), "sources_json": _sources_json(n.sources)})
+                     "degree": degree[n.id], "citations": _cite_text(n.sources), "sources_json": _sources_json(n.sources),
+                     # a record resting on general knowledge says so in every export, not only in the data file
+                     "external": bool(p.get("external")), "external_note": p.get("external_note") or ""})
     return rows
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from qgraph.api.deps import DATE_PATTERN, FiltersDep, QueriesDep
-from qgraph.queries import MAX_LIMIT, MAX_OFFSET, Filters
+from qgraph.queries import MAX_LIMIT, MAX_OFFSET
 from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
 
 router = APIRouter(tags=["agreements"])
@@ -21,7 +22,7 @@ def agreements(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AgreementsResult:
     """Agreements, sorted by date (undated last), filtered by party, kind, domain, framework, nation and dates."""
-    return queries.agreements(Filters(**{**filters.__dict__, "party": party}), limit=limit, offset=offset)
+    return queries.agreements(replace(filters, party=party), limit=limit, offset=offset)
 
 
 @router.get("/timeline", response_model=TimelineResult)

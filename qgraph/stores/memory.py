@@ -36,11 +36,12 @@ import networkx as nx
 import pydantic_core
 from pydantic import TypeAdapter
 
-from qgraph.bulk_gc import paused_gc
+from qgraph.gc_pause import paused_gc
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
-from qgraph.store import AgreementFilter, AgreementRow, Store, StoreError, agreement_order, entity_ref
+from qgraph.store import (AgreementFilter, AgreementRow, PerCitationList, Store, StoreError, WriteOptions,
+                          agreement_order, entity_ref)
 from qgraph.stores.memory_search import SearchIndex
 
 FORMAT = "qgraph-memory/2"
@@ -185,16 +186,9 @@ class MemoryStore(Store):
     def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> None:
         if self.path is None:
             return
-        # Each distinct citation list once (a record's edges carry its citations: a few lists serve many rows).
+        # Each distinct citation list once, by its position in the table.
         table: list[list[Citation]] = []
-        positions: dict[tuple[Citation, ...], int] = {}
-
-        def cited(sources: list[Citation]) -> int:
-            key = tuple(sources)
-            if key not in positions:
-                positions[key] = len(table)
-                table.append(sources)
-            return positions[key]
+        cited = PerCitationList(lambda sources: table.append(sources) or len(table) - 1)
 
         doc: dict[str, Any] = {
             "format": FORMAT,
@@ -242,7 +236,8 @@ class MemoryStore(Store):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
+        # One atomic file replace whatever ``options.bulk`` says; progress is the whole load, once it is written.
         with self._lock, self._file_lock():
             self._refresh()
             with paused_gc():
@@ -253,6 +248,8 @@ class MemoryStore(Store):
                     new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
                 self._persist(new, meta)
             self.graph, self._meta, self._index_cache, self._search_cache = new, dict(meta), None, None
+        if options.progress:
+            options.progress(len(graph.nodes) + len(graph.edges))
 
     def _counts(self) -> tuple[Counter[str], Counter[str]]:
         self._refresh()

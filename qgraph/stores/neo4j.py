@@ -5,7 +5,7 @@ Invariants:
 - reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member;
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
   (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
-  ``write_options(WriteOptions(bulk=True))`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
+  ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
   the data version written last;
 - nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``, and
   the ``search_*`` properties hold what ``qgraph.search.index_entry`` makes of the node (terms for the full-text
@@ -19,8 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import neo4j
@@ -34,7 +33,7 @@ from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan, index_entry, lucene_exact, lucene_query
 from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
-                          StoreUnavailable, sources_from_json, sources_to_json)
+                          StoreUnavailable, WriteOptions, PerCitationList, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = frozenset(("id", "_kind", "sources", "search_keys", "search_text", "search_names", "search_description",
@@ -63,35 +62,9 @@ def node_to_props(node: Node, sources_json: str | None = None) -> dict[str, Any]
             **search_fields(node.id, node.kind.value, node.properties)}
 
 
-class _SourcesCache:
-    """Citation lists as JSON, each distinct list serialised once: the edges of one record carry its citations."""
-
-    def __init__(self) -> None:
-        self._by_value: dict[tuple[Any, ...], str] = {}
-
-    def __call__(self, sources: list[Any]) -> str:
-        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
-        text = self._by_value.get(key)
-        if text is None:
-            text = self._by_value[key] = sources_to_json(sources)
-        return text
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    """How ``Store.load`` writes to Neo4j.
-
-    ``bulk=False`` (the default): one write transaction for the whole load, all or nothing. ``bulk=True``: batches of
-    ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure part-way leaves the
-    batches already committed (nodes first, then edges; the metadata and its data version are written last, so an
-    interrupted bulk load keeps the previous data version). Loads are idempotent, so running it again completes it.
-    ``progress`` is called with the number of rows (nodes + edges) each finished batch wrote.
-    """
-
-    bulk: bool = False
-    workers: int = 2
-    batch_size: int | None = None
-    progress: Callable[[int], None] | None = None
+def sources_json_cache() -> PerCitationList[str]:
+    """Citation lists as JSON, each distinct list serialised once."""
+    return PerCitationList(sources_to_json)
 
 
 def node_from_props(props: dict[str, Any]) -> Node:
@@ -112,7 +85,6 @@ class Neo4jStore(Store):
         self.batch_size = batch_size
         self.uri = uri
         self._schema_ready = False
-        self._options = WriteOptions()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
@@ -194,15 +166,6 @@ class Neo4jStore(Store):
 
     # ------------------------------------------------------------------ backend
 
-    @contextmanager
-    def write_options(self, options: WriteOptions) -> Iterator[None]:
-        """Make ``load`` (in this block) write as ``options`` say: bulk or atomic, with progress."""
-        previous, self._options = self._options, options
-        try:
-            yield
-        finally:
-            self._options = previous
-
     @staticmethod
     def _statements(graph: Graph) -> list[tuple[str, str, str, dict[str, Any], list[Node] | list[Edge]]]:
         """(nodes or edges, label or type, query, extra parameters, items): nodes of each kind, then edges of each type.
@@ -224,7 +187,7 @@ class Neo4jStore(Store):
         return out
 
     @staticmethod
-    def _rows(what: str, items: list[Any], cache: _SourcesCache) -> list[dict[str, Any]]:
+    def _rows(what: str, items: list[Any], cache: PerCitationList[str]) -> list[dict[str, Any]]:
         if what == "nodes":
             return [{"id": n.id, "props": node_to_props(n, cache(n.sources))} for n in items]
         return [{"source": e.source, "target": e.target, "sources": cache(e.sources)} for e in items]
@@ -234,17 +197,17 @@ class Neo4jStore(Store):
         if written != expected:
             raise StoreError(f"{rel_type}: {expected - written} edges have a missing end")
 
-    def _write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
         self.ensure_schema()
-        if self._options.bulk:
-            self._bulk_write(graph, meta)
+        if options.bulk:
+            self._bulk_write(graph, meta, options)
             return
-        size = self._options.batch_size or self.batch_size
-        progress = self._options.progress
+        size = options.batch_size or self.batch_size
+        progress = options.progress
         statements = self._statements(graph)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            cache = _SourcesCache()
+            cache = sources_json_cache()
             for what, name, query, extra, items in statements:
                 for chunk in _batches(items, size):
                     rows = self._rows(what, chunk, cache)
@@ -258,14 +221,13 @@ class Neo4jStore(Store):
         with self.driver.session(database=self.database) as session:
             self._call(lambda: session.execute_write(work))
 
-    def _bulk_write(self, graph: Graph, meta: dict[str, str]) -> None:
+    def _bulk_write(self, graph: Graph, meta: dict[str, str], opts: WriteOptions) -> None:
         """Batches in their own transactions, ``workers`` at a time: every node first, then every edge, then the
         metadata. Not atomic (see ``WriteOptions``); each batch is retried by the driver on transient errors
         (deadlocks between parallel batches on a shared node)."""
-        opts = self._options
         size = opts.batch_size or BULK_BATCH
         workers = max(1, opts.workers)
-        cache = _SourcesCache()
+        cache = sources_json_cache()
         lock = threading.Lock()
 
         def run(what: str, name: str, query: str, extra: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -351,7 +313,7 @@ class Neo4jStore(Store):
     # ------------------------------------------------------------------ queries
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        return {r["id"]: EntityRef(**dict(r)) for r in self.read("entity_refs", ids=list(node_ids))}
+        return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:

@@ -1,0 +1,176 @@
+"""Search at scale: the query families of the main benchmark plus typo and multi-word queries, autocomplete, and what
+the search indexes cost (build time, size on disk, added peak RSS, memory store start-up).
+
+    python -m benchmarks.search --entities 100000 --agreements 300000 [--neo4j-uri bolt://…] [--neo4j-home DIR]
+
+``python -m benchmarks`` runs ``bench_search`` as one of its sections; run alone, this module makes the synthetic
+network (``qgraph synth``, cached under ``--work``), loads it into a memory store and (with ``--neo4j-uri``) into
+Neo4j (bulk), and prints every figure as p50 / p99 in milliseconds over the samples named beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from qgraph.model import Graph, NodeKind
+from qgraph.queries import Queries
+from qgraph.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+STARTUP = """
+import json, resource, sys, time
+from qgraph.search import plan
+t = time.perf_counter()
+from qgraph.stores.memory import MemoryStore
+s = MemoryStore(sys.argv[1])
+opened = time.perf_counter() - t
+s.entity_refs(["zzz"])  # the lookup index (paths, partners …)
+ready = time.perf_counter() - t
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t2 = time.perf_counter()
+s.search_candidates(plan("zzz"), "all", (), 1, 1)  # the search index
+build = time.perf_counter() - t2
+print(json.dumps({"open_s": opened, "ready_without_search_s": ready, "search_index_build_s": build,
+                  "ready_with_search_s": ready + build, "peak_rss_before_search_mb": rss_before,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + ("x" if word[i] != "x" else "y") + word[i + 1:]
+
+
+def samples(graph: Graph, seed: int, n: int) -> dict[str, list[str]]:
+    """Query families: place names, five-letter prefixes, full names (as the main benchmark), one typo in a word of
+    five or more letters, and two words of a name in reverse order."""
+    rng = random.Random(seed)
+    names = sorted(nd.properties.get("name", nd.id) for nd in graph.nodes if nd.kind is NodeKind.INSTITUTION)
+    common = ("University", "National", "Institute", "Quantum", "Laboratory", "Research")
+    places = []
+    for name in rng.sample(names, n):
+        words = [w for w in name.split() if len(w) > 3 and w[0].isupper() and w not in common]
+        places.append(words[0] if words else name)
+    typos, multi = [], []
+    for name in rng.sample(names, n):
+        words = name.split()
+        long = [i for i, w in enumerate(words) if len(w) >= 5]
+        if long:
+            i = rng.choice(long)
+            words[i] = _typo(words[i], rng)
+        typos.append(" ".join(words))
+    for name in rng.sample(names, n):
+        words = [w for w in name.split() if w.lower() not in ("of", "the", "and", "for")]
+        multi.append(" ".join(words[:2][::-1]) if len(words) > 1 else name)
+    return {"place": places, "prefix5": [x[:5] for x in rng.sample(names, n)], "full_name": rng.sample(names, n),
+            "typo": typos, "multi_word": multi, "suggest": [x[:rng.randint(3, 8)] for x in rng.sample(names, n)]}
+
+
+def _timed(fn: Any, items: list[Any]) -> dict[str, float]:
+    for it in items[:5]:
+        fn(it)
+    times = []
+    for it in items:
+        t = time.perf_counter()
+        fn(it)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"p50_ms": round(times[len(times) // 2], 2), "p99_ms": round(times[min(len(times) - 1, int(len(times) * .99))], 2),
+            "n": len(times)}
+
+
+def _du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | None, *, seed: int = 42, n: int = 200,
+                 neo4j_home: Path | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    sample = samples(graph, seed, n)
+    for name, store in stores.items():
+        q = Queries(store)
+        r = {family: _timed(lambda t: q.search(t, limit=20), items)
+             for family, items in sample.items() if family != "suggest"}
+        r["suggest"] = _timed(lambda t: q.suggest(t, limit=10), sample["suggest"])
+        r["resolve(full_name)"] = _timed(lambda t: q.resolve(t), sample["full_name"])
+        out[name] = r
+        print(f"search on {name}: " + json.dumps(r), file=sys.stderr)
+    if len(stores) == 2:
+        a, b = (Queries(s) for s in stores.values())
+        items = [t for family, xs in sample.items() if family != "suggest" for t in xs[:20]]
+        out["same_answers"] = f"{sum(a.search(t) == b.search(t) for t in items)}/{len(items)}"
+    if memory_file is not None:
+        res = subprocess.run([sys.executable, "-c", STARTUP, str(memory_file)], capture_output=True, text=True,
+                             check=True, cwd=REPO)
+        m = json.loads(res.stdout.strip().splitlines()[-1])
+        m["startup_growth"] = round(m["ready_with_search_s"] / m["ready_without_search_s"] - 1, 3)
+        m["added_peak_rss_mb"] = round(m["peak_rss_mb"] - m["peak_rss_before_search_mb"], 1)
+        out["memory_index"] = m
+    neo = stores.get("neo4j")
+    if neo is not None:
+        drv = neo.driver  # type: ignore[attr-defined]
+        drv.execute_query("DROP INDEX entity_fulltext IF EXISTS")
+        t = time.perf_counter()
+        neo._schema_ready = False  # type: ignore[attr-defined]
+        neo.ensure_schema()  # type: ignore[attr-defined]
+        drv.execute_query("CALL db.awaitIndex('entity_fulltext', 7200)")
+        out["neo4j_index"] = {"build_s": round(time.perf_counter() - t, 2)}
+        if neo4j_home is not None:
+            dirs = list(neo4j_home.rglob("fulltext*"))
+            out["neo4j_index"]["size_on_disk_mb"] = round(sum(_du(d) for d in dirs if d.is_dir()) / 1e6, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qgraph.config import Settings
+    from qgraph.loaders import read_graph
+    from qgraph.stores.memory import MemoryStore
+    from qgraph.synth import generate
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--entities", type=int, default=100_000)
+    p.add_argument("--agreements", type=int, default=300_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--work", type=Path, default=REPO / ".cache" / "bench-search")
+    p.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
+    p.add_argument("--neo4j-home", type=Path, help="the server's folder (for the index size on disk)")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    data = args.work / f"synth-{args.entities}-{args.agreements}-{args.seed}"
+    if not data.is_dir():
+        generate(data, entities=args.entities, agreements=args.agreements, seed=args.seed)
+    graph = read_graph([data], None)
+    stores: dict[str, Store] = {}
+    mem_file = args.work / "graph.json"
+    mem = MemoryStore(mem_file)
+    mem.clear()
+    mem.load(graph)
+    stores["memory"] = mem
+    if args.neo4j_uri:
+        from qgraph.stores.neo4j import Neo4jStore
+
+        neo = Neo4jStore.from_settings(Settings(store="neo4j", neo4j_uri=args.neo4j_uri, neo4j_timeout=120))
+        neo.clear()
+        neo.ensure_schema()
+        neo.load(graph, bulk=True, workers=2)
+        stores["neo4j"] = neo
+    res = {"entities": args.entities, "agreements": args.agreements, "nodes": len(graph.nodes),
+           "search": bench_search(stores, graph, mem_file, seed=args.seed, n=args.samples, neo4j_home=args.neo4j_home)}
+    print(json.dumps(res, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
