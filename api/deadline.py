@@ -15,9 +15,10 @@ import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qgraph import cancel
+from qgraph.api.middleware import NotedSend
 
 
 class Deadline:
@@ -28,19 +29,13 @@ class Deadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        noted = NotedSend(send)
         try:
             with cancel.deadline(self.seconds):  # copied into the thread that runs the route
                 async with asyncio.timeout(self.seconds):
-                    await self.app(scope, receive, send_and_note)
+                    await self.app(scope, receive, noted)
         except (TimeoutError, cancel.Cancelled):
-            if started:  # half a response is out: nothing better to do than drop the connection
+            if noted.started:  # half a response is out: nothing better to do than drop the connection
                 raise
             response = JSONResponse(
                 status_code=503, headers={"Retry-After": "5"},

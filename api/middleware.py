@@ -36,6 +36,20 @@ INTERNAL_ERROR = {"error": "internal_error", "detail": "Something went wrong on 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
+class NotedSend:
+    """A ``send`` that notes whether the response has started: once it has, no other answer can be sent, and a
+    middleware that meets an error can only let the server drop the connection."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class CatchAll:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,17 +58,11 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        noted = NotedSend(send)
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, noted)
         except Exception:
-            if started:  # half a response is out: the server must drop the connection, nothing else is honest
+            if noted.started:  # half a response is out: the server must drop the connection, nothing else is honest
                 raise
             log.exception("unexpected error")
             await JSONResponse(status_code=500, content=INTERNAL_ERROR)(scope, receive, send)
@@ -82,7 +90,6 @@ class BodyLimit:
             await self._refuse()(scope, receive, send)
             return
         seen = 0
-        started = False
 
         async def counted() -> Message:
             nonlocal seen
@@ -93,15 +100,11 @@ class BodyLimit:
                     raise PayloadTooLarge
             return message
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        noted = NotedSend(send)
         try:
-            await self.app(scope, counted, send_and_note)
+            await self.app(scope, counted, noted)
         except PayloadTooLarge:
-            if started:
+            if noted.started:
                 raise
             await self._refuse()(scope, receive, send)
 
