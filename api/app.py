@@ -14,7 +14,7 @@ except ImportError:  # a .venv from before the dependency was added (scripts/boo
     FastAPIOffline = None
 
 from qgraph import __version__
-from qgraph.api import consistency, deadline, errors
+from qgraph.api import consistency, deadline, errors, middleware
 from qgraph.api.routes import admin, agreements, analysis, entities, health, history, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.api.routes import ingest  # document ingest and the review page (issue #14)
@@ -61,8 +61,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                       responses=errors.RESPONSES)
     app.state.tokens = tokens
     errors.install(app)
-    consistency.install(app)  # inside the deadline: retries count against it
+    # Starlette runs the last added middleware outermost: hosts/body limits, then the deadline, then the expensive-work
+    # queue, then the one-version check (its retries count against the deadline and hold their queue place).
+    consistency.install(app)
+    app.add_middleware(middleware.Expensive, concurrency=config.expensive_concurrency, queue=config.expensive_queue)
     deadline.install(app, config.request_timeout)
+    middleware.install(app, allowed_hosts=config.allowed_hosts, max_body_bytes=config.body_limit)
     for module in (health, search, entities, paths, agreements, nations, analysis, history, admin, export, explorer,
                    ingest):
         app.include_router(module.router)

@@ -1,8 +1,9 @@
 """A deadline for every request: past ``QGRAPH_REQUEST_TIMEOUT`` the client gets a 503 instead of waiting.
 
 The Neo4j driver already times out queries and connections, and notices a hung server when the server sends its
-keep-alive hint; this is the backstop for servers that do not. The work already started keeps its worker thread
-until the database answers or the connection dies: the deadline bounds what a client waits, not what the server does.
+keep-alive hint; this is the backstop for servers that do not. The deadline is also set for the work itself
+(``qgraph.cancel``): expensive loops check it and stop, and Neo4j queries get the time left as their timeout, so the
+CPU work ends with the request instead of running on after the 503.
 
 It is plain ASGI middleware (``asyncio.timeout`` around the app) rather than Starlette's ``BaseHTTPMiddleware``,
 which costs about a millisecond per request on this project's benchmark machine (``benchmarks/RESULTS.md``).
@@ -14,7 +15,10 @@ import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qgraph import cancel
+from qgraph.api.middleware import NotedSend
 
 
 class Deadline:
@@ -25,18 +29,13 @@ class Deadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        noted = NotedSend(send)
         try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, send_and_note)
-        except TimeoutError:
-            if started:  # half a response is out: nothing better to do than drop the connection
+            with cancel.deadline(self.seconds):  # copied into the thread that runs the route
+                async with asyncio.timeout(self.seconds):
+                    await self.app(scope, receive, noted)
+        except (TimeoutError, cancel.Cancelled):
+            if noted.started:  # half a response is out: nothing better to do than drop the connection
                 raise
             response = JSONResponse(
                 status_code=503, headers={"Retry-After": "5"},

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from qgraph import auth
 from qgraph.model import SLUG_PATTERN, AgreementKind, Domain
 from qgraph.queries import Filters, Queries
 from qgraph.store import Store
@@ -51,6 +52,19 @@ async def get_queries(store: StoreDep) -> Queries:
 
 
 QueriesDep = Annotated[Queries, Depends(get_queries)]
+
+
+async def get_authenticated(request: Request) -> bool:
+    """Whether the request carries a configured named token (``qgraph.auth``) as a bearer token. Reads need none;
+    this only decides how much an answer says about the deployment (``/health`` names the server to them alone)."""
+    entries = request.app.state.tokens
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not entries or scheme.lower() != "bearer" or not given.strip():
+        return False
+    return auth.identify(entries, given.strip()) is not None
+
+
+AuthenticatedDep = Annotated[bool, Depends(get_authenticated)]
 
 DATE_HELP = "A date at year, month or day precision: 2023, 2023-11 or 2023-11-03."
 #: the shape of a date; whether the day exists (2023-02-30) is checked after, and answered 422 naming the parameter

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from qgraph.api.routes.admin import AdminRefused
-from qgraph.queries import Ambiguous, BadParameter, NotFound
+from qgraph.queries import Ambiguous, BadParameter, NotFound, TooExpensive
 from qgraph.results import Suggestion
 from qgraph.store import StoreError, StoreUnavailable
 
@@ -39,7 +39,10 @@ class ErrorBody(BaseModel):
 RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "Unknown id or name (named in the detail, with suggestions)"},
     409: {"model": ErrorBody, "description": "A name that several entities answer to (the candidates listed)"},
-    422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc)"},
+    422: {"model": ErrorBody, "description": "Bad parameter (named in each item's loc), or a request that would need "
+                                            "more work than one request may do (too_expensive: narrow it)"},
+    429: {"model": ErrorBody, "description": "Too many expensive requests at once in this process; retry after "
+                                             "Retry-After seconds"},
     500: {"model": ErrorBody, "description": "Unexpected error (logged on the server)"},
     503: {"model": ErrorBody, "description": "The graph database cannot be reached or did not answer in time"},
 }
@@ -76,6 +79,10 @@ def install(app: FastAPI) -> None:
         return _json(422, "bad_parameter", [{"loc": list(e["loc"]), "msg": f"{e['loc'][-1]}: {e['msg']}"}
                                             for e in exc.errors()])
 
+    @app.exception_handler(TooExpensive)
+    async def too_expensive(_: Request, exc: TooExpensive) -> JSONResponse:
+        return _json(422, "too_expensive", str(exc))
+
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
         log.warning("store unavailable: %s", exc)
@@ -88,7 +95,5 @@ def install(app: FastAPI) -> None:
         log.error("store error: %s", exc)
         return _json(503, "store_error", "The graph database could not answer this query.")
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return _json(500, "internal_error", "Something went wrong on the server; the error has been logged.")
+    # Anything else: the 500 of ``qgraph.api.middleware.CatchAll`` (a handler here would run in Starlette's
+    # ServerErrorMiddleware, which re-raises after answering, and the server would then drop the connection).

@@ -49,7 +49,7 @@ from qgraph.model import Graph, NodeKind
 from qgraph.queries import PATH_CAP, SCAN_CAP, Filters, Queries
 from qgraph.store import AgreementFilter, Store
 from qgraph.stores.memory import MemoryStore
-from qgraph.stores.neo4j import Neo4jStore, WriteOptions, _SourcesCache
+from qgraph.stores.neo4j import Neo4jStore, sources_json_cache
 from qgraph.synth import generate
 from qgraph.search import CANDIDATE_CAP, EXACT_CAP, lucene_exact, lucene_query, plan
 
@@ -115,7 +115,7 @@ def naive_sample(store: Neo4jStore, graph: Graph, agreements: int, seed: int) ->
     chosen = set(rng.sample([n.id for n in graph.nodes if n.kind is NodeKind.AGREEMENT], agreements))
     edges = [e for e in graph.edges if e.type == "PARTY_TO" and e.target in chosen]
     wanted = chosen | {e.source for e in edges}
-    cache = _SourcesCache()
+    cache = sources_json_cache()
     node_rows = []
     for n in graph.nodes:
         if n.id in wanted:
@@ -162,14 +162,12 @@ def bench_load(args: argparse.Namespace, neo: Neo4jStore, data: Path) -> tuple[G
     if args.atomic:
         log("qgraph load (atomic, one transaction) …")
         t = time.perf_counter()
-        with neo.write_options(WriteOptions(batch_size=args.batch)):
-            neo.load(graph)
+        neo.load(graph, batch_size=args.batch)
         out["atomic_store_load_s"] = time.perf_counter() - t
         neo.clear()
     log(f"qgraph load --bulk (workers {args.workers}, batch {args.batch}) …")
     t = time.perf_counter()
-    with neo.write_options(WriteOptions(bulk=True, workers=args.workers, batch_size=args.batch)):
-        report = neo.load(graph)
+    report = neo.load(graph, bulk=True, workers=args.workers, batch_size=args.batch)
     out["bulk_store_load_s"] = time.perf_counter() - t
     out["bulk_counts"] = report.after.as_dict()
     out["ours_total_s"] = out["read_validate_s"] + out["bulk_store_load_s"]

@@ -47,7 +47,7 @@ def changed_graph(graph: Graph, fraction: float, tag: str) -> Graph:
 def plain_write(store: Store, graph: Graph) -> None:
     """The write path before history: merge every node and edge, record nothing (for the comparison only)."""
     if store.kind == "memory":
-        from qgraph.bulk_gc import paused_gc
+        from qgraph.gc_pause import paused_gc
 
         with store._lock, store._file_lock(), paused_gc():  # type: ignore[attr-defined]
             new = store.graph.copy()  # type: ignore[attr-defined]

@@ -54,9 +54,9 @@ def _node_statement(section: str, columns: list[str], batch: int) -> str:
     keys = f"[k IN [{', '.join(names)}] + coalesce(split(row.aliases, '|'), []) WHERE k IS NOT NULL | toLower(k)]" \
         if "aliases" in columns else f"[k IN [{', '.join(names)}] WHERE k IS NOT NULL | toLower(k)]"
     text = f"reduce(s = '', k IN {keys} | s + CASE s WHEN '' THEN '' ELSE '\\n' END + k)"
-    sets += [f"n.search_text = {text}", "n.sources = row.sources", f"n._kind = '{cls.kind.value}'"]
+    sets += [f"n.search_text = {text}", "n.sources = row.sources", f"n._kind = '{cls.node_kind.value}'"]
     return (f"LOAD CSV WITH HEADERS FROM $url AS row\n"
-            f"CALL (row) {{\n  MERGE (n:Entity {{id: row.id}})\n  SET n = {{id: row.id}}\n  SET n:{cls.kind.value}\n"
+            f"CALL (row) {{\n  MERGE (n:Entity {{id: row.id}})\n  SET n = {{id: row.id}}\n  SET n:{cls.node_kind.value}\n"
             f"  SET {', '.join(sets)}\n}} IN TRANSACTIONS OF {batch} ROWS")
 
 

@@ -157,13 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     mem.load(graph)
     stores["memory"] = mem
     if args.neo4j_uri:
-        from qgraph.stores.neo4j import Neo4jStore, WriteOptions
+        from qgraph.stores.neo4j import Neo4jStore
 
         neo = Neo4jStore.from_settings(Settings(store="neo4j", neo4j_uri=args.neo4j_uri, neo4j_timeout=120))
         neo.clear()
         neo.ensure_schema()
-        with neo.write_options(WriteOptions(bulk=True, workers=2)):
-            neo.load(graph)
+        neo.load(graph, bulk=True, workers=2)
         stores["neo4j"] = neo
     res = {"entities": args.entities, "agreements": args.agreements, "nodes": len(graph.nodes),
            "search": bench_search(stores, graph, mem_file, seed=args.seed, n=args.samples, neo4j_home=args.neo4j_home)}

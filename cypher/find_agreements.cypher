@@ -32,21 +32,15 @@ WHERE ($ids IS NULL OR a.id IN $ids)
 WITH a ORDER BY a.date_from, a.id
 WITH collect(a) AS matched
 OPTIONAL MATCH (me:Entity {id: $party})
-OPTIONAL MATCH (me)-[:LOCATED_IN]->(mc:Nation)
-WITH matched, me, min(mc.id) AS me_located
-WITH matched, me, me_located, matched[$offset..($offset + $limit)] AS page
+WITH matched, CASE WHEN me IS NULL THEN null ELSE {{ entity_ref me }} END AS party,
+     matched[$offset..($offset + $limit)] AS page
 // An empty page still gives one row, which carries the total and the party.
 UNWIND (CASE WHEN size(page) = 0 THEN [null] ELSE page END) AS a
 CALL (a) {
   OPTIONAL MATCH (p:Entity)-[:PARTY_TO]->(a)
-  OPTIONAL MATCH (p)-[:LOCATED_IN]->(c:Nation)
-  WITH p, min(c.id) AS located
-  ORDER BY p.id
-  RETURN collect({id: p.id, kind: p._kind, name: p.name, name_ja: p.name_ja, external: coalesce(p.external, false),
-                  nation: CASE p._kind WHEN 'Nation' THEN p.id ELSE located END}) AS parties
+  WITH p ORDER BY p.id
+  RETURN collect(CASE WHEN p IS NULL THEN null ELSE {{ entity_ref p }} END) AS parties
 }
 OPTIONAL MATCH (a)-[:UNDER]->(f:Framework)
 RETURN size(matched) AS total, properties(a) AS props, parties,
-       CASE WHEN f IS NULL THEN null ELSE {id: f.id, kind: f._kind, name: f.name, name_ja: f.name_ja, external: coalesce(f.external, false)} END AS framework,
-       CASE WHEN me IS NULL THEN null ELSE {id: me.id, kind: me._kind, name: me.name, name_ja: me.name_ja, external: coalesce(me.external, false),
-         nation: CASE me._kind WHEN 'Nation' THEN me.id ELSE me_located END} END AS party
+       CASE WHEN f IS NULL THEN null ELSE {{ entity_ref f }} END AS framework, party

@@ -19,12 +19,14 @@ import yaml
 
 from qgraph.loaders import yaml_events
 from qgraph.loaders.errors import Problem, excerpt
+from qgraph.schema import SCHEMA
 
 SUFFIXES = (".yaml", ".yml", ".csv")
-#: top-level keys a data file may hold; "documents" lists the sources the citations point to
-SECTIONS = ("documents", "nations", "institutions", "hubs", "facilities", "strategies", "frameworks", "agreements")
-#: CSV columns that hold lists, separated by "|"
-LIST_COLUMNS = frozenset({"aliases", "members", "operators", "parties", "domains"})
+#: top-level keys a data file may hold (each node kind's plural in the schema declaration); "documents" lists the
+#: sources the citations point to
+SECTIONS = ("documents", *SCHEMA.plurals)
+#: CSV columns that hold lists, separated by "|" (the declaration's list fields)
+LIST_COLUMNS = SCHEMA.list_fields
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from qgraph.bulk_gc import paused_gc
+from qgraph.gc_pause import paused_gc
 from qgraph.loaders.errors import DatasetError, Problem, excerpt
 from qgraph.loaders.files import RawRecord, discover, read_files
 from qgraph.loaders.text_checks import id_problems, text_problems

@@ -20,7 +20,8 @@ _NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QGRAPH_", env_file=".env", extra="ignore")
+    # An empty variable (NEO4J_DATABASE=) means "not set", as in a shell: the default applies, never "".
+    model_config = SettingsConfigDict(env_prefix="QGRAPH_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     store: Literal["memory", "neo4j"] = Field(
         default="memory", description="Which store backs qgraph: the embedded networkx store or a Neo4j server.")
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     neo4j_timeout: float = Field(default=15.0, gt=0, le=600,
                                  description="Seconds a query (and connection acquisition) may take.")
 
+    breaker_window: float = Field(
+        default=2.0, ge=0, le=600,
+        description="Seconds Neo4j calls fail at once (503) after a failed connection, before a connectivity probe "
+                    "decides whether to try again (a circuit breaker; per process).")
+
     request_timeout: float = Field(
         default=30.0, gt=0, le=3600,
         description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
@@ -49,6 +55,30 @@ class Settings(BaseSettings):
         default=50_000, ge=1, le=10_000_000,
         description="A changeset whose diff has more items (nodes + edges) is recorded as a summary: counts and ids, "
                     "no values (it cannot be reverted).")
+    allowed_hosts: list[str] | None = Field(
+        default=None, description="Host header names the API answers (JSON list; \"*.example.org\" patterns; "
+                                  "[\"*\"]: any). Default: the loopback names when `qgraph serve` binds a loopback "
+                                  "address, any otherwise; other names get 400 (DNS rebinding).")
+    max_body_bytes: int = Field(default=16 * 2**20, ge=0, le=2**31,
+                                description="Largest request body; a longer one answers 413 (never less than "
+                                            "QGRAPH_INGEST_MAX_BYTES plus 1 MiB for the upload's form: see body_limit).")
+    max_header_bytes: int = Field(default=32 * 2**10, ge=1024, le=2**20,
+                                  description="Largest request line plus headers (qgraph serve); past it 431.")
+    max_headers: int = Field(default=100, ge=8, le=1000,
+                             description="Most request headers (qgraph serve); past it 431.")
+    max_request_line: int = Field(default=8 * 2**10, ge=256, le=2**20,
+                                  description="Longest request line, i.e. method, URL and version (qgraph serve); "
+                                              "past it 414.")
+    header_timeout: float = Field(default=10.0, gt=0, le=600,
+                                  description="Seconds a connection may take to send a request's headers "
+                                              "(qgraph serve); then 408 and closed.")
+
+    expensive_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="Expensive requests (/analysis/*, /export/*, /paths) one API process runs at once.")
+    expensive_queue: int = Field(
+        default=8, ge=0, le=1000,
+        description="Expensive requests that may wait for a place; past them 429 with Retry-After (per process).")
 
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 
@@ -113,6 +143,11 @@ class Settings(BaseSettings):
             return (self.neo4j_write_user, password)
         password = self.neo4j_password.get_secret_value()
         return (self.neo4j_user, password) if password else None
+
+    @property
+    def body_limit(self) -> int:
+        """The body limit the API enforces: ``max_body_bytes``, raised to fit an ingest upload and its form."""
+        return max(self.max_body_bytes, self.ingest_max_bytes + 2**20)
 
     @property
     def memory_file(self) -> Path:

@@ -7,6 +7,8 @@ Invariants:
   they must say what they rest on in ``external_note``;
 - node kinds (labels) and edge types come only from ``NodeKind`` and ``EDGE_SPECS``: stores may put a label or a
   relationship type into query text only after checking it against these whitelists;
+- both, the enums and the record models are built from the one schema declaration (``qgraph.schema``,
+  ``qgraph/schema.yaml``): a kind, field, link or enum member is added there, not here;
 - dates keep the precision the source gives (year, month or day) and are compared as intervals
   ``[date_from, date_to]`` of ISO day strings, which sort correctly as text in both stores.
 """
@@ -25,6 +27,8 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import (AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter,
                       model_validator)
+
+from qgraph.schema import SCHEMA, FieldSpec, NodeSpec, SchemaError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
@@ -97,82 +101,42 @@ PartialDate = Annotated[str, BeforeValidator(_year_as_text), AfterValidator(_che
 
 
 # --------------------------------------------------------------------------------------------------- enums
+# Built from the schema declaration (qgraph/schema.yaml): a member's Python name is its value in upper case with "-"
+# as "_" (``AgreementKind.LETTER_OF_INTENT == "letter-of-intent"``, ``NodeKind.NATION == "Nation"``).
 
 
-class NodeKind(StrEnum):
-    """Node labels. The only labels a store ever writes or queries."""
-
-    NATION = "Nation"
-    INSTITUTION = "Institution"
-    HUB = "Hub"
-    FACILITY = "Facility"
-    STRATEGY = "Strategy"
-    FRAMEWORK = "Framework"
-    AGREEMENT = "Agreement"
+def _member_name(value: str) -> str:
+    return value.upper().replace("-", "_")
 
 
-class InstitutionType(StrEnum):
-    GOVERNMENT_BODY = "government-body"
-    NATIONAL_LAB = "national-lab"
-    UNIVERSITY = "university"
-    COMPANY = "company"
-    INDUSTRY_CONSORTIUM = "industry-consortium"
-    INTERNATIONAL_ORGANISATION = "international-organisation"
-    FUNDING_AGENCY = "funding-agency"
-    OTHER = "other"
+def _make_enum(name: str, values: Iterable[str], doc: str) -> type[StrEnum]:
+    enum = StrEnum(name, [(_member_name(v), v) for v in values], module=__name__, qualname=name)  # type: ignore[misc]
+    enum.__doc__ = doc
+    return enum
 
 
-class AgreementKind(StrEnum):
-    MOU = "mou"
-    MOC = "moc"
-    ALLIANCE = "alliance"
-    JOINT_STATEMENT = "joint-statement"
-    COOPERATION_DOCUMENT = "cooperation-document"
-    AGREEMENT = "agreement"
-    LETTER_OF_INTENT = "letter-of-intent"
-    OTHER = "other"
+#: Node labels: the only labels a store ever writes or queries.
+NodeKind = _make_enum("NodeKind", SCHEMA.nodes, "Node labels. The only labels a store ever writes or queries.")
+#: Relationship types, from the declaration's edges (their endpoints are in ``EDGE_SPECS``).
+EdgeType = _make_enum("EdgeType", SCHEMA.edges, "Relationship types. The only types a store ever writes or queries.")
+#: every enumeration of the declaration, by name
+ENUMS: dict[str, type[StrEnum]] = {
+    name: _make_enum(name, spec.values, f"{name}: declared in qgraph/schema.yaml.") for name, spec in SCHEMA.enums.items()}
 
 
-class AgreementStatus(StrEnum):
-    SIGNED = "signed"
-    REVISED = "revised"
-    RENEWED = "renewed"
-    ANNOUNCED = "announced"
-    LAUNCHED = "launched"
-    AGREED = "agreed"
-    #: a meeting, workshop or visit that took place (the source lists them among cooperation items)
-    HELD = "held"
+def _enum(name: str) -> type[StrEnum]:
+    if name not in ENUMS:
+        raise SchemaError(SCHEMA.source, [f"enums.{name}: missing (the code uses it)"])
+    return ENUMS[name]
 
 
-class Domain(StrEnum):
-    COMPUTING = "computing"
-    SECURITY_NETWORK = "security-network"
-    SENSING_MATERIALS = "sensing-materials"
-    EDUCATION = "education"
-    INDUSTRY = "industry"
-
-
-class FacilityType(StrEnum):
-    QUANTUM_COMPUTER = "quantum-computer"
-    SUPERCOMPUTER = "supercomputer"
-    TESTBED = "testbed"
-    FABRICATION = "fabrication"
-    OTHER = "other"
-
-
-class FacilityStatus(StrEnum):
-    OPERATING = "operating"
-    PLANNED = "planned"
-    UNDER_CONSTRUCTION = "under-construction"
-
-
-class FrameworkType(StrEnum):
-    DIALOGUE = "dialogue"
-    PARTNERSHIP = "partnership"
-    SUMMIT = "summit"
-    ORGANISATION = "organisation"
-    PROGRAMME = "programme"
-    OTHER = "other"
+InstitutionType = _enum("InstitutionType")
+AgreementKind = _enum("AgreementKind")
+AgreementStatus = _enum("AgreementStatus")
+Domain = _enum("Domain")
+FacilityType = _enum("FacilityType")
+FacilityStatus = _enum("FacilityStatus")
+FrameworkType = _enum("FrameworkType")
 
 
 # --------------------------------------------------------------------------------------------------- records
@@ -189,6 +153,11 @@ class Citation(_Strict):
     section: Text
     footnote: int | None = Field(default=None, ge=1, le=999)
     quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+
+    @property
+    def place(self) -> str:
+        """Where it is, in words: "measures-2024, III(1) 国際連携の進展, footnote 4"."""
+        return f"{self.document}, {self.section}" + (f", footnote {self.footnote}" if self.footnote else "")
 
 
 class Document(_Strict):
@@ -207,28 +176,34 @@ class Document(_Strict):
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
-class Record(_Strict):
-    """Fields shared by every entity record."""
+#: the schema's basic field types as pydantic annotations (enum names map to the enums above)
+FIELD_TYPES: dict[str, Any] = {
+    "slug": Slug,
+    "text": Text,
+    "date": PartialDate,
+    "url": str,
+    "number": Annotated[float, Field(ge=0)],
+    "country-code": Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")],
+    "currency-code": Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")],
+    "boolean": bool,
+    "citation": Citation,
+}
 
-    kind: ClassVar[NodeKind]
+
+class _RecordBase(_Strict):
+    """What every entity record does; its fields come from ``record_fields`` of the declaration (``Record``)."""
+
+    node_kind: ClassVar[NodeKind]
     plural: ClassVar[str]
     #: field name -> (edge type, direction): "out" means record -[TYPE]-> target, "in" means target -[TYPE]-> record
     links: ClassVar[dict[str, tuple[str, Literal["out", "in"]]]] = {}
 
-    id: Slug
-    name: Text
-    name_ja: Text | None = None
-    aliases: list[Text] = Field(default_factory=list)
-    description: Text | None = None
-    sources: list[Citation] = Field(default_factory=list)
-    external: bool = False
-    external_note: Text | None = None
-
     @model_validator(mode="after")
-    def _cited_or_external(self) -> Record:
-        if self.external and not self.external_note:
+    def _cited_or_external(self) -> Any:
+        values = self.__dict__
+        if values["external"] and not values["external_note"]:
             raise ValueError("external_note: required when external is true (say what the record rests on)")
-        if not self.external and not self.sources:
+        if not values["external"] and not values["sources"]:
             raise ValueError("sources: at least one citation is required (or mark the record external: true)")
         return self
 
@@ -258,121 +233,84 @@ class Record(_Strict):
         return tuple(name for name in cls.model_fields if name not in {"id", "sources", *cls.links})
 
 
-class Nation(Record):
-    kind = NodeKind.NATION
-    plural = "nations"
+# Record-level checks the declaration names (``checks: [...]``): what one field's type cannot say.
 
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-
-    @model_validator(mode="after")
-    def _iso_code(self) -> Nation:
-        if self.code != "EU" and pycountry.countries.get(alpha_2=self.code) is None:
-            raise ValueError(f"code: {self.code!r} is not an ISO 3166-1 alpha-2 code")
-        if self.id != self.code.lower():
-            raise ValueError(f"id: a nation's id is its code in lower case ({self.code.lower()!r}), not {self.id!r}")
-        return self
+def _check_nation_code(self: Any) -> Any:
+    if self.code != "EU" and pycountry.countries.get(alpha_2=self.code) is None:
+        raise ValueError(f"code: {self.code!r} is not an ISO 3166-1 alpha-2 code")
+    if self.id != self.code.lower():
+        raise ValueError(f"id: a nation's id is its code in lower case ({self.code.lower()!r}), not {self.id!r}")
+    return self
 
 
-class Institution(Record):
-    kind = NodeKind.INSTITUTION
-    plural = "institutions"
-    links = {"nation": ("LOCATED_IN", "out"), "members": ("MEMBER_OF", "in")}
-
-    type: InstitutionType
-    nation: Slug | None = None
-    members: list[Slug] = Field(default_factory=list)
-    founded: PartialDate | None = None
-    url: str | None = None
+def _check_one_adopter(self: Any) -> Any:
+    if (self.nation is None) == (self.adopter is None):
+        raise ValueError("nation: give exactly one of nation (a nation id) or adopter (an institution id)")
+    if self.currency and pycountry.currencies.get(alpha_3=self.currency) is None:
+        raise ValueError(f"currency: {self.currency!r} is not an ISO 4217 code")
+    return self
 
 
-class Hub(Record):
-    kind = NodeKind.HUB
-    plural = "hubs"
-    links = {"host": ("HOSTED_BY", "out"), "nation": ("LOCATED_IN", "out")}
-
-    host: Slug
-    nation: Slug | None = None
-    focus: Text | None = None
-    designated: PartialDate | None = None
+def _check_distinct_parties(self: Any) -> Any:
+    if len(set(self.parties)) != len(self.parties):
+        raise ValueError("parties: a party is listed twice")
+    return self
 
 
-class Facility(Record):
-    kind = NodeKind.FACILITY
-    plural = "facilities"
-    links = {"operators": ("OPERATES", "in"), "nation": ("LOCATED_IN", "out")}
-
-    facility_type: FacilityType
-    operators: list[Slug] = Field(default_factory=list)
-    nation: Slug | None = None
-    date: PartialDate | None = None
-    status: FacilityStatus | None = None
+CHECKS: dict[str, Any] = {"nation-code": _check_nation_code, "one-adopter": _check_one_adopter,
+                          "distinct-parties": _check_distinct_parties}
 
 
-class Strategy(Record):
-    kind = NodeKind.STRATEGY
-    plural = "strategies"
-    links = {"nation": ("ADOPTED", "in"), "adopter": ("ADOPTED", "in")}
-
-    nation: Slug | None = None
-    adopter: Slug | None = None
-    date: PartialDate | None = None
-    budget: Text | None = None
-    budget_amount: float | None = Field(default=None, ge=0)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
-    period: Text | None = None
-
-    @model_validator(mode="after")
-    def _one_adopter(self) -> Strategy:
-        if (self.nation is None) == (self.adopter is None):
-            raise ValueError("nation: give exactly one of nation (a nation id) or adopter (an institution id)")
-        if self.currency and pycountry.currencies.get(alpha_3=self.currency) is None:
-            raise ValueError(f"currency: {self.currency!r} is not an ISO 4217 code")
-        return self
+def _annotations(fields: Iterable[FieldSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pydantic annotations and defaults for declared fields."""
+    annotations: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for f in fields:
+        base = ENUMS[f.type] if f.type in ENUMS else FIELD_TYPES[f.type]
+        if f.list:
+            annotations[f.name] = Annotated[list[base], Field(min_length=f.min_items)] if f.min_items else list[base]
+            if not f.required:
+                defaults[f.name] = Field(default_factory=list)
+        elif f.required:
+            annotations[f.name] = base
+        else:
+            annotations[f.name] = base | None if base is not bool else bool
+            defaults[f.name] = False if base is bool else None
+    return annotations, defaults
 
 
-class Framework(Record):
-    kind = NodeKind.FRAMEWORK
-    plural = "frameworks"
-    links = {"members": ("MEMBER_OF", "in")}
-
-    framework_type: FrameworkType
-    members: list[Slug] = Field(default_factory=list)
-    established: PartialDate | None = None
+def _record_base() -> type[_RecordBase]:
+    annotations, defaults = _annotations(SCHEMA.record_fields)
+    return type("Record", (_RecordBase,), {"__module__": __name__, "__qualname__": "Record",
+                                           "__doc__": "Fields shared by every entity record.",
+                                           "__annotations__": annotations, **defaults})
 
 
-class Agreement(Record):
-    kind = NodeKind.AGREEMENT
-    plural = "agreements"
-    links = {"parties": ("PARTY_TO", "in"), "framework": ("UNDER", "out")}
-
-    kind_: AgreementKind = Field(alias="kind")
-    parties: Annotated[list[Slug], Field(min_length=2)]
-    date: PartialDate | None = None
-    status: AgreementStatus | None = None
-    domains: list[Domain] = Field(default_factory=list)
-    framework: Slug | None = None
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _distinct_parties(self) -> Agreement:
-        if len(set(self.parties)) != len(self.parties):
-            raise ValueError("parties: a party is listed twice")
-        return self
-
-    def properties(self) -> dict[str, Any]:
-        props = super().properties()
-        props["kind"] = props.pop("kind_")
-        return props
+Record = _record_base()
 
 
-RECORD_TYPES: tuple[type[Record], ...] = (Nation, Institution, Hub, Facility, Strategy, Framework, Agreement)
+def _record_type(spec: NodeSpec) -> type[Record]:
+    unknown = [c for c in spec.checks if c not in CHECKS]
+    if unknown:
+        raise SchemaError(SCHEMA.source, [f"nodes.{spec.kind}.checks: unknown check {c!r} (known: "
+                                          f"{', '.join(sorted(CHECKS))})" for c in unknown])
+    annotations, defaults = _annotations(spec.fields)
+    namespace: dict[str, Any] = {
+        "__module__": __name__, "__qualname__": spec.kind, "__doc__": f"A {spec.label.en} record ({spec.plural}).",
+        "__annotations__": annotations, **defaults,
+        "node_kind": NodeKind(spec.kind), "plural": spec.plural,
+        "links": {link.field: (link.edge, link.direction) for link in spec.links},
+        **{f"_check_{c.replace('-', '_')}": model_validator(mode="after")(CHECKS[c]) for c in spec.checks},
+    }
+    return type(spec.kind, (Record,), namespace)
+
+
+RECORD_TYPES: tuple[type[Record], ...] = tuple(_record_type(spec) for spec in SCHEMA.nodes.values())
 RECORD_BY_PLURAL: dict[str, type[Record]] = {cls.plural: cls for cls in RECORD_TYPES}
-RECORD_BY_KIND: dict[NodeKind, type[Record]] = {cls.kind: cls for cls in RECORD_TYPES}
+RECORD_BY_KIND: dict[NodeKind, type[Record]] = {cls.node_kind: cls for cls in RECORD_TYPES}
+globals().update({cls.__name__: cls for cls in RECORD_TYPES})  # importable by name (qgraph.model.Agreement), picklable
 
 # --------------------------------------------------------------------------------------------------- graph
-
-PARTY_KINDS = frozenset({NodeKind.NATION, NodeKind.INSTITUTION, NodeKind.HUB})
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,17 +321,12 @@ class EdgeSpec:
     targets: frozenset[NodeKind]
 
 
+#: relationship types and the kinds they join, from the links of every kind in the declaration
 EDGE_SPECS: dict[str, EdgeSpec] = {
-    "PARTY_TO": EdgeSpec(PARTY_KINDS, frozenset({NodeKind.AGREEMENT})),
-    "LOCATED_IN": EdgeSpec(frozenset({NodeKind.INSTITUTION, NodeKind.HUB, NodeKind.FACILITY}),
-                           frozenset({NodeKind.NATION})),
-    "HOSTED_BY": EdgeSpec(frozenset({NodeKind.HUB}), frozenset({NodeKind.INSTITUTION})),
-    "OPERATES": EdgeSpec(frozenset({NodeKind.INSTITUTION, NodeKind.HUB}), frozenset({NodeKind.FACILITY})),
-    "ADOPTED": EdgeSpec(frozenset({NodeKind.NATION, NodeKind.INSTITUTION}), frozenset({NodeKind.STRATEGY})),
-    "UNDER": EdgeSpec(frozenset({NodeKind.AGREEMENT}), frozenset({NodeKind.FRAMEWORK})),
-    "MEMBER_OF": EdgeSpec(frozenset({NodeKind.NATION, NodeKind.INSTITUTION}),
-                          frozenset({NodeKind.FRAMEWORK, NodeKind.INSTITUTION})),
-}
+    t: EdgeSpec(frozenset(map(NodeKind, spec.sources)), frozenset(map(NodeKind, spec.targets)))
+    for t, spec in SCHEMA.edges.items()}
+#: the kinds that may be party to an agreement
+PARTY_KINDS = EDGE_SPECS["PARTY_TO"].sources
 
 
 class Node(_Strict):
@@ -434,7 +367,7 @@ class Graph(_Strict):
 
 def record_node(record: Record) -> Node:
     """The node a record becomes."""
-    return Node(id=record.id, kind=record.kind, properties=record.properties(), sources=record.sources)
+    return Node(id=record.id, kind=record.node_kind, properties=record.properties(), sources=record.sources)
 
 
 def record_links(record: Record) -> list[tuple[str, tuple[str, str, str]]]:

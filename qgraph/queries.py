@@ -10,24 +10,29 @@ agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParame
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import networkx as nx
 import pycountry
 
+from qgraph import cancel
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
                             SearchResult, SubgraphResult, Completion, Suggestion, SuggestResult, TimelineBucket,
                             TimelineResult)
+from qgraph.schema import SCHEMA
 from qgraph.search import (CANDIDATE_CAP, EXACT_CAP, BadText, Plan, Ranked, check_text, plan, rank, relaxed)
-from qgraph.store import AgreementFilter, AgreementRow, Store
+from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
 MAX_LIMIT = 500
+#: deepest page: far past any real graph, far below Neo4j's 64-bit longs (offset + limit must not overflow there)
+MAX_OFFSET = 1_000_000
 MAX_HOPS = 8
 MAX_K = 20
 #: most agreements one partners / nation / timeline / analysis query looks at
@@ -36,6 +41,11 @@ SCAN_CAP = 20_000
 PATH_CAP = 1_000
 #: betweenness is exact up to this many nodes, then estimated from a seeded sample of this many sources
 BROKER_SAMPLE = 2_000
+#: most work one analysis may do, in node and edge visits (one breadth-first search from one source visits each node
+#: and edge once): past it betweenness samples fewer sources, and communities are refused (narrow the filters)
+ANALYSIS_WORK = 5_000_000
+#: fewest sources a betweenness estimate uses, whatever the graph's size
+MIN_BROKER_SOURCES = 10
 #: most nodes a drawn or exported view holds
 MAX_NODES = 20_000
 MAX_DEPTH = 4
@@ -71,6 +81,28 @@ class Ambiguous(LookupError):
                          + ", ".join(f"{c.entity.name} ({c.entity.id})" for c in candidates))
 
 
+class TooExpensive(ValueError):
+    """The request would need more work than one request may do; the message says how to narrow it."""
+
+
+def _betweenness(g: nx.Graph, k: int | None) -> dict[str, float]:
+    """``nx.betweenness_centrality(g, k=k, normalized=True, seed=SEED)``, the same numbers, with the deadline
+    checked between sources (networkx's loop, written out from its helpers of networkx 3.6)."""
+    from networkx.algorithms.centrality.betweenness import (_accumulate_basic, _rescale,
+                                                            _single_source_shortest_path_basic)
+
+    betweenness = dict.fromkeys(g, 0.0)
+    if k == len(g):
+        k = None
+    nodes = list(g) if k is None else random.Random(SEED).sample(list(g.nodes()), k)
+    for source in nodes:
+        cancel.check()
+        found, preds, sigma, _ = _single_source_shortest_path_basic(g, source)
+        betweenness, _ = _accumulate_basic(betweenness, found, preds, sigma, source)
+    return _rescale(betweenness, len(g), normalized=True, directed=False, endpoints=False,
+                    sampled_nodes=None if k is None else nodes)
+
+
 class BadParameter(ValueError):
     def __init__(self, param: str, message: str) -> None:
         self.param = param
@@ -99,16 +131,9 @@ def _span(value: str | None, param: str) -> DateSpan | None:
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What a user may narrow a query by. Dates at any precision: ``2023``, ``2023-11``, ``2023-11-03``."""
-
-    since: str | None = None
-    until: str | None = None
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    party: str | None = None
+class Filters(FilterFields):
+    """What a user may narrow a query by (the fields of ``FilterFields``, as given). Dates at any precision: ``2023``,
+    ``2023-11``, ``2023-11-03``."""
 
     def echo(self) -> dict[str, Any]:
         """The filters as given, for the result (empty ones left out)."""
@@ -124,10 +149,10 @@ class Filters:
         for domain in self.domains:
             if domain not in Domain._value2member_map_:
                 raise BadParameter("domain", f"{domain!r} is not one of {', '.join(d.value for d in Domain)}")
-        return AgreementFilter(
-            party=self.party, kinds=self.kinds, domains=self.domains, framework=self.framework,
-            nation=nation_id(self.nation) if self.nation and with_nation else None,
-            since=since.first if since else None, until=until.last if until else None)
+        values = {f.name: getattr(self, f.name) for f in fields(FilterFields)}
+        values.update(nation=nation_id(self.nation) if self.nation and with_nation else None,
+                      since=since.first if since else None, until=until.last if until else None)
+        return AgreementFilter(**values)
 
 
 def summarise_agreement(row: AgreementRow) -> AgreementSummary:
@@ -154,19 +179,17 @@ def _cite(a: AgreementSummary) -> str:
         return "not in the source document"
     places: list[str] = []
     for c in a.sources:
-        place = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
-        if place not in places:
-            places.append(place)
+        if c.place not in places:
+            places.append(c.place)
     # A footnote is the more precise place: drop a bare section that a footnote of the same section refines.
     refined = [p for p in places if "footnote" in p]
     places = [p for p in places if "footnote" in p or not any(r.startswith(p + ",") for r in refined)]
     return "; ".join(places)
 
 
-_KIND_WORDS = {"mou": "a memorandum of understanding", "moc": "a memorandum of cooperation",
-               "alliance": "an alliance", "joint-statement": "a joint statement",
-               "cooperation-document": "a cooperation document", "agreement": "an agreement",
-               "letter-of-intent": "a letter of intent", "other": "an arrangement"}
+#: briefing words of the declaration: "a memorandum of understanding", what the parties did ("revised", "agreed on")
+_KIND_PHRASE = {m.value: m.get("phrase") for m in SCHEMA.enum("AgreementKind").members}
+_STATUS_VERB = {m.value: m.get("verb") for m in SCHEMA.enum("AgreementStatus").members}
 
 
 def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
@@ -180,9 +203,8 @@ def path_summary(entities: list[EntityRef], steps: list[PathStep]) -> str:
         when = (f"on {a.date}" if a.date_precision == "day" else f"in {a.date}") if a.date else "(undated)"
         others = [p for p in a.parties if p.id not in (step.source.id, step.target.id)]
         extra = f" together with {', '.join(p.name for p in others)}" if others else ""
-        verb = {"announced": "announced", "revised": "revised", "renewed": "renewed", "launched": "launched",
-                "agreed": "agreed on"}.get(a.status or "", "signed")
-        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_WORDS.get(a.kind, 'an agreement')}"
+        verb = _STATUS_VERB.get(a.status or "", "signed")
+        parts.append(f"{step.source.name} and {step.target.name}{extra} {verb} {_KIND_PHRASE.get(a.kind, 'an agreement')}"
                      f" — {a.name}{EXTERNAL_MARK if a.external else ''} — {when}" + (f" under {a.framework.name}" if a.framework else "")
                      + f" ({_cite(a)}).")
     return " ".join(parts)
@@ -214,8 +236,8 @@ class Queries:
     def _page(limit: int, offset: int) -> tuple[int, int]:
         if not 1 <= limit <= MAX_LIMIT:
             raise BadParameter("limit", f"must be between 1 and {MAX_LIMIT}")
-        if offset < 0:
-            raise BadParameter("offset", "must not be negative")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise BadParameter("offset", f"must be between 0 and {MAX_OFFSET}")
         return limit, offset
 
     def _scan(self, f: AgreementFilter) -> list[AgreementSummary]:
@@ -420,7 +442,7 @@ class Queries:
         """Counterpart nations of a nation: agreements with a party of this nation and a party of another."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        f = Filters(**{**filters.__dict__, "nation": nid}).agreement_filter()
+        f = replace(filters, nation=nid).agreement_filter()
         grouped: dict[str, list[AgreementSummary]] = defaultdict(list)
         for a in self._scan(f):
             nations = {p.nation for p in a.parties if p.nation}
@@ -452,36 +474,50 @@ class Queries:
                     continue
                 if f.nation and (adopter is None or adopter.nation != f.nation):
                     continue
-                p = node.properties
-                buckets[date[:width]][1].append(EntityRef(id=node.id, kind=node.kind.value, name=p.get("name", node.id),
-                                                          name_ja=p.get("name_ja"), nation=adopter.nation if adopter else None))
+                buckets[date[:width]][1].append(entity_ref(node, adopter.nation if adopter else None))
         return TimelineResult(granularity=granularity, filters=filters.echo(),
                               buckets=[TimelineBucket(period=k, agreements=v[0], strategies=v[1])
                                        for k, v in sorted(buckets.items())])
 
     def brokers(self, filters: Filters = Filters(), *, limit: int = 20) -> BrokersResult:
-        """Who bridges otherwise separate groups: betweenness centrality of parties in the party–agreement graph."""
+        """Who bridges otherwise separate groups: betweenness centrality of parties in the party–agreement graph.
+
+        Bounded before it starts: exact up to ``BROKER_SAMPLE`` nodes if that fits ``ANALYSIS_WORK``, else estimated
+        from as many seeded sources as fit (the answer says which). Cancellable: the deadline is checked between
+        sources (``qgraph.cancel``)."""
         limit, _ = self._page(limit, 0)
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        cancel.check()
         g = nx.Graph(edges)
         agreements = {a for _, a in edges}
-        sample = None if g.number_of_nodes() <= BROKER_SAMPLE else BROKER_SAMPLE
-        centrality = nx.betweenness_centrality(g, k=sample, normalized=True, seed=SEED)
+        n, size = g.number_of_nodes(), g.number_of_nodes() + g.number_of_edges()
+        affordable = max(MIN_BROKER_SOURCES, ANALYSIS_WORK // max(size, 1))
+        sample = None if n <= min(BROKER_SAMPLE, affordable) else min(BROKER_SAMPLE, affordable, n)
+        centrality = _betweenness(g, sample)
         parties = [n for n in g if n not in agreements]
         ranked = sorted(parties, key=lambda n: (-round(centrality[n], 9), n))[:limit]
         refs = self.store.entity_refs(ranked)
         algorithm = ("betweenness centrality (networkx, normalised) on the bipartite party–agreement graph"
-                     + (f", estimated from {sample} sampled sources (seed {SEED})" if sample else ", exact"))
-        return BrokersResult(algorithm=algorithm, filters=filters.echo(),
+                     + (f", estimated from {sample} sampled sources of {n} (seed {SEED}; bounded to "
+                        f"{ANALYSIS_WORK:,} steps per request)" if sample else ", exact"))
+        return BrokersResult(algorithm=algorithm, filters=filters.echo(), exact=sample is None,
                              brokers=[Broker(entity=refs[n], betweenness=round(centrality[n], 9),
                                              agreement_count=g.degree(n)) for n in ranked])
 
     def communities(self, filters: Filters = Filters(), *, min_size: int = 2) -> CommunitiesResult:
-        """Groups of parties tied by shared agreements: Louvain on the weighted party projection."""
+        """Groups of parties tied by shared agreements: Louvain on the weighted party projection.
+
+        Bounded before it starts: a projection larger than ``ANALYSIS_WORK`` / 40 pairs (Louvain makes several
+        passes over it per level) is refused with ``TooExpensive``; narrow the filters. Cancellable between levels."""
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
         by_agreement: dict[str, list[str]] = defaultdict(list)
         for party, agreement in edges:
             by_agreement[agreement].append(party)
+        pairs = sum(len(m) * (len(m) - 1) // 2 for m in by_agreement.values())
+        if pairs > ANALYSIS_WORK // 40:
+            raise TooExpensive(f"the party graph of these filters has {pairs:,} pairs of parties, more than the "
+                               f"{ANALYSIS_WORK // 40:,} one request may analyse; narrow it with since, until, kind, "
+                               "domain, framework or nation")
         g = nx.Graph()
         for agreement in sorted(by_agreement):
             members = sorted(by_agreement[agreement])
@@ -490,7 +526,13 @@ class Queries:
                 for b in members[i + 1:]:
                     w = g.get_edge_data(a, b, {"weight": 0})["weight"]
                     g.add_edge(a, b, weight=w + 1)
-        found = nx.community.louvain_communities(g, weight="weight", resolution=1.0, seed=SEED) if g else []
+        cancel.check()
+        found: list[set[str]] = []
+        if g:
+            # louvain_communities is the last level of louvain_partitions; walking the levels lets us stop between them
+            for level in nx.community.louvain_partitions(g, weight="weight", resolution=1.0, seed=SEED):
+                found = level
+                cancel.check()
         groups = sorted((sorted(c) for c in found if len(c) >= min_size), key=lambda c: (-len(c), c[0]))
         refs = self.store.entity_refs({m for c in groups for m in c})
         return CommunitiesResult(
@@ -507,9 +549,12 @@ class Queries:
             extra = self.store.neighbour_ids(ids, CONTEXT_TYPES) - ids
             ids = ids | set(sorted(extra)[: max(0, max_nodes - len(ids))])
             truncated = truncated or len(ids) < len(ids | extra)
+        cancel.check()  # a view of 20,000 nodes is several store calls of seconds each: stop between them
         nodes = sorted(self.store.get_nodes(ids).values(), key=lambda n: n.id)
+        cancel.check()
         refs = self.store.entity_refs(ids)
         edges = sorted(self.store.subgraph_edges(ids), key=lambda e: e.key)
+        cancel.check()
         return SubgraphResult(
             title=title, query=query, filters=filters.echo(), data_version=self.store.meta().get("data_version"),
             focus=focus, truncated=truncated,
@@ -537,7 +582,7 @@ class Queries:
             agreement_ids = self.store.neighbour_ids(frontier, ("PARTY_TO",)) - ids
             if not agreement_ids:
                 break
-            _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(agreement_ids))}),
+            _, rows = self.store.agreements(replace(f, ids=tuple(sorted(agreement_ids))),
                                             SCAN_CAP, 0)
             new: set[str] = set()
             for row in rows:
@@ -582,7 +627,7 @@ class Queries:
         """A nation's international agreements with their parties."""
         nid = nation_id(code, "code")
         ref = self._require(nid, "nation")
-        view = self.agreements_graph(Filters(**{**filters.__dict__, "nation": nid}), max_nodes=max_nodes)
+        view = self.agreements_graph(replace(filters, nation=nid), max_nodes=max_nodes)
         return view.model_copy(update={"title": f"International partnerships of {ref.name}",
                                        "query": {"view": "nation", "code": nid}, "focus": [nid]})
 
@@ -621,7 +666,7 @@ class Queries:
                 continue
             linked = self.store.neighbour_ids({x}, ("PARTY_TO",))
             if linked:
-                _, rows = self.store.agreements(AgreementFilter(**{**f.__dict__, "ids": tuple(sorted(linked))}),
+                _, rows = self.store.agreements(replace(f, ids=tuple(sorted(linked))),
                                                 SCAN_CAP, 0)
                 for row in rows:
                     new = {p.id for p in row.parties} - ents

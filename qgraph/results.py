@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qgraph.model import Citation
+from qgraph.model import AgreementKind, AgreementStatus, Citation, Domain, EdgeType, NodeKind
 
 
 class _Out(BaseModel):
@@ -17,7 +17,7 @@ class EntityRef(_Out):
     """Enough of an entity to name it."""
 
     id: str
-    kind: str
+    kind: NodeKind
     name: str
     name_ja: str | None = None
     nation: str | None = Field(default=None, description="Nation id (ISO code in lower case) of the entity, if known.")
@@ -29,11 +29,11 @@ class AgreementSummary(_Out):
     id: str
     name: str
     name_ja: str | None = None
-    kind: str
+    kind: AgreementKind
     date: str | None = Field(default=None, description="As the source gives it: YYYY, YYYY-MM or YYYY-MM-DD.")
-    date_precision: str | None = None
-    status: str | None = None
-    domains: list[str] = []
+    date_precision: Literal["year", "month", "day"] | None = None
+    status: AgreementStatus | None = None
+    domains: list[Domain] = []
     framework: EntityRef | None = None
     parties: list[EntityRef]
     sources: list[Citation]
@@ -102,8 +102,8 @@ class SuggestResult(_Out):
 
 
 class Relation(_Out):
-    type: str
-    direction: str = Field(description="'out' when this entity is the edge's source, else 'in'.")
+    type: EdgeType
+    direction: Literal["out", "in"] = Field(description="'out' when this entity is the edge's source, else 'in'.")
     other: EntityRef
     sources: list[Citation]
 
@@ -193,6 +193,8 @@ class Broker(_Out):
 class BrokersResult(_Out):
     algorithm: str
     filters: dict[str, Any]
+    #: False when estimated from a sample of sources (the graph was too large to compute exactly in one request)
+    exact: bool = True
     brokers: list[Broker]
 
 

@@ -12,7 +12,7 @@ Invariants:
   computes the exact diff, and applies only that diff together with its changeset (``qgraph.history``) and the new
   data version, in one atomic step. Checks (edge ends, kinds) run under the same lock, so a concurrent ``clear``
   cannot pull a node from under a load. An empty diff records nothing and ``CommitResult.changeset`` is None;
-- a write is all-or-nothing (except an explicitly bulk Neo4j load, see ``qgraph.bulk``) and idempotent: nodes are
+- a write is all-or-nothing (except an explicitly bulk Neo4j load, ``load(bulk=True)``, see ``WriteOptions``) and idempotent: nodes are
   merged by id (their properties replaced), edges by (type, source, target);
 - a store only receives validated ``Graph`` objects; every edge end must be a node of the graph or of the store;
 - every fact remembers the dataset that wrote it (``Write.dataset``, default ``curated``); ``Write(replace=True)``
@@ -39,11 +39,11 @@ import json
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from qgraph.config import Settings, get_settings
 from qgraph.history import (MOD, Changeset, EdgeChange, EdgeKey, NodeChange, counts_of, format_state, inverse,
@@ -51,6 +51,9 @@ from qgraph.history import (MOD, Changeset, EdgeChange, EdgeKey, NodeChange, cou
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
+
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -139,8 +142,9 @@ class WriteTx(ABC):
 
     @abstractmethod
     def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
-              changeset: Changeset) -> None:
-        """Apply the changes, set the metadata and record the changeset, all in one atomic step."""
+              changeset: Changeset, options: WriteOptions) -> None:
+        """Apply the changes, set the metadata and record the changeset, all in one atomic step (unless
+        ``options.bulk`` on Neo4j); report the rows written to ``options.progress``."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,24 @@ class Counts:
     def as_dict(self) -> dict[str, Any]:
         return {"nodes": dict(sorted(self.nodes.items())), "edges": dict(sorted(self.edges.items())),
                 "total_nodes": self.total_nodes, "total_edges": self.total_edges}
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How ``Store.load`` writes, as its keyword arguments say (the backend receives them whole).
+
+    ``bulk=False`` (the default): all or nothing. ``bulk=True`` (Neo4j; the memory store always replaces its file
+    atomically): batches of ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure
+    part-way leaves the batches already committed (nodes first, then edges; the metadata and its data version are
+    written last, so an interrupted bulk load keeps the previous data version). Loads are idempotent, so running it
+    again completes it. ``progress`` is called with the number of rows (nodes + edges) written since its last call,
+    adding up to every row of the load. ``batch_size=None``: the store's own (``QGRAPH_BATCH_SIZE``; 10,000 in bulk).
+    """
+
+    bulk: bool = False
+    workers: int = 2
+    batch_size: int | None = None
+    progress: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +209,23 @@ class CommitResult:
     report: LoadReport
 
 
+class PerCitationList(Generic[T]):
+    """``fn(sources)`` worked out once per distinct citation list: the edges of one record carry its citations, so a
+    few lists serve many rows (serialised once for Neo4j, the digest and the memory store's file)."""
+
+    def __init__(self, fn: Callable[[list[Citation]], T]) -> None:
+        self._fn = fn
+        self._seen: dict[tuple[Citation, ...], T] = {}
+
+    def __call__(self, sources: list[Citation]) -> T:
+        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
+        try:
+            return self._seen[key]
+        except KeyError:
+            out = self._seen[key] = self._fn(sources)
+            return out
+
+
 def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     """A content hash independent of order: the same graph gives the same digest in every store.
 
@@ -196,14 +235,7 @@ def graph_digest(nodes: Iterable[Node], edges: Iterable[Edge]) -> str:
     def text(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
-    cited: dict[tuple[Citation, ...], str] = {}
-
-    def citations(sources: list[Citation]) -> str:
-        key = tuple(sources)
-        out = cited.get(key)
-        if out is None:
-            out = cited[key] = text([c.model_dump(mode="json") for c in sources])
-        return out
+    citations = PerCitationList(lambda sources: text([c.model_dump(mode="json") for c in sources]))
 
     h = hashlib.sha256()
     for line in sorted(f'{{"id": {text(n.id)}, "kind": {text(n.kind.value)}, "properties": {text(n.properties)}, '
@@ -223,7 +255,21 @@ def entity_ref(node: Node, nation: str | None) -> EntityRef:
 
 
 @dataclass(frozen=True)
-class AgreementFilter:
+class FilterFields:
+    """What a query may narrow agreements by: one field list for the user's ``qgraph.queries.Filters`` (as given) and
+    the store's ``AgreementFilter`` (normalised). Empty tuples and None mean "any"."""
+
+    since: str | None = None
+    until: str | None = None
+    kinds: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    framework: str | None = None
+    nation: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True)
+class AgreementFilter(FilterFields):
     """Which agreements a query considers. Empty tuples and None mean "any".
 
     ``since`` / ``until`` are ISO days (the first day of the ``since`` date, the last day of the ``until`` date); an
@@ -232,14 +278,7 @@ class AgreementFilter:
     ``ids``: only these agreements.
     """
 
-    party: str | None = None
     ids: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    framework: str | None = None
-    nation: str | None = None
-    since: str | None = None
-    until: str | None = None
 
     def params(self) -> dict[str, Any]:
         """As Cypher parameters (an empty list becomes null: "no filter")."""
@@ -312,19 +351,24 @@ class Store(ABC):
     # ------------------------------------------------------------------ public, written once
 
     def load(self, graph: Graph, *, dataset: str = DEFAULT_DATASET, replace: bool = False, actor: str | None = None,
-             message: str | None = None) -> LoadReport:
+             message: str | None = None, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
+             progress: Callable[[int], None] | None = None) -> LoadReport:
         """Write a whole graph in one all-or-nothing, idempotent changeset and return the counts before and after.
 
-        ``replace=True``: the facts of ``dataset`` not in the graph are removed. Raises ``ValueError`` when an edge
-        end is neither in the graph nor in the store, or when an id is already in the store with another kind;
-        nothing is written then.
+        ``replace=True``: the facts of ``dataset`` not in the graph are removed. ``bulk``, ``workers``,
+        ``batch_size`` and ``progress``: how to write (``WriteOptions``; ``bulk=True`` is not atomic on Neo4j).
+        Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an id is already in
+        the store with another kind; nothing is written then.
         """
         result = self.commit(Write(graph=graph, dataset=dataset, replace=replace), actor=actor or default_actor(),
-                             message=message or ("replace-load" if replace else "load"))
+                             message=message or ("replace-load" if replace else "load"),
+                             options=WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size, progress=progress))
         return result.report
 
-    def commit(self, write: Write, *, actor: str, message: str = "", documents: Iterable[str] = ()) -> CommitResult:
-        """The one write path (see the module docstring): diff, apply and record, atomically, under the writer lock."""
+    def commit(self, write: Write, *, actor: str, message: str = "", documents: Iterable[str] = (),
+               options: WriteOptions | None = None) -> CommitResult:
+        """The one write path (see the module docstring): diff, apply and record, atomically, under the writer lock
+        (``options``: how the backend writes the diff, see ``WriteOptions``)."""
         started = datetime.now(UTC)
         with self._writer() as tx:
             problem = tx.damaged()
@@ -376,7 +420,7 @@ class Store(ABC):
                         "counts": json.dumps({"nodes": after_counts.nodes, "edges": after_counts.edges},
                                              sort_keys=True),
                         "documents": json.dumps(sorted(known.values(), key=lambda d: d["id"]), ensure_ascii=False)}
-            tx.apply(node_changes, edge_changes, new_meta, changeset)
+            tx.apply(node_changes, edge_changes, new_meta, changeset, options or WriteOptions())
             return CommitResult(changeset, LoadReport(before_counts, after_counts, len(write.graph.nodes),
                                                       len(write.graph.edges), version, number))
 

@@ -35,6 +35,7 @@ from typing import Any
 import pycountry
 
 from qgraph.model import AgreementKind, AgreementStatus, Domain, FacilityType, FrameworkType, InstitutionType
+from qgraph.schema import SCHEMA
 
 #: research-heavy nations first: nation weights fall off with this rank (Zipf), the rest follow in code order
 LEADING_NATIONS = ("US", "CN", "JP", "DE", "GB", "FR", "KR", "CA", "IN", "IT", "AU", "NL", "CH", "ES", "SE", "IL",
@@ -79,16 +80,13 @@ _TYPES: dict[InstitutionType, tuple[float, list[tuple[str, str]]]] = {
 _KIND_WEIGHTS = {AgreementKind.MOU: 35, AgreementKind.MOC: 10, AgreementKind.AGREEMENT: 15,
                  AgreementKind.COOPERATION_DOCUMENT: 10, AgreementKind.JOINT_STATEMENT: 8,
                  AgreementKind.LETTER_OF_INTENT: 8, AgreementKind.ALLIANCE: 6, AgreementKind.OTHER: 8}
-_KIND_WORDS = {"mou": ("memorandum of understanding", "覚書"), "moc": ("memorandum of cooperation", "協力覚書"),
-               "agreement": ("agreement", "協定"), "cooperation-document": ("cooperation document", "協力文書"),
-               "joint-statement": ("joint statement", "共同声明"), "letter-of-intent": ("letter of intent", "趣意書"),
-               "alliance": ("alliance", "アライアンス"), "other": ("arrangement", "取決め")}
+#: the kind's noun in a generated name, English and Japanese (the schema declaration's)
+_KIND_WORDS = {m.value: (m.get("noun")["en"], m.get("noun")["ja"]) for m in SCHEMA.enum("AgreementKind").members}
 _STATUS_WEIGHTS = {AgreementStatus.SIGNED: 60, AgreementStatus.RENEWED: 10, AgreementStatus.REVISED: 8,
                    AgreementStatus.ANNOUNCED: 8, AgreementStatus.LAUNCHED: 5, AgreementStatus.AGREED: 5,
                    AgreementStatus.HELD: 4}
-_DOMAIN_WORDS = {"computing": "quantum computing", "security-network": "quantum communication",
-                 "sensing-materials": "quantum sensing", "education": "quantum education",
-                 "industry": "the quantum industry"}
+#: a domain in a generated name ("… on quantum computing"), the schema declaration's
+_DOMAIN_WORDS = {m.value: m.get("phrase") for m in SCHEMA.enum("Domain").members}
 _FOCUS = ("superconducting qubits", "trapped ions", "photonic computing", "quantum networks", "quantum sensing",
           "quantum materials", "quantum software", "neutral atoms", "quantum-safe cryptography")
 _CURRENCIES = ("USD", "EUR", "JPY", "GBP", "CNY", "KRW", "CAD", "AUD", "INR", "CHF")

@@ -30,7 +30,7 @@ from qgraph.stores.memory import MemoryStore
 from qgraph.viz import MapOptions, build, render_html
 from qgraph.viz.synthetic import synthetic_subgraph
 
-from test_viz import EVIL_NAME, EVIL_TITLE, hostile_subgraph
+from hostile import EVIL_NAME, EVIL_TITLE, hostile_subgraph
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qgraph.bulk import write
 from qgraph.cli import app
 from qgraph.config import get_settings
 from qgraph.loaders import read_graph
@@ -33,11 +32,8 @@ def graph(synth_dir: Path) -> Graph:
 
 
 def test_bulk_writes_what_the_atomic_load_writes(neo4j_store: Store, memory_store: Store, graph: Graph) -> None:
-    from qgraph.stores.neo4j import WriteOptions
-
     memory_store.load(graph)
-    with neo4j_store.write_options(WriteOptions(bulk=True, workers=2, batch_size=97)):  # type: ignore[attr-defined]
-        report = neo4j_store.load(graph)
+    report = neo4j_store.load(graph, bulk=True, workers=2, batch_size=97)
     assert report.after == memory_store.counts()
     assert neo4j_store.checksum() == memory_store.checksum()
     assert neo4j_store.meta()["data_version"] == memory_store.meta()["data_version"]
@@ -45,12 +41,9 @@ def test_bulk_writes_what_the_atomic_load_writes(neo4j_store: Store, memory_stor
 
 def test_bulk_load_is_idempotent_and_counts_progress(neo4j_store: Store, graph: Graph) -> None:
     seen: list[int] = []
-    from qgraph.stores.neo4j import WriteOptions
-
-    with neo4j_store.write_options(WriteOptions(bulk=True, batch_size=500, progress=seen.append)):  # type: ignore[attr-defined]
-        first = neo4j_store.load(graph)
+    first = neo4j_store.load(graph, bulk=True, batch_size=500, progress=seen.append)
     digest = neo4j_store.checksum()
-    write(neo4j_store, graph, bulk=True, workers=2)
+    neo4j_store.load(graph, bulk=True, workers=2)
     assert neo4j_store.counts() == first.after
     assert neo4j_store.checksum() == digest
     assert sum(seen) == len(graph.nodes) + len(graph.edges)
@@ -59,10 +52,7 @@ def test_bulk_load_is_idempotent_and_counts_progress(neo4j_store: Store, graph: 
 
 def test_atomic_load_reports_progress_too(neo4j_store: Store, graph: Graph) -> None:
     seen: list[int] = []
-    from qgraph.stores.neo4j import WriteOptions
-
-    with neo4j_store.write_options(WriteOptions(batch_size=1000, progress=seen.append)):  # type: ignore[attr-defined]
-        neo4j_store.load(graph)
+    neo4j_store.load(graph, batch_size=1000, progress=seen.append)
     assert sum(seen) == len(graph.nodes) + len(graph.edges)
 
 

@@ -116,3 +116,33 @@ def test_cypher_shows_aist_agreements_with_nist_nrc_kriss(neo4j_store: Store, mo
     for other in ("nist", "nrc-canada", "kriss"):
         assert rows[other]["date"]
         assert json.loads(rows[other]["sources"])[0]["document"] == "measures-2024"
+
+
+def test_python_dash_m_qgraph_runs_the_same_app(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "qgraph", "--version"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("qgraph ")
+
+
+def test_command_groups_import_only_the_package_not_each_other() -> None:
+    """One direction only: ``qgraph/cli/<group>.py`` imports ``qgraph.cli``, never a sibling group; every group is
+    registered, and every command on the app comes from one of them."""
+    import ast
+
+    import qgraph.cli as cli
+
+    folder = Path(cli.__file__).parent
+    groups = {p.stem for p in folder.glob("*.py")} - {"__init__", "__main__"}
+    assert groups == set(cli.COMMAND_GROUPS)
+    for group in groups:
+        tree = ast.parse((folder / f"{group}.py").read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        siblings = {m for m in imported if m.startswith("qgraph.cli.")}
+        assert not siblings, f"qgraph/cli/{group}.py imports {siblings}"
+    origins = {c.callback.__module__ for c in app.registered_commands}
+    # qgraph/cli/ingest.py registers the commands of qgraph.ingest_cli (until that module moves into the package)
+    assert {f"qgraph.cli.{g}" for g in groups} - {"qgraph.cli.ingest"} <= origins <= {f"qgraph.cli.{g}" for g in groups} | {"qgraph.ingest_cli"}

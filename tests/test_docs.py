@@ -53,7 +53,6 @@ def test_every_command_is_in_the_readme() -> None:
 
 def test_every_record_field_is_in_the_dataset_doc() -> None:
     fields = {f for cls in RECORD_TYPES for f in cls.model_fields} | set(Citation.model_fields)
-    fields = {("kind" if f == "kind_" else f) for f in fields}
     missing = sorted(f for f in fields if f"`{f}`" not in DATASET_DOC)
     assert not missing, missing
 

@@ -362,3 +362,29 @@ def test_cluster_by_nation_play_the_timeline_and_filter_from_the_legend(page: tu
     assert pg.evaluate("qgraph.visibleAgreements.length") > first
     idle(pg)
     guard.assert_clean()
+
+
+def test_every_control_has_a_label_and_the_page_fits_1280x720(page: tuple[Any, Guard], site: str) -> None:
+    pg, guard = page
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    pg.goto(site + "/?focus=aist&lang=ja")
+    ready(pg)
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "aist", "AIST's panel")
+    unnamed = pg.evaluate("""Array.from(document.querySelectorAll('input, select, button, [role=combobox]')).filter(e => {
+        const byFor = e.id && document.querySelector('label[for="' + e.id + '"]');
+        const name = (e.getAttribute('aria-label') || (byFor && byFor.textContent) || e.textContent || '').trim();
+        return !name; }).map(e => e.outerHTML.slice(0, 80))""")
+    assert unnamed == []
+    # no UI string left in English when Japanese is chosen (the keys all have a Japanese text)
+    assert pg.locator("#act-expand").inner_text() == "連携先を展開"
+    assert pg.evaluate("document.documentElement.scrollWidth <= 1280")
+    for part in ("#filters", "#canvas", "#side", "#search"):
+        box = pg.locator(part).bounding_box()
+        assert box and box["width"] > 150 and box["x"] + box["width"] <= 1280, part
+    # keyboard: Tab reaches the search box first (after the skip link), and the focus is visible
+    pg.keyboard.press("Tab")
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.id") == "search"
+    assert pg.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    idle(pg)
+    guard.assert_clean()

@@ -203,12 +203,9 @@ def test_truncated_journal_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.neo4j
 def test_a_bulk_load_records_its_changeset_when_complete(neo4j_store: Store) -> None:
-    from qgraph.stores.neo4j import WriteOptions
-
     graph = read_graph([VALID], neo4j_store)
     rows: list[int] = []
-    with neo4j_store.write_options(WriteOptions(bulk=True, workers=2, batch_size=2, progress=rows.append)):  # type: ignore[attr-defined]
-        report = neo4j_store.load(graph)
+    report = neo4j_store.load(graph, bulk=True, workers=2, batch_size=2, progress=rows.append)
     [cs] = neo4j_store.changesets()
     assert cs.data_version == report.data_version and sum(rows) == len(graph.nodes) + len(graph.edges)
     assert cs.counts["nodes_added"] == len(graph.nodes)

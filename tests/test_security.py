@@ -79,7 +79,9 @@ def test_injection_payloads_in_the_cli_change_nothing(curated_store: Store, monk
     before = curated_store.checksum()
     runner = CliRunner()
     try:
-        for payload in PAYLOADS[:8]:
+        # A few payloads, of the kinds that could reach Cypher or markup: the API test above runs every payload
+        # through the same query layer, so the CLI only needs to show that it passes arguments through unchanged.
+        for payload in (PAYLOADS[1], PAYLOADS[7], PAYLOADS[13]):
             for args in (["search", payload], ["show", payload], ["partners", payload], ["path", payload, "aist"],
                          ["agreements", "--party", payload], ["agreements", "--framework", payload],
                          ["partners", "aist", "--since", payload], ["agreements", "--nation", payload]):
@@ -98,6 +100,28 @@ def test_labels_and_types_only_from_the_whitelist() -> None:
     with pytest.raises(ValueError, match="whitelist"):
         cypher.query("merge_edges", rel_type="PARTY_TO]->() DETACH DELETE n //")
     assert ":Institution" in cypher.query("merge_nodes", label="Institution")
+
+
+def test_fragments_are_included_whole_and_hold_no_values() -> None:
+    """What several queries share is one fragment file, included when the query is read: nothing is left unexpanded,
+    and the shortest-path search of the two path queries is the same text."""
+    from qgraph import cypher
+
+    def filled(name: str) -> str:  # a query written for any label or type gets a whitelisted one
+        for how in ({}, {"label": "Institution"}, {"rel_type": "PARTY_TO"}):
+            try:
+                return cypher.query(name, **how)
+            except ValueError:
+                continue
+        raise AssertionError(f"{name}: neither a label nor a relationship type completes it")
+
+    texts = {name: filled(name) for name in cypher.names()}
+    for name, text in texts.items():
+        assert "{{" not in text and "{of}" not in text, name
+    search = "MATCH p = allShortestPaths((s)-[:PARTY_TO*..16]-(t))"
+    assert texts["shortest_paths"].count(search) == texts["find_paths"].count(search) == 2
+    assert "located_in_" in texts["entity_refs"] and "(n)-[:LOCATED_IN]->" in texts["entity_refs"]
+    assert not any(name.startswith("_") for name in cypher.names())
 
 
 class TestAdmin:

@@ -19,38 +19,13 @@ import networkx as nx
 import pytest
 
 from qgraph.loaders import default_data_dir, read_graph
-from qgraph.model import Citation
 from qgraph.queries import Filters, Queries
-from qgraph.results import GraphEdge, GraphNode, SubgraphResult
 from qgraph.store import Store
 from qgraph.stores.memory import MemoryStore
 from qgraph.viz import MapOptions, build, export, render_html
 from qgraph.viz.synthetic import synthetic_subgraph
 
-EVIL_NAME = '<img src=x onerror="window.__pwned=1">'
-EVIL_TITLE = "<script>window.__pwned=2</script> & 'map'"
-CITE = [Citation(document="measures-2024", section="III(1) 国際連携の進展", quote='“</script><b>quoted</b>”')]
-
-
-def hostile_subgraph() -> SubgraphResult:
-    """Names, aliases, quotes and the title try to inject markup and script; one name is Japanese."""
-    def node(i: str, node_kind: str, name: str, **props: object) -> GraphNode:
-        return GraphNode(id=i, kind=node_kind, name=name, name_ja=props.pop("name_ja", None), nation="jp",  # type: ignore[arg-type]
-                         properties={"name": name, **props}, sources=CITE)
-
-    nodes = [node("evil", "Institution", EVIL_NAME, aliases=["<svg onload=window.__pwned=3>"], name_ja="悪い<研究所>"),
-             node("aist", "Institution", "National Institute of Advanced Industrial Science and Technology",
-                  name_ja="産業技術総合研究所", aliases=["産総研", "AIST"]),
-             node("jp", "Nation", "Japan", name_ja="日本", code="JP"),
-             node("deal", "Agreement", "<b>Deal</b>", kind="mou", date="2023-05", date_from="2023-05-01",
-                  date_to="2023-05-31")]
-    edges = [GraphEdge(type="PARTY_TO", source="evil", target="deal", sources=CITE),
-             GraphEdge(type="PARTY_TO", source="aist", target="deal", sources=CITE),
-             GraphEdge(type="LOCATED_IN", source="aist", target="jp", sources=CITE),
-             GraphEdge(type="LOCATED_IN", source="evil", target="jp", sources=CITE)]
-    return SubgraphResult(title=EVIL_TITLE, query={"view": "ego", "id": "evil", "depth": 1},
-                          filters={"since": "<i>2020</i>"}, data_version="abc", focus=["evil"], nodes=nodes, edges=edges)
-
+from hostile import EVIL_NAME, EVIL_TITLE, hostile_subgraph
 
 @pytest.fixture(scope="module")
 def curated() -> Queries:
@@ -268,13 +243,22 @@ def test_pictures_are_png_and_svg(curated: Queries) -> None:
     assert not root.findall(".//{http://www.w3.org/2000/svg}script")
 
 
-def test_exports_agree_on_both_stores(store: Store) -> None:
-    """The same view from memory and from Neo4j exports the same graph."""
-    store.load(read_graph([default_data_dir()], store))
-    result = Queries(store).ego_graph("aist", depth=2, filters=Filters(since="2023"))
-    g = nx.read_graphml(io.BytesIO(export(result, "graphml")))
-    assert "aist" in g and g.number_of_nodes() == len(result.nodes) > 3
-    assert set(g.edges()) == {(e.source, e.target) for e in result.edges}
+@pytest.mark.neo4j
+def test_exports_agree_on_both_stores(memory_store: Store, neo4j_store: Store) -> None:
+    """The same view from memory and from Neo4j exports the same graph: nodes with their attributes, and edges."""
+    exported = []
+    for store in (memory_store, neo4j_store):
+        store.load(read_graph([default_data_dir()], store))
+        result = Queries(store).ego_graph("aist", depth=2, filters=Filters(since="2023"))
+        g = nx.read_graphml(io.BytesIO(export(result, "graphml")))
+        assert "aist" in g and g.number_of_nodes() == len(result.nodes) > 3
+        assert set(g.edges()) == {(e.source, e.target) for e in result.edges}
+        exported.append((dict(g.nodes(data=True)), sorted((u, v, sorted(d.items())) for u, v, d in g.edges(data=True)),
+                         json.loads(export(result, "json"))))
+    (mem_nodes, mem_edges, mem_json), (neo_nodes, neo_edges, neo_json) = exported
+    assert mem_nodes == neo_nodes
+    assert mem_edges == neo_edges
+    assert mem_json == neo_json
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])

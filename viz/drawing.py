@@ -24,8 +24,10 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from qgraph import cancel
 from qgraph.model import Citation, NodeKind
 from qgraph.results import GraphEdge, GraphNode, SubgraphResult
+from qgraph.schema import SCHEMA
 from qgraph.text import search_keys
 from qgraph.viz import style
 
@@ -39,9 +41,8 @@ Lang = Literal["en", "ja"]
 SizeBy = Literal["degree", "brokerage"]
 Aggregate = Literal["auto", "nation", "kind", "none"]
 
-_RELATION_WORDS = {"LOCATED_IN": "is located in", "HOSTED_BY": "is hosted by", "OPERATES": "operates",
-                   "ADOPTED": "adopted", "UNDER": "falls under", "MEMBER_OF": "is a member of",
-                   "PARTY_TO": "is a party to"}
+#: "source <words> target" in a tooltip, the declaration's phrase of each edge type
+_RELATION_WORDS = {t: spec.phrase for t, spec in SCHEMA.edges.items()}
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ EXTERNAL_SUB = "external: general knowledge, not in the source document"
 
 
 def cite(c: Citation) -> dict[str, str]:
-    where = f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    where = c.place
     return {"where": where, "quote": c.quote}
 
 
@@ -491,11 +492,13 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
                        "are not drawn. Export GEXF or CSV, or narrow the query, to see single entities.")
     else:
         nodes, edges = b.entity_nodes(), b.entity_edges()
+    cancel.check()  # between the stages: a served map stops when its request's deadline passes (qgraph.cancel)
     for i, e in enumerate(edges):
         e.id = f"e{i}"
     new_items = _mark_new(result, b, nodes, edges) if result.new_since and not group_by else []
     size_nodes(nodes, edges, "degree" if group_by else opts.size_by)
     layout(nodes, edges)
+    cancel.check()
     physics = len(nodes) <= opts.physics_max and not group_by
     if not physics and not group_by:
         notices.append(f"{len(nodes):,} nodes: drawn with a precomputed layout and physics off (switch it on under "

@@ -62,7 +62,7 @@ EDGE_COLUMNS = ["source", "target", "type", "source_name", "target_name", "citat
 
 
 def _cite_text(sources: list[Citation]) -> str:
-    return " | ".join(f"{c.document}, {c.section}" + (f", footnote {c.footnote}" if c.footnote else "")
+    return " | ".join(c.place
                       + f": {c.quote}" for c in sources)
 
 

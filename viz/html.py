@@ -28,7 +28,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from qgraph import __version__
+from qgraph import __version__, cancel
 from qgraph.results import SubgraphResult
 from qgraph.viz import style
 from qgraph.viz.drawing import Drawing, MapOptions, build
@@ -53,6 +53,12 @@ class Assets:
         hashes = " ".join(f"'sha256-{_sha256(s)}'" for s in (self.vis_js, self.map_js))
         return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:; "
                 "font-src data:; base-uri 'none'; form-action 'none'")
+
+    def header_csp(self) -> str:
+        """The policy for the HTTP header of a served map: the page's own plus ``frame-ancestors 'self'`` (only this
+        site may frame it: no clickjacking). Browsers ignore ``frame-ancestors`` in a meta element, and Chromium
+        warns about it there, so the file opened from disk carries ``csp()`` alone."""
+        return self.csp() + "; frame-ancestors 'self'"
 
 
 def _sha256(text: str) -> str:
@@ -113,7 +119,9 @@ def to_pyvis(d: Drawing) -> Any:
     from pyvis.network import Network
 
     net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")
-    for n in d.nodes:
+    for i, n in enumerate(d.nodes):
+        if i % 500 == 0:
+            cancel.check()  # pyvis's add_node is quadratic: on a big map this loop is most of the time
         net.add_node(n.id, label=n.label, shape=n.shape, size=n.size, x=n.x, y=n.y, kind=n.kind,
                      color={"background": n.colour, "border": _darker(n.colour),
                             "highlight": {"background": n.colour, "border": "#111111"},
@@ -133,6 +141,7 @@ def network_data(d: Drawing) -> dict[str, Any]:
     """The vis-network records (nodes with ``nation`` for clustering, edges, options) and the legend of a drawing:
     what the map page inlines and what the explorer's canvas receives as JSON."""
     net = to_pyvis(d)
+    cancel.check()
     nodes, edges, _heading, _h, _w, _options = net.get_network_data()
     nation = {n.id: n.nation for n in d.nodes}
     data = {"nodes": [{**{k: v for k, v in n.items() if v is not None}, "nation": nation.get(n["id"])}

@@ -1,6 +1,8 @@
-"""How kinds look: one place for colours, shapes, short labels and fonts, shared by the HTML map and the picture.
+"""How kinds look: colours, shapes, short labels and fonts, shared by the HTML map and the picture.
 
-Colours follow the Okabe–Ito palette for entity kinds (distinguishable with the common colour-vision deficiencies);
+The colours, shapes and labels of node kinds and agreement kinds are the schema declaration's (``qgraph/schema.yaml``),
+read here into the tables the renderers index; only the colours of what is not a kind (mixed, context, group lines)
+and the fonts are set here. Colours follow the Okabe–Ito palette for entity kinds (distinguishable with the common colour-vision deficiencies);
 shapes differ too, so a map printed in grey still tells kinds apart. Every shape named here exists both in
 vis-network (``SHAPE``) and in matplotlib (``MARKER``).
 """
@@ -8,49 +10,21 @@ vis-network (``SHAPE``) and in matplotlib (``MARKER``).
 from __future__ import annotations
 
 from qgraph.model import AgreementKind, NodeKind
+from qgraph.schema import SCHEMA, SHAPES
 
-ENTITY_COLOUR: dict[str, str] = {
-    NodeKind.NATION: "#0072B2",
-    NodeKind.INSTITUTION: "#E69F00",
-    NodeKind.HUB: "#009E73",
-    NodeKind.FACILITY: "#56B4E9",
-    NodeKind.STRATEGY: "#CC79A7",
-    NodeKind.FRAMEWORK: "#D55E00",
-    NodeKind.AGREEMENT: "#555555",
-}
-SHAPE: dict[str, str] = {
-    NodeKind.NATION: "hexagon",
-    NodeKind.INSTITUTION: "dot",
-    NodeKind.HUB: "star",
-    NodeKind.FACILITY: "square",
-    NodeKind.STRATEGY: "triangle",
-    NodeKind.FRAMEWORK: "triangleDown",
-    NodeKind.AGREEMENT: "diamond",
-}
+#: node kind -> colour, shape and legend label, in the declaration's order (legends list kinds in it)
+ENTITY_COLOUR: dict[str, str] = {NodeKind(k): n.colour for k, n in SCHEMA.nodes.items()}
+SHAPE: dict[str, str] = {NodeKind(k): n.shape for k, n in SCHEMA.nodes.items()}
+ENTITY_LABEL: dict[str, str] = {NodeKind(k): n.legend for k, n in SCHEMA.nodes.items()}
+#: the matplotlib marker of every shape the declaration may name
 MARKER = {"hexagon": "h", "dot": "o", "star": "*", "square": "s", "triangle": "^", "triangleDown": "v",
           "diamond": "D"}
-ENTITY_LABEL: dict[str, str] = {
-    NodeKind.NATION: "Nation", NodeKind.INSTITUTION: "Institution", NodeKind.HUB: "Innovation hub",
-    NodeKind.FACILITY: "Facility", NodeKind.STRATEGY: "Strategy", NodeKind.FRAMEWORK: "Framework",
-    NodeKind.AGREEMENT: "Agreement (3+ parties)",
-}
+assert set(MARKER) == SHAPES, "every shape qgraph.schema accepts needs a matplotlib marker here"
 
-AGREEMENT_COLOUR: dict[str, str] = {
-    AgreementKind.MOU: "#1F77B4",
-    AgreementKind.MOC: "#17BECF",
-    AgreementKind.ALLIANCE: "#9467BD",
-    AgreementKind.JOINT_STATEMENT: "#2CA02C",
-    AgreementKind.COOPERATION_DOCUMENT: "#8C564B",
-    AgreementKind.AGREEMENT: "#D62728",
-    AgreementKind.LETTER_OF_INTENT: "#E377C2",
-    AgreementKind.OTHER: "#7F7F7F",
-}
-AGREEMENT_LABEL: dict[str, str] = {
-    AgreementKind.MOU: "MOU", AgreementKind.MOC: "MOC", AgreementKind.ALLIANCE: "Alliance",
-    AgreementKind.JOINT_STATEMENT: "Joint statement", AgreementKind.COOPERATION_DOCUMENT: "Cooperation document",
-    AgreementKind.AGREEMENT: "Agreement", AgreementKind.LETTER_OF_INTENT: "Letter of intent",
-    AgreementKind.OTHER: "Other",
-}
+#: agreement kind -> colour and label of its lines and legend entry
+AGREEMENT_COLOUR: dict[str, str] = {AgreementKind(m.value): m.get("colour")
+                                    for m in SCHEMA.enum("AgreementKind").members}
+AGREEMENT_LABEL: dict[str, str] = {AgreementKind(m.value): m.label.en for m in SCHEMA.enum("AgreementKind").members}
 #: several agreements of different kinds on one line
 MIXED_COLOUR = "#444444"
 #: what is new since a briefing (``changes_since``): border and line colour

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
-from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES
+from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES, TooExpensive
 from qgraph.changes import new_since
 from qgraph.results import NewSince, SubgraphResult
 from qgraph.viz import FORMATS, MapOptions, export, filename
@@ -68,6 +68,19 @@ def map_options(
     return MapOptions(lang=lang, size_by=size_by, aggregate=aggregate)
 
 
+#: most entities and agreements a served map, PNG or SVG draws one by one (aggregate=none): past it, drawing takes
+#: tens of seconds of CPU (a 20,000-node map: ~10 s on the benchmark machine) and the browser could not show it anyway
+MAX_DRAWN = 5_000
+
+
+def _bounded(result: SubgraphResult, fmt: str, opts: MapOptions) -> None:
+    """Refuse before drawing a picture that would cost more than one request may spend."""
+    if fmt in ("html", "png", "svg") and opts.aggregate == "none" and len(result.nodes) > MAX_DRAWN:
+        raise TooExpensive(f"the view has {len(result.nodes):,} nodes, more than the {MAX_DRAWN:,} a map draws one by "
+                           "one; use aggregate=auto, nation or kind, a smaller max_nodes, or a data format "
+                           "(gexf, graphml, csv, json)")
+
+
 ViewDep = Annotated[SubgraphResult, Depends(view_params)]
 OptionsDep = Annotated[MapOptions, Depends(map_options)]
 
@@ -76,9 +89,10 @@ def _headers(result: SubgraphResult, fmt: str, disposition: str) -> dict[str, st
     headers = {"Content-Disposition": f'{disposition}; filename="{filename(result, fmt)}"',
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     if fmt == "html":
-        headers["Content-Security-Policy"] = assets().csp()
+        headers["Content-Security-Policy"] = assets().header_csp()
+        headers["X-Frame-Options"] = "SAMEORIGIN"  # frame-ancestors for browsers that predate it
     elif fmt == "svg":
-        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     return headers
 
 
@@ -88,6 +102,7 @@ def map_html(result: ViewDep, opts: OptionsDep,
              download: Annotated[bool, Query(description="Send as an attachment instead of showing it.")] = False,
              ) -> Response:
     """The map of the view as one self-contained HTML page (no external resources; opens offline)."""
+    _bounded(result, "html", opts)
     return Response(export(result, "html", opts), media_type=FORMATS["html"].media_type,
                     headers=_headers(result, "html", "attachment" if download else "inline"))
 
@@ -98,6 +113,7 @@ def map_html(result: ViewDep, opts: OptionsDep,
 def export_file(format: ExportFormat, result: ViewDep, opts: OptionsDep) -> Response:  # noqa: A002
     """The view as html, gexf, graphml, csv (a zip of nodes.csv and edges.csv), json, png or svg."""
     fmt = format.value
+    _bounded(result, fmt, opts)
     return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
                     headers=_headers(result, fmt, "attachment"))
 
@@ -126,5 +142,6 @@ def export_canvas(format: ExportFormat, body: CanvasExport, queries: QueriesDep)
     result = queries.canvas_graph(body.entities, agreements=body.agreements, max_nodes=MAX_NODES)
     result = result.model_copy(update={"query": {"view": "canvas"}})
     opts = MapOptions(lang=body.lang, size_by=body.size_by, aggregate="none")
+    _bounded(result, fmt, opts)
     return Response(export(result, fmt, opts), media_type=FORMATS[fmt].media_type,
                     headers=_headers(result, fmt, "attachment"))

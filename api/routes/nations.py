@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from qgraph.api.deps import NATION_PATTERN, FiltersDep, QueriesDep
-from qgraph.queries import Filters
 from qgraph.results import NationPartnersResult
 
 router = APIRouter(tags=["nations"])
@@ -20,4 +20,4 @@ def nation_partners(
 ) -> NationPartnersResult:
     """Counterpart nations with agreement counts and the agreements behind them (a party of this nation on one
     side, a party of the other on the other; institutions count for the nation they sit in)."""
-    return queries.nation_partners(code, Filters(**{**filters.__dict__, "nation": None}))
+    return queries.nation_partners(code, replace(filters, nation=None))

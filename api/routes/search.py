@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from qgraph.api.deps import QueriesDep
 from qgraph.model import NodeKind
-from qgraph.queries import MAX_LIMIT, MAX_SUGGEST
+from qgraph.queries import MAX_LIMIT, MAX_OFFSET, MAX_SUGGEST
 from qgraph.results import Resolution, SearchResult, SuggestResult
 
 router = APIRouter(tags=["search"])
@@ -32,7 +32,7 @@ def search(
     q: QText,
     kind: KindQ = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchResult:
     """Entities by name, alias or description: words in any order, plurals and abbreviations, typos, Japanese with or
     without spaces. Each hit says which field matched and why it ranks there; no hit: ``did_you_mean``."""

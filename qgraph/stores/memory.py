@@ -47,12 +47,13 @@ import networkx as nx
 import pydantic_core
 from pydantic import TypeAdapter
 
-from qgraph.bulk_gc import paused_gc
+from qgraph.gc_pause import paused_gc
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Citation, Edge, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
-from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Counts, Store, StoreError, WriteTx,
+from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Counts, PerCitationList, Store, StoreError,
+                          WriteOptions, WriteTx,
                           agreement_order, entity_ref)
 from qgraph.stores.memory_search import SearchIndex
 
@@ -282,16 +283,9 @@ class MemoryStore(Store):
     def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> None:
         if self.path is None:
             return
-        # Each distinct citation list once (a record's edges carry its citations: a few lists serve many rows).
+        # Each distinct citation list once, by its position in the table.
         table: list[list[Citation]] = []
-        positions: dict[tuple[Citation, ...], int] = {}
-
-        def cited(sources: list[Citation]) -> int:
-            key = tuple(sources)
-            if key not in positions:
-                positions[key] = len(table)
-                table.append(sources)
-            return positions[key]
+        cited = PerCitationList(lambda sources: table.append(sources) or len(table) - 1)
 
         def node_row(d: dict[str, Any]) -> list[Any]:
             n = d["node"]
@@ -783,5 +777,8 @@ class _MemoryTx(WriteTx):
         return out
 
     def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
-              changeset: Changeset) -> None:
+              changeset: Changeset, options: WriteOptions) -> None:
+        # One atomic file replace whatever ``options.bulk`` says; progress is the whole diff, once it is written.
         self.store._commit_state(self.state, nodes, edges, meta, changeset)
+        if options.progress:
+            options.progress(len(nodes) + len(edges))

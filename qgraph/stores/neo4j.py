@@ -12,9 +12,9 @@ Invariants:
   query, count, search or export sees it), so several API replicas share one history;
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
   (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
-  ``write_options(WriteOptions(bulk=True))`` (``qgraph load --bulk``) commits the diff's batches in their own
-  transactions — not atomic, idempotent — while the locking transaction stays open, and commits the metadata and the
-  changeset last, when every batch is in;
+  ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits the diff's batches in their own transactions — not
+  atomic, idempotent — while the locking transaction stays open, and commits the metadata and the changeset last,
+  when every batch is in;
 - nodes carry the label ``Entity`` plus their kind; ``_origin`` on nodes and edges is the dataset that wrote them;
   properties are flat, citations are a JSON string ``sources``, and
   the ``search_*`` properties hold what ``qgraph.search.index_entry`` makes of the node (terms for the full-text
@@ -28,8 +28,8 @@ import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -37,15 +37,16 @@ import neo4j
 from neo4j import GraphDatabase, Query, RoutingControl
 from neo4j import exceptions as nx_exc
 
-from qgraph import cypher
+from qgraph import cancel, cypher
+from qgraph.breaker import CircuitBreaker, CircuitOpen
 from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan, index_entry, lucene_exact, lucene_query
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
-                          PathFinding, Store, StoreError, StoreUnavailable, VersionChanged, WriteTx, sources_from_json,
-                          sources_to_json)
+                          PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
+                          WriteOptions, WriteTx, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
 _INTERNAL = frozenset(("id", "_kind", "_origin", "sources", "search_keys", "search_text", "search_names",
@@ -74,35 +75,9 @@ def node_to_props(node: Node, sources_json: str | None = None) -> dict[str, Any]
             **search_fields(node.id, node.kind.value, node.properties)}
 
 
-class _SourcesCache:
-    """Citation lists as JSON, each distinct list serialised once: the edges of one record carry its citations."""
-
-    def __init__(self) -> None:
-        self._by_value: dict[tuple[Any, ...], str] = {}
-
-    def __call__(self, sources: list[Any]) -> str:
-        key = tuple(sources)  # citations are frozen models: hashable, equal when their fields are
-        text = self._by_value.get(key)
-        if text is None:
-            text = self._by_value[key] = sources_to_json(sources)
-        return text
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    """How ``Store.load`` writes to Neo4j.
-
-    ``bulk=False`` (the default): one write transaction for the whole load, all or nothing. ``bulk=True``: batches of
-    ``batch_size`` rows, each its own transaction, ``workers`` at a time — NOT atomic: a failure part-way leaves the
-    batches already committed (nodes first, then edges; the metadata and its data version are written last, so an
-    interrupted bulk load keeps the previous data version). Loads are idempotent, so running it again completes it.
-    ``progress`` is called with the number of rows (nodes + edges) each finished batch wrote.
-    """
-
-    bulk: bool = False
-    workers: int = 2
-    batch_size: int | None = None
-    progress: Callable[[int], None] | None = None
+def sources_json_cache() -> PerCitationList[str]:
+    """Citation lists as JSON, each distinct list serialised once."""
+    return PerCitationList(sources_to_json)
 
 
 def node_from_props(props: dict[str, Any]) -> Node:
@@ -114,14 +89,15 @@ class Neo4jStore(Store):
     kind = "neo4j"
 
     def __init__(self, driver: neo4j.Driver, *, database: str | None = None, timeout: float = 15.0,
-                 batch_size: int = 1000, uri: str = "") -> None:
+                 batch_size: int = 1000, uri: str = "", breaker_window: float = 2.0) -> None:
         self.driver = driver
+        #: after a failed connection, calls fail fast until a connectivity probe succeeds (qgraph.breaker)
+        self.breaker = CircuitBreaker(driver.verify_connectivity, window=breaker_window)
         self.database = database
         self.timeout = timeout
         self.batch_size = batch_size
         self.uri = uri
         self._schema_ready = False
-        self._options = WriteOptions()
         self._pin: _Pin | None = None
 
     @classmethod
@@ -136,15 +112,24 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF",
         )
         return cls(driver, database=settings.neo4j_database, timeout=settings.neo4j_timeout,
-                   batch_size=settings.batch_size, uri=settings.neo4j_uri)
+                   batch_size=settings.batch_size, uri=settings.neo4j_uri, breaker_window=settings.breaker_window)
 
     # ------------------------------------------------------------------ plumbing
 
     def _call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` and turn driver errors into the store's own, naming the server but no secret."""
+        """Run ``fn`` and turn driver errors into the store's own, naming the server but no secret. While the
+        breaker is open (the server could not be reached a moment ago) fail at once, without trying."""
+        try:
+            self.breaker.check()
+        except CircuitOpen:
+            raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable (not retried for "
+                                   f"{self.breaker.window:g} s after a failed connection)") from None
         try:
             return fn()
-        except (nx_exc.ServiceUnavailable, nx_exc.SessionExpired, nx_exc.TransientError, OSError) as exc:
+        except (nx_exc.ServiceUnavailable, nx_exc.SessionExpired, OSError) as exc:
+            self.breaker.trip()
+            raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable: {exc}") from exc
+        except nx_exc.TransientError as exc:  # the server answered (busy, a lock): no reason to stop trying
             raise StoreUnavailable(f"Neo4j at {self.uri or 'the configured URI'} is unavailable: {exc}") from exc
         except nx_exc.AuthError as exc:
             raise StoreError(f"Neo4j at {self.uri} refused the credentials (NEO4J_USER / NEO4J_PASSWORD)") from exc
@@ -152,10 +137,14 @@ class Neo4jStore(Store):
             raise StoreError(f"Neo4j error {exc.code}: {exc.message}") from exc
 
     def read(self, name: str, **params: Any) -> list[neo4j.Record]:
-        """Run catalog query ``name`` in a read transaction, with the query timeout (in a pinned view: in the view's
-        transaction, then check that the version did not move)."""
+        """Run catalog query ``name`` in a read transaction, with the query timeout (or the time left before the
+        request's deadline, if sooner: the server then stops the query when nobody waits for it any more). In a
+        pinned view: in the view's transaction (whose timeout was set when it began), after checking the deadline,
+        then check that the version did not move."""
         pin = self._pin
         if pin is not None:
+            cancel.check()
+
             def in_pin() -> list[neo4j.Record]:
                 records = list(pin.tx.run(cypher.query(name), params))
                 now = pin.tx.run(cypher.query("get_version")).single()
@@ -163,7 +152,8 @@ class Neo4jStore(Store):
                     raise VersionChanged("a write committed while this request was reading")
                 return records
             return self._call(in_pin)
-        q = Query(cypher.query(name), timeout=self.timeout)
+        left = cancel.remaining()
+        q = Query(cypher.query(name), timeout=self.timeout if left is None else max(0.05, min(self.timeout, left)))
         return self._call(lambda: self.driver.execute_query(
             q, params, routing_=RoutingControl.READ, database_=self.database).records)
 
@@ -203,15 +193,6 @@ class Neo4jStore(Store):
 
     # ------------------------------------------------------------------ backend
 
-    @contextmanager
-    def write_options(self, options: WriteOptions) -> Iterator[None]:
-        """Make ``load`` (in this block) write as ``options`` say: bulk or atomic, with progress."""
-        previous, self._options = self._options, options
-        try:
-            yield
-        finally:
-            self._options = previous
-
     @staticmethod
     def _statements(graph: Graph) -> list[tuple[str, str, str, dict[str, Any], list[Node] | list[Edge]]]:
         """(nodes or edges, label or type, query, extra parameters, items): nodes of each kind, then edges of each type.
@@ -233,7 +214,7 @@ class Neo4jStore(Store):
         return out
 
     @staticmethod
-    def _rows(what: str, items: list[Any], cache: _SourcesCache) -> list[dict[str, Any]]:
+    def _rows(what: str, items: list[Any], cache: PerCitationList[str]) -> list[dict[str, Any]]:
         if what == "nodes":
             return [{"id": n.id, "props": node_to_props(n, cache(n.sources))} for n in items]
         return [{"source": e.source, "target": e.target, "sources": cache(e.sources)} for e in items]
@@ -262,12 +243,11 @@ class Neo4jStore(Store):
             session.close()
 
     def _apply(self, tx: neo4j.Transaction, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
-               changeset: Changeset) -> None:
-        """Write the diff: edges removed, nodes removed, nodes put, edges put (as ``_options`` say: in ``tx``, or in
+               changeset: Changeset, opts: WriteOptions) -> None:
+        """Write the diff: edges removed, nodes removed, nodes put, edges put (as ``opts`` say: in ``tx``, or in
         bulk batches of their own), then the metadata and the changeset in ``tx``."""
-        opts = self._options
         size = opts.batch_size or (BULK_BATCH if opts.bulk else self.batch_size)
-        cache = _SourcesCache()
+        cache = sources_json_cache()
         removed_edges: dict[str, list[dict[str, Any]]] = {}
         for e in edges:
             if e.op == "removed":
@@ -310,15 +290,14 @@ class Neo4jStore(Store):
                    body=dumps(changeset), facts=sorted(changeset.facts())).consume()
 
         if opts.bulk:
-            self._bulk_put(statements, rows, size)
+            self._bulk_put(statements, rows, size, opts)
         self._call(in_tx)
 
     def _bulk_put(self, statements: list[tuple[str, str, str, dict[str, Any], list[Any]]],
-                  rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int) -> None:
+                  rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int, opts: WriteOptions) -> None:
         """Batches in their own transactions, ``workers`` at a time: every node first, then every edge. Not atomic
         (see ``WriteOptions``); each batch is retried by the driver on transient errors (deadlocks between parallel
         batches on a shared node)."""
-        opts = self._options
         workers = max(1, opts.workers)
         lock = threading.Lock()
 
@@ -436,7 +415,7 @@ class Neo4jStore(Store):
     # ------------------------------------------------------------------ queries
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        return {r["id"]: EntityRef(**dict(r)) for r in self.read("entity_refs", ids=list(node_ids))}
+        return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
@@ -598,5 +577,5 @@ class _Neo4jTx(WriteTx):
         return out
 
     def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
-              changeset: Changeset) -> None:
-        self.store._apply(self.tx, nodes, edges, meta, changeset)
+              changeset: Changeset, options: WriteOptions) -> None:
+        self.store._apply(self.tx, nodes, edges, meta, changeset, options)

@@ -1,21 +1,21 @@
 """``qgraph synth``: the deterministic synthetic world-scale network, as CSV the loader reads.
 
-Registered on the main app by ``register(app)`` (one line at the end of ``qgraph/cli.py``). The benchmarks that use it
-are ``python -m benchmarks`` (see ``benchmarks/RESULTS.md``).
+The benchmarks that use it are ``python -m benchmarks`` (see ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from qgraph.cli import app, err, print_json
+from qgraph.cli import out as console  # ``out`` is the option below
 
 
+@app.command("synth")
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the CSV files into (its *.csv are "
                                                           "replaced).")] = Path("synthetic"),
@@ -34,17 +34,13 @@ def synth(
     try:
         report = generate(out, entities=entities, agreements=agreements, seed=seed)
     except ValueError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     summary = {**report.as_dict(), "seconds": round(time.perf_counter() - started, 2)}
     if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        print_json(summary)
         return
-    Console().print(f"wrote {len(report.files)} files to {out}: "
+    console.print(f"wrote {len(report.files)} files to {out}: "
                     + ", ".join(f"{k} {v}" for k, v in report.nodes.items())
                     + f"; {report.party_edges} party edges (top partner counts {report.top_degrees}, median "
                       f"{report.median_degree:g}) in {summary['seconds']} s")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("synth")(synth)

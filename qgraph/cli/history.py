@@ -1,4 +1,6 @@
-"""History commands: ``qgraph changes``, ``qgraph diff``, ``qgraph history``, ``qgraph revert``, ``qgraph token``.
+"""``qgraph changes``, ``diff``, ``history``, ``revert`` and ``token``: the history of the graph, and write tokens.
+
+History commands: ``qgraph changes``, ``qgraph diff``, ``qgraph history``, ``qgraph revert``, ``qgraph token``.
 
 The actor of a changeset written from the command line is the OS user. ``revert`` asks before writing unless
 ``--yes``; ``--force`` reverts even when later changesets touched the same facts. ``history --repair`` cuts a damaged
@@ -13,19 +15,13 @@ import typer
 from rich.table import Table
 
 from qgraph import auth
+from qgraph.cli import JsonOpt, StoreOpt, app, err, opened, out, print_json
 from qgraph.changes import ChangesBriefing, ItemChange, briefing, entity_history, history_page
 from qgraph.queries import BadParameter, NotFound
 from qgraph.store import RevertConflict, default_actor
 
 
-def _cli() -> Any:
-    import qgraph.cli as cli  # the shared helpers (opened, print_json, out, err, StoreOpt …)
-
-    return cli
-
-
 def _show_brief(brief: ChangesBriefing) -> None:
-    out = _cli().out
     out.print(f"[bold]changes[/bold] from changeset {brief.since.number} ({brief.since.data_version}) to "
               f"{brief.until.number} ({brief.until.data_version}): {len(brief.changesets)} changeset(s)")
 
@@ -57,8 +53,8 @@ def _show_brief(brief: ChangesBriefing) -> None:
 def changes(
     since: Annotated[str, typer.Option("--since", help="A changeset number, data version or UTC date (2026-11-01).")],
     until: Annotated[Optional[str], typer.Option("--until", help="Up to this point (default: now).")] = None,
-    store: Annotated[Optional[str], typer.Option("--store", help="memory or neo4j (default: QGRAPH_STORE).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """What changed in the graph since a version or date: agreements, entities, partnerships, with citations."""
     diff(since, until, store=store, as_json=as_json)
@@ -67,19 +63,18 @@ def changes(
 def diff(
     v1: Annotated[str, typer.Argument(help="From: changeset number, data version or date.")],
     v2: Annotated[Optional[str], typer.Argument(help="To (default: now).")] = None,
-    store: Annotated[Optional[str], typer.Option("--store", help="memory or neo4j (default: QGRAPH_STORE).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The folded diff between two versions of the graph."""
-    cli = _cli()
-    with cli.opened(store) as s:
+    with opened(store) as s:
         try:
             brief = briefing(s, v1, v2)
         except BadParameter as exc:
-            cli.err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
     if as_json:
-        cli.print_json(brief.model_dump(mode="json"))
+        print_json(brief.model_dump(mode="json"))
     else:
         _show_brief(brief)
 
@@ -90,25 +85,24 @@ def history(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="At most this many changesets.")] = 50,
     repair: Annotated[bool, typer.Option("--repair", help="Cut a damaged journal after its last whole changeset "
                                          "(memory store) so that writes are accepted again.")] = False,
-    store: Annotated[Optional[str], typer.Option("--store", help="memory or neo4j (default: QGRAPH_STORE).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The recorded changesets (newest first), or every changeset that touched an entity, with old and new values."""
-    cli = _cli()
-    with cli.opened(store, write=repair) as s:
+    with opened(store, write=repair) as s:
         if repair:
-            cli.out.print(s.repair())
+            out.print(s.repair())
             return
         problem = s.damaged()
         if problem:
-            cli.err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+            err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
         try:
             result: Any = entity_history(s, entity_id) if entity_id else history_page(s, limit)
         except NotFound as exc:
-            cli.err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
     if as_json:
-        cli.print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return
     table = Table(title=f"history of {entity_id}" if entity_id else f"{result.total} changeset(s)",
                   title_justify="left")
@@ -125,7 +119,7 @@ def history(
             counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cs.counts.items() if v)
             table.add_row(str(cs.number), cs.time, cs.actor, cs.message + (" (summary)" if cs.summary else ""),
                           counts)
-    cli.out.print(table)
+    out.print(table)
 
 
 def revert(
@@ -133,23 +127,22 @@ def revert(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Revert even when later changesets touched the same facts.")]
     = False,
-    store: Annotated[Optional[str], typer.Option("--store", help="memory or neo4j (default: QGRAPH_STORE).")] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Undo a changeset with a new one (refused when later changesets touched the same facts, unless --force)."""
-    cli = _cli()
     if not yes:
         typer.confirm(f"Write a changeset that undoes changeset {number}?", abort=True)
-    with cli.opened(store, write=True) as s:
+    with opened(store, write=True) as s:
         try:
             result = s.revert(number, actor=default_actor(), force=force)
         except RevertConflict as exc:
-            cli.err.print(f"[red]refused:[/red] {exc}", highlight=False)
+            err.print(f"[red]refused:[/red] {exc}", highlight=False)
             raise typer.Exit(4) from None
         except (LookupError, ValueError) as exc:
-            cli.err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
     cs = result.changeset
-    cli.out.print(f"reverted changeset {number} as changeset {cs.number}; data version {cs.data_version}" if cs
+    out.print(f"reverted changeset {number} as changeset {cs.number}; data version {cs.data_version}" if cs
                   else f"changeset {number} is already undone: nothing recorded")
 
 
@@ -162,21 +155,19 @@ def token_new(
     role: Annotated[str, typer.Option("--role", help="editor or admin.")] = "editor",
 ) -> None:
     """Make a random token: print it once, and the line for QGRAPH_TOKENS_FILE (a salted hash, never the token)."""
-    cli = _cli()
     if role not in auth.ROLES:
         raise typer.BadParameter("must be editor or admin", param_hint="--role")
     token = auth.new_token()
     line = auth.hashed_line(name, role, token)  # type: ignore[arg-type]
     auth.parse_file_lines([line])  # the line reads back (a bad name is refused here)
-    cli.err.print("token (shown once; give it to its holder):", highlight=False)
+    err.print("token (shown once; give it to its holder):", highlight=False)
     typer.echo(token)  # plain: a terminal-wide wrap would break the line
-    cli.err.print("line for QGRAPH_TOKENS_FILE:", highlight=False)
+    err.print("line for QGRAPH_TOKENS_FILE:", highlight=False)
     typer.echo(line)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("changes")(changes)
-    app.command("diff")(diff)
-    app.command("history")(history)
-    app.command("revert")(revert)
-    app.add_typer(token_app, name="token")
+app.command("changes")(changes)
+app.command("diff")(diff)
+app.command("history")(history)
+app.command("revert")(revert)
+app.add_typer(token_app, name="token")

@@ -1,0 +1,6 @@
+// Fragment (included as {{ entity_ref x }}, with {of} standing for the variable x): the entity reference of a node as
+// a map with the fields of qgraph.results.EntityRef. A nation's nation is itself; any other node's is the smallest id
+// of the nations it is LOCATED_IN (null when none); external is false unless the record says true.
+{id: {of}.id, kind: {of}._kind, name: {of}.name, name_ja: {of}.name_ja, external: coalesce({of}.external, false),
+ nation: CASE {of}._kind WHEN 'Nation' THEN {of}.id
+         ELSE head(COLLECT { MATCH ({of})-[:LOCATED_IN]->(located_in_:Nation) RETURN located_in_.id ORDER BY located_in_.id LIMIT 1 }) END}
