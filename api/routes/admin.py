@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -95,7 +95,7 @@ def reload(request: Request, actor: AdminDep) -> Any:
              responses={**REFUSALS, 404: {"description": "No such changeset"},
                         409: {"description": "Later changesets touched the same facts (named); force to revert"},
                         422: {"description": "A summary changeset cannot be reverted"}})
-def revert(request: Request, actor: AdminDep, number: int,
+def revert(request: Request, actor: AdminDep, number: Annotated[int, Path(ge=1, le=10**12)],
            force: Annotated[bool, Query(description="Revert even when later changesets touched the same facts.")]
            = False) -> Any:
     """A new changeset that undoes changeset ``number``."""

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import neo4j
@@ -146,8 +146,11 @@ class Neo4jStore(Store):
             cancel.check()
 
             def in_pin() -> list[neo4j.Record]:
-                records = list(pin.tx.run(cypher.query(name), params))
-                now = pin.tx.run(cypher.query("get_version")).single()
+                with pin.lock:
+                    if pin.tx.closed():
+                        raise cancel.Cancelled  # the request is over: its view was closed under this thread
+                    records = list(pin.tx.run(cypher.query(name), params))
+                    now = pin.tx.run(cypher.query("get_version")).single()
                 if (now["changesets"] if now else None) != pin.changesets:
                     raise VersionChanged("a write committed while this request was reading")
                 return records
@@ -347,20 +350,38 @@ class Neo4jStore(Store):
 
     @contextmanager
     def pinned(self) -> Iterator[Store]:
+        # The transaction ends with the request's deadline (if sooner than the query timeout): the server then stops
+        # whatever the request still runs, even when the thread that started it is no longer waited for.
+        left = cancel.remaining()
+        timeout = self.timeout if left is None else max(0.05, min(self.timeout, left))
         session = self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS)
         try:
-            tx = self._call(lambda: session.begin_transaction(timeout=self.timeout))
+            tx = self._call(lambda: session.begin_transaction(timeout=timeout))
+            pin: _Pin | None = None
             try:
                 view = copy.copy(self)
                 rows = self._call(lambda: list(tx.run(cypher.query("get_meta"))))
                 meta = {k: v for k, v in rows[0]["meta"].items() if k not in ("key", "_lock")} if rows else {}
-                view._pin = _Pin(tx, meta.get("changesets"), meta)
+                pin = view._pin = _Pin(tx, meta.get("changesets"), meta)
                 yield view
             finally:
-                if not tx.closed():
-                    tx.close()
+                # Wait for a query still running on the transaction (the server ends it by the timeout above), then
+                # roll back. A failure here loses nothing (a read transaction) and says nothing about the server's
+                # health, so it neither propagates nor trips the breaker.
+                held = pin.lock.acquire(timeout=timeout + 5) if pin is not None else False
+                try:
+                    if not tx.closed():
+                        tx.close()
+                except (nx_exc.Neo4jError, nx_exc.DriverError, OSError) as exc:
+                    log.debug("closing a pinned read transaction: %s", exc)
+                finally:
+                    if held:
+                        pin.lock.release()  # type: ignore[union-attr]
         finally:
-            session.close()
+            try:
+                session.close()
+            except (nx_exc.Neo4jError, nx_exc.DriverError, OSError) as exc:
+                log.debug("closing a pinned session: %s", exc)
 
     def wipe(self) -> None:
         def run() -> None:
@@ -507,11 +528,14 @@ class Neo4jStore(Store):
 
 @dataclass(frozen=True)
 class _Pin:
-    """A pinned view's read transaction and the version it reads."""
+    """A pinned view's read transaction and the version it reads. ``lock``: one query at a time on the transaction,
+    and no close while a query runs (a route's thread may still be reading when the request's deadline has answered
+    503 and the dependency closes the view: a connection used by two threads at once is corrupted)."""
 
     tx: neo4j.Transaction
     changesets: str | None
     meta: dict[str, str]
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _edge_of(r: Any) -> tuple[EdgeKey, tuple[Edge, str | None]]:
