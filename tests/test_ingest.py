@@ -328,24 +328,101 @@ def test_known_entities_through_abbreviations_and_width_variants(curated: Memory
 
 def test_nation_compound_and_topic_parties(curated: MemoryStore) -> None:
     _, ex = extract("我が国は量子を重視する。カナダ政府とは協力覚書（MOC）の締結が行われ（9月）、日米韓大学間での協力文書の"
-                    "締結も2024年1月に行われた。", curated)
+                    "締結も2024年1月に行われた。2023年には日米韓の共同声明を発表した。", curated)
     got = {(a.fields["kind"], frozenset(a.fields["parties"])) for a in ex.agreements}
     assert ("moc", frozenset({"jp", "ca"})) in got  # 「カナダ政府とは」: Canada with the home nation
-    assert ("cooperation-document", frozenset({"jp", "us", "kr"})) in got
+    assert ("joint-statement", frozenset({"jp", "us", "kr"})) in got  # 「日米韓の」: the nations
+    # 「日米韓大学間」: the unnamed universities of each nation; the store's placeholders are those entities
+    assert ("cooperation-document", frozenset({"unnamed-jp-universities", "unnamed-us-universities",
+                                               "unnamed-kr-universities"})) in got
 
 
-def test_english_rules(tmp_path: Path) -> None:
-    _, ex = extract(EN_RELEASE, store_with(tmp_path, "nations.yaml"), name="r.md")
+CO_SIGNED = """我が国は量子を重視する。
+
+- ✓ 2023年には、カナダ政府とは産業技術分野に関する協力覚書（MOC）の締結が行われ（9月）、米国政府とは量子分野の協力覚書（MOC）の締結が行われた（10月）。NRC（カナダ）⁴との連携も進んだ。
+
+⁴ 経済産業省とカナダ革新・科学・産業省との産業技術分野に関する協力覚書に署名
+"""
+
+
+def test_co_signers_in_a_footnote_join_the_governments_agreement(tmp_path: Path) -> None:
+    store = store_with(tmp_path, "nations.yaml")
+    review = ingest([Input(name="moc.txt", data=CO_SIGNED.encode())], store, language="ja")
+    inst = {r.get("name_ja", r["name"]): r for r in review.sections["institutions"]}
+    meti, ised = inst["経済産業省"], inst["カナダ革新・科学・産業省"]
+    assert ised["nation"] == "ca"  # the nation its name starts with
+    assert meti["nation"] == "jp" and "inferred" in meti["review"]["note"]  # a ministry without a nation: home
+    mocs = [a for a in review.sections["agreements"] if a["kind"] == "moc"]
+    ca = next(a for a in mocs if "ca" in a["parties"])
+    assert sorted(ca["parties"]) == sorted(["jp", "ca", meti["id"], ised["id"]]) and ca["date"] == "2023-09"
+    assert [c.get("footnote") for c in ca["sources"]] == [None, 4]  # the body's quote and the footnote's
+    assert all(CO_SIGNED.find(c["quote"]) >= 0 for c in ca["sources"])
+    assert "+cosigners" in ca["review"]["rule"] and "signed for ca, jp" in ca["review"]["note"]
+    # the ministries of Japan and Canada did not sign the US MOC: it keeps its two governments
+    us = next(a for a in mocs if "us" in a["parties"])
+    assert sorted(us["parties"]) == ["jp", "us"] and us["date"] == "2023-10"
+    assert len(mocs) == 2  # the footnote's own candidate was merged, not proposed again
+
+
+def test_unnamed_members_are_placeholders_in_the_curated_form(tmp_path: Path) -> None:
+    _, ex = extract("2024年1月には日米韓大学間での量子分野に関する協力文書の締結があった。", store_with(tmp_path, "nations.yaml"))
+    [agreement] = ex.agreements
+    names = {ex.entities[p].name: ex.entities[p] for p in agreement.fields["parties"]}
+    assert set(names) == {"Universities of Japan (not named in the source)",
+                          "Universities of the United States (not named in the source)",
+                          "Universities of the Republic of Korea (not named in the source)"}
+    jp = names["Universities of Japan (not named in the source)"]
+    assert jp.name_ja == "日本の大学（資料に名称なし）" and jp.fields == {"type": "university", "nation": "jp"}
+    assert agreement.fields["date"] == "2024-01" and agreement.fields["kind"] == "cooperation-document"
+
+
+def test_an_intention_to_cooperate_is_undated_and_names_only_its_partners(tmp_path: Path) -> None:
+    store = store_with(tmp_path, "nations.yaml")
+    _, ex = extract("我が国は2023年に戦略を見直した。日米韓の協力枠組、日 EU デジタルパートナーシップといった枠組の活用を行うとともに、"
+                    "ASEAN とも連携を進めていく。", store)
+    [intent] = [a for a in ex.agreements if a.fields.get("status") == "announced"]
+    assert sorted(intent.fields["parties"]) == ["asean", "jp"]  # not the nations of the frameworks' names
+    assert "date" not in intent.fields and any("intention" in n for n in intent.notes)  # not the passage's 2023
+    _, ex = extract("Quantum matters. NICT (Japan) will cooperate closely with the University of Tokyo on networks.", store)
+    [intent] = ex.agreements
     by_name = {c.name: c for c in ex.entities.values()}
-    aist = by_name["National Institute of Advanced Industrial Science and Technology"]
-    assert aist.aliases == ["AIST"] and aist.rule.startswith("pattern:hereinafter")
-    assert by_name["University of Chicago"].fields["type"] == "university"
-    assert by_name["Keio University"].fields["type"] == "university"
-    kinds = {a.fields["kind"]: a for a in ex.agreements}
-    assert kinds["mou"].fields["date"] == "2024-03-11" and kinds["mou"].fields["status"] == "renewed"
-    assert kinds["letter-of-intent"].fields["date"] == "2024-02"
-    assert {by_name[n].key for n in ("University of Chicago", "Keio University")} == \
-        set(kinds["letter-of-intent"].fields["parties"])
+    assert by_name["NICT"].fields["nation"] == "jp"  # "(Japan)" is its nation, not an abbreviation of it
+    assert intent.fields["parties"] == [by_name["NICT"].key, by_name["University of Tokyo"].key]
+    assert intent.fields["name"] == "NICT–University of Tokyo intention to cooperate"
+
+
+FACILITIES_JA = """我が国は量子を重視する。
+
+- ✓ 2023 年 3 月の量子コンピュテーション開拓拠点（国立研究開発法人理化学研究所。以下「理研」という。）における国産量子コンピュータ初号機「叡」の公開を皮切りに、開発が進んだ。
+- ✓ 産総研に試作設備、極低温環境等の評価環境テストベッドを整備する。「富岳」等の HPC と連携する。大規模 GPU コンピュータ（ABCI-Q）の導入を進めている。
+- ✓ ユーザ視点でテストベッドの整備を加速し、既存設備の強化を進める。
+"""
+
+
+def test_facilities_with_type_operator_and_nation(tmp_path: Path, curated: MemoryStore) -> None:
+    _, ex = extract(FACILITIES_JA, store_with(tmp_path, "nations.yaml"))
+    fac = {c.name: c for c in ex.entities.values() if c.kind == "Facility"}
+    names = {k: c.name_ja for k, c in ex.entities.items()}
+    # no bare 「テストベッド」, no 「既存設備」
+    assert set(fac) == {"叡", "試作設備", "極低温環境等の評価環境テストベッド", "富岳", "ABCI-Q"}
+    assert fac["叡"].fields["facility_type"] == "quantum-computer" and fac["叡"].fields["nation"] == "jp"
+    assert [names[r] for r in fac["叡"].fields["operators"]] == ["理化学研究所"]  # the nearest institution before it
+    assert fac["叡"].aliases == ["国産量子コンピュータ初号機"]
+    assert fac["試作設備"].fields["facility_type"] == "fabrication"
+    assert fac["極低温環境等の評価環境テストベッド"].fields["facility_type"] == "testbed"
+    assert fac["ABCI-Q"].fields["facility_type"] == "supercomputer" and fac["富岳"].fields["facility_type"] == "supercomputer"
+    assert "operators" not in fac["富岳"].fields and any("operators" in n for n in fac["富岳"].notes)
+    for c in fac.values():
+        assert FACILITIES_JA[c.evidence.start:c.evidence.end] == c.evidence.quote and c.name in c.evidence.quote
+    # with the curated data: a facility the store holds is known, not proposed again
+    _, ex = extract(FACILITIES_JA, curated)
+    assert {"abci-q", "aist-prototyping-facility", "aist-cryogenic-testbed"} <= set(ex.known)
+    assert not {"ABCI-Q", "試作設備"} & {c.name for c in ex.entities.values()}
+    _, ex = extract("RIKEN unveiled the Fugaku supercomputer in 2020. NICT opened the Quantum Network Testbed.",
+                    store_with(tmp_path, "nations.yaml", "institutions.yaml"))
+    fac = {c.name: c for c in ex.entities.values() if c.kind == "Facility"}
+    assert fac["Fugaku"].fields == {"facility_type": "supercomputer", "operators": ["riken"], "nation": "jp"}
+    assert fac["Quantum Network Testbed"].fields["operators"] == ["nict"]
 
 
 # ------------------------------------------------------------------------------------------------ review
