@@ -486,9 +486,11 @@ class Queries:
         from as many seeded sources as fit (the answer says which). Cancellable: the deadline is checked between
         sources (``qgraph.cancel``)."""
         limit, _ = self._page(limit, 0)
+        cancel.check()  # a request that waited for its place until its deadline starts nothing
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
         cancel.check()
         g = nx.Graph(edges)
+        cancel.check()
         agreements = {a for _, a in edges}
         n, size = g.number_of_nodes(), g.number_of_nodes() + g.number_of_edges()
         affordable = max(MIN_BROKER_SOURCES, ANALYSIS_WORK // max(size, 1))
@@ -509,7 +511,9 @@ class Queries:
 
         Bounded before it starts: a projection larger than ``ANALYSIS_WORK`` / 40 pairs (Louvain makes several
         passes over it per level) is refused with ``TooExpensive``; narrow the filters. Cancellable between levels."""
+        cancel.check()  # a request that waited for its place until its deadline starts nothing
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        cancel.check()
         by_agreement: dict[str, list[str]] = defaultdict(list)
         for party, agreement in edges:
             by_agreement[agreement].append(party)
@@ -519,7 +523,9 @@ class Queries:
                                f"{ANALYSIS_WORK // 40:,} one request may analyse; narrow it with since, until, kind, "
                                "domain, framework or nation")
         g = nx.Graph()
-        for agreement in sorted(by_agreement):
+        for i, agreement in enumerate(sorted(by_agreement)):
+            if not i & 1023:
+                cancel.check()
             members = sorted(by_agreement[agreement])
             g.add_nodes_from(members)
             for i, a in enumerate(members):

@@ -10,8 +10,8 @@ types are a small vocabulary (``FIELD_TYPES`` in ``qgraph.model``) and record-le
 Invariants:
 - ``SCHEMA`` is loaded once, at import, from ``QGRAPH_SCHEMA`` when that is set and not empty (a copy to try an
   extension on; tests use it in a subprocess), else from the file shipped in the package;
-- ``check`` runs over the whole declaration and raises one ``SchemaError`` listing every problem (a node kind without
-  a plural, colour or label in both languages; an enum member without a label in both languages or without what its
+- ``check`` runs over the whole declaration and raises one ``SchemaError`` listing every problem (a node kind or a
+  field without a plural, colour or label in both languages; an enum member without a label in both languages or without what its
   enum ``requires``; a link to an unknown kind or edge type; an edge type no link uses; a field of unknown type) —
   nothing derived from a half-valid schema is ever built;
 - what a kind is, is said here once: ``qgraph.model`` builds the enums, record models and the label/type whitelist
@@ -69,6 +69,8 @@ class FieldSpec:
     required: bool = False
     list: bool = False
     min_items: int | None = None
+    #: what a panel or tooltip calls the field, in both languages
+    label: Names = Names("", "")
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ class NodeSpec:
     kind: str
     plural: str
     label: Names
-    legend: str
+    #: the legend entry (the label unless the declaration says more, as "Agreement (3+ parties)")
+    legend: Names
     colour: str
     shape: str
     fields: tuple[FieldSpec, ...]
@@ -150,6 +153,32 @@ class Schema:
     def plurals(self) -> tuple[str, ...]:
         return tuple(n.plural for n in self.nodes.values())
 
+    def subtype(self, kind: str, properties: Mapping[str, Any]) -> Any:
+        """A record's sub-type value (an institution's ``type``, an agreement's ``kind`` …: the field its kind's
+        ``subtype`` names); None when the kind declares none or the record lacks it."""
+        spec = self.nodes.get(str(kind))
+        return properties.get(spec.subtype) if spec is not None and spec.subtype else None
+
+    def client_view(self) -> dict[str, Any]:
+        """What a client shows of the declaration, as JSON: every node kind's labels, legend, colour, shape,
+        sub-type field, its fields' labels (the record fields' too) and which of them hold an enum member; every
+        enum member's labels (and colour where declared); every edge type's labels. The explorer page embeds it, so
+        it names no label of its own."""
+        def names(n: Names) -> dict[str, str]:
+            return {"en": n.en, "ja": n.ja}
+
+        return {
+            "nodes": {k: {"label": names(n.label), "legend": names(n.legend), "colour": n.colour, "shape": n.shape,
+                          "subtype": n.subtype,
+                          "fields": {f.name: names(f.label) for f in (*self.record_fields, *n.fields)},
+                          "enums": {f.name: f.type for f in (*self.record_fields, *n.fields) if f.type in self.enums}}
+                      for k, n in self.nodes.items()},
+            "enums": {name: {m.value: {"label": names(m.label), **({"colour": m.get("colour")} if m.get("colour")
+                                                                   else {})} for m in e.members}
+                      for name, e in self.enums.items()},
+            "edges": {t: {"label": names(e.label)} for t, e in self.edges.items()},
+        }
+
     @property
     def list_fields(self) -> frozenset[str]:
         """Fields that hold lists, over every kind (CSV columns separated by "|")."""
@@ -188,11 +217,11 @@ def _fields(raw: Any, where: str, enums: set[str], problems: list[str]) -> tuple
         ftype = spec.get("type")
         if ftype not in BASIC_TYPES and ftype not in enums:
             problems.append(f"{where}.{name}: unknown field type {ftype!r} (a basic type or an enum name)")
-        unknown = set(spec) - {"type", "required", "list", "min_items"}
+        unknown = set(spec) - {"type", "required", "list", "min_items", "label"}
         if unknown:
             problems.append(f"{where}.{name}: unknown key(s) {', '.join(sorted(unknown))}")
         out.append(FieldSpec(str(name), str(ftype), bool(spec.get("required", False)), bool(spec.get("list", False)),
-                             spec.get("min_items")))
+                             spec.get("min_items"), _names(spec.get("label"), f"{where}.{name}", problems)))
     return tuple(out)
 
 
@@ -265,7 +294,8 @@ def check(raw: Any, source: str = "schema") -> Schema:
         subtype = spec.get("subtype")
         if subtype is not None and subtype not in names:
             problems.append(f"{where}: subtype {subtype!r} is not one of its fields")
-        nodes[str(kind)] = NodeSpec(str(kind), plural, label, str(spec.get("legend") or label.en),
+        legend = _names(spec["legend"], f"{where}.legend", problems) if "legend" in spec else label
+        nodes[str(kind)] = NodeSpec(str(kind), plural, label, legend,
                                     str(spec.get("colour", "")), str(spec.get("shape", "")), fields, tuple(links),
                                     tuple(spec.get("checks") or ()), subtype)
 

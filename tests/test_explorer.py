@@ -22,6 +22,7 @@ import pytest
 
 from qgraph.loaders import default_data_dir, read_graph
 from qgraph.queries import Queries
+from qgraph.schema import SCHEMA
 from qgraph.store import AgreementFilter, Store
 from qgraph.stores.memory import MemoryStore
 
@@ -179,7 +180,17 @@ def test_a_user_session_search_expand_cite_paths_dates_language_export_reload(
     stable(pg)
     poll(lambda: pg.evaluate("qgraph.nodes.get('aist').label"), lambda s: s == "産業技術総合研究所", "Japanese labels")
     assert pg.evaluate("document.documentElement.lang") == "ja"
-    assert pg.locator("label[for=f-akind-mou] .name").inner_text() == "覚書（MOU）"
+    # the labels are the declaration's, in Japanese: legend, tooltip, panel (kind, field names and enum values)
+    mou = SCHEMA.enum("AgreementKind")["mou"].label.ja
+    institution = SCHEMA.node("Institution")
+    assert pg.locator("label[for=f-akind-mou] .name").inner_text() == mou
+    assert pg.locator("label[for=f-kind-Institution] .name").inner_text() == institution.legend.ja
+    tip = pg.evaluate("qgraph.tipText('aist')")
+    assert institution.label.ja + " · " in tip and " · " + mou + " · " in tip and " · MOU · " not in tip
+    poll(lambda: pg.locator("#details-sub").inner_text(), lambda s: s.startswith(institution.label.ja), "KRISS in ja")
+    kriss_type = SCHEMA.enum("InstitutionType")[str(curated.get_node("kriss").properties["type"])].label.ja
+    props = pg.locator("#details-body dl.props").inner_text()
+    assert next(f.label.ja for f in institution.fields if f.name == "type") in props and kriss_type in props
     assert pg.evaluate("qgraph.visibleAgreements") == want  # the filters survived the redraw
 
     # export exactly the view: PNG and GEXF

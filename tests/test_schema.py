@@ -2,8 +2,8 @@
 
 A new agreement kind is tried in a temporary copy of the declaration, named by ``QGRAPH_SCHEMA`` in a subprocess (the
 declaration is read once per process): no other file changes, and the kind is validated, stored, drawn with its
-colour in the legend, offered as an explorer checkbox (the canvas legend the page makes its checkboxes from) and
-phrased in a path summary.
+colour in the legend, offered as an explorer checkbox (the canvas legend the page makes its checkboxes from),
+labelled in both languages on the explorer page (the declaration's labels it embeds) and phrased in a path summary.
 """
 
 from __future__ import annotations
@@ -50,13 +50,15 @@ def test_one_error_names_every_missing_entry() -> None:
     del broken["nodes"]["Hub"]["label"]["ja"]
     broken["nodes"]["Agreement"]["links"]["framework"]["targets"] = ["Frame"]
     del broken["edges"]["HOSTED_BY"]
+    del broken["nodes"]["Facility"]["fields"]["status"]["label"]["en"]
     with pytest.raises(schema.SchemaError) as caught:
         schema.check(broken, "copy.yaml")
     text = str(caught.value)
-    assert text.startswith("copy.yaml: the schema declaration has 4 problem(s):")
+    assert text.startswith("copy.yaml: the schema declaration has 5 problem(s):")
     for expected in ("enums.AgreementKind.moc: no colour", "nodes.Hub: no ja label",
                      "nodes.Agreement.links.framework: unknown target kind 'Frame'",
-                     "nodes.Hub.links.host: unknown edge type 'HOSTED_BY'"):
+                     "nodes.Hub.links.host: unknown edge type 'HOSTED_BY'",
+                     "nodes.Facility.fields.status: no en label"):
         assert expected in text
     schema.check(raw)  # the untouched declaration passes
 
@@ -94,10 +96,15 @@ with open_store(get_settings(), write=True) as store:
     with TestClient(create_app(store=store)) as client:
         # the explorer's legend, from which its page makes one checkbox per agreement kind on the canvas
         canvas = client.post("/explorer/graph", json={"entities": ["kriss", "nrc-canada"]}).json()
+        # the page's labels: the declaration's client view, embedded as a JSON data block
+        page = client.get("/").text
+        start = page.index('<script type="application/json" id="qgraph-schema">')
+        labels = json.loads(page[page.index(">", start) + 1:page.index("</script>", start)])
     print(json.dumps({"kind": node.properties["kind"] if node else None, "summary": paths.paths[0].summary,
                       "legend": "#ABCDEF" in html and "Treaty" in html,
                       "checkbox": {"kind": "treaty", "colour": "#ABCDEF", "label": "Treaty"} in [
-                          {k: a.get(k) for k in ("kind", "colour", "label")} for a in canvas["legend"]["agreements"]]}))
+                          {k: a.get(k) for k in ("kind", "colour", "label")} for a in canvas["legend"]["agreements"]],
+                      "page": labels["enums"]["AgreementKind"].get("treaty")}))
 """
 
 
@@ -120,6 +127,7 @@ def test_a_new_agreement_kind_is_one_entry_in_the_declaration(store: Store, tmp_
     assert seen["kind"] == "treaty"
     assert "signed a treaty — KRISS–NRC treaty (test)" in seen["summary"] and "in 2024-02" in seen["summary"]
     assert seen["legend"] and seen["checkbox"]
+    assert seen["page"] == {"label": {"en": "Treaty", "ja": "条約"}, "colour": "#ABCDEF"}  # the explorer's labels
     # ... and without the entry, the same record is refused by the loader (the enum is the declaration's)
     refused = subprocess.run([sys.executable, "-c", _PROGRAM, str(extra)],
                              env={**env, schema.SCHEMA_ENV: ""}, capture_output=True, text=True, timeout=300)

@@ -20,6 +20,7 @@ import pytest
 
 from qgraph.loaders import default_data_dir, read_graph
 from qgraph.queries import Filters, Queries
+from qgraph.schema import SCHEMA
 from qgraph.store import Store
 from qgraph.stores.memory import MemoryStore
 from qgraph.viz import MapOptions, build, export, render_html
@@ -103,6 +104,18 @@ def test_labels_switch_language_and_search_keys_cover_both(curated: Queries) -> 
     assert ja["aist"].label == "産業技術総合研究所"
     assert ja["aist"].tip["title"] == "産業技術総合研究所" and ja["aist"].tip["alt"].startswith("National Institute")
     assert {"産総研", "aist", "産業技術総合研究所"} <= set(en["aist"].search)
+    # the tooltip's words are the declaration's labels in the map's language: kind, sub-type field and its value
+    institution, itype = SCHEMA.node("Institution"), SCHEMA.enum("InstitutionType")["national-lab"]
+    typed = next(f for f in institution.fields if f.name == institution.subtype)
+    assert ja["aist"].tip["sub"].startswith(institution.label.ja + " · ")
+    assert en["aist"].tip["sub"].startswith(institution.label.en + " · ")
+    assert ja["aist"].tip["facts"][0] == f"{typed.label.ja}: {itype.label.ja}"
+    assert en["aist"].tip["facts"][0] == f"{typed.label.en}: {itype.label.en}"
+    ja_lines = [e for e in build(ego, MapOptions(lang="ja")).edges if e.rel == "agreement"]
+    mou = SCHEMA.enum("AgreementKind")["mou"].label
+    assert any(e.label.startswith(mou.ja) for e in ja_lines) and not any(mou.en + " " in e.label for e in ja_lines)
+    assert all(i["kind_label"] == SCHEMA.enum("AgreementKind")[i["kind"]].label.ja
+               for e in ja_lines for i in e.tip["agreements"])
 
 
 def test_layout_is_deterministic_and_large_views_turn_physics_off() -> None:

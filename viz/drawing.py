@@ -9,7 +9,10 @@ Invariants:
   or put them into the page with ``textContent``.
 - bounded: a tooltip lists at most ``MAX_TIP_ITEMS`` agreements and ``MAX_CITES`` citations; past
   ``MapOptions.aggregate_over`` nodes the entities are grouped (by nation, or by kind) and ``notices`` says so.
-- deterministic: the layout is seeded and the input is sorted, so one subgraph always gives the same drawing.
+- deterministic: the layout is seeded and the input is sorted, so one subgraph always gives the same drawing;
+- in the drawing's language: kind, sub-type, status and field labels are the schema declaration's (``style``), the
+  few words of the drawing's own are in ``_WORDS``; which fields a tooltip lists, and which field holds a kind's
+  sub-type, follow from the declaration too (``_fact_fields``, ``Schema.subtype``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import networkx as nx
 from qgraph import cancel
 from qgraph.model import Citation, NodeKind
 from qgraph.results import GraphEdge, GraphNode, SubgraphResult
-from qgraph.schema import SCHEMA
+from qgraph.schema import SCHEMA, FieldSpec
 from qgraph.text import search_keys
 from qgraph.viz import style
 
@@ -43,6 +46,46 @@ Aggregate = Literal["auto", "nation", "kind", "none"]
 
 #: "source <words> target" in a tooltip, the declaration's phrase of each edge type
 _RELATION_WORDS = {t: spec.phrase for t, spec in SCHEMA.edges.items()}
+#: the drawing's own words (what is not a declared label), in both languages
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {"external": "external: general knowledge, not in the source document", "undated": "undated",
+           "lines": "{n} agreements {dates}", "more": "… and {n} more agreement(s) in this view",
+           "more_short": "… and {n} more", "more_cites": "… and {n} more citation(s)",
+           "no_source": "Not in the source document (general knowledge)", "relation": "{a} {words} {b}",
+           "group": "{name} — {n} entities", "group1": "{name} — 1 entity", "no_nation": " (no nation)",
+           "members": "Members: ", "members_more": " … and {n} more", "inside": "agreements among members: {n}",
+           "between": "{n} agreement(s), {dates}"},
+    "ja": {"external": "外部情報：出典文書にない一般知識", "undated": "日付なし",
+           "lines": "協定 {n} 件 {dates}", "more": "… この表示にほか {n} 件の協定", "more_short": "… ほか {n} 件",
+           "more_cites": "… ほか出典 {n} 件", "no_source": "出典文書になし（一般知識）", "relation": "{a} → {b}（{words}）",
+           "group": "{name} — {n} 件", "group1": "{name} — 1 件", "no_nation": "（国・地域なし）",
+           "members": "構成：", "members_more": " … ほか {n} 件", "inside": "構成間の協定：{n} 件",
+           "between": "協定 {n} 件、{dates}"},
+}
+
+
+def words(lang: str, key: str, **values: Any) -> str:
+    return _WORDS["ja" if lang == "ja" else "en"][key].format(**values)
+
+
+def _fact_fields(kind: str) -> tuple[FieldSpec, ...]:
+    """The fields a tooltip lists for a kind: its sub-type first, then every single-valued date, text or enum
+    field that is not a link (links are drawn as lines), in the declaration's order."""
+    spec = SCHEMA.nodes.get(str(kind))
+    if spec is None:
+        return ()
+    links = {link.field for link in spec.links}
+    shown = [f for f in spec.fields if not f.list and f.name not in links
+             and (f.type in ("date", "text") or f.type in SCHEMA.enums)]
+    return tuple(sorted(shown, key=lambda f: f.name != spec.subtype))
+
+
+_FACT_FIELDS = {k: _fact_fields(k) for k in SCHEMA.nodes}
+
+
+def agreement_kind(node: GraphNode) -> str:
+    """An agreement's kind (its declared sub-type), "other" when it has none."""
+    return str(SCHEMA.subtype(node.kind, node.properties) or "other")
 
 
 @dataclass(frozen=True)
@@ -137,7 +180,7 @@ def short_label(node: GraphNode, lang: Lang) -> str:
     name, _ = _names(node, lang)
     limit = 14 if lang == "ja" else 26
     if node.kind == NodeKind.AGREEMENT:
-        kind = style.AGREEMENT_LABEL.get(node.properties.get("kind", "other"), "Agreement")
+        kind = style.member_label("AgreementKind", agreement_kind(node), lang)
         date = node.properties.get("date")
         return f"{kind} {date}" if date else kind
     if len(name) <= limit:
@@ -150,7 +193,7 @@ def short_label(node: GraphNode, lang: Lang) -> str:
 
 
 #: the tooltip's mark of a record that rests on general knowledge
-EXTERNAL_SUB = "external: general knowledge, not in the source document"
+EXTERNAL_SUB = _WORDS["en"]["external"]
 
 
 def cite(c: Citation) -> dict[str, str]:
@@ -158,22 +201,21 @@ def cite(c: Citation) -> dict[str, str]:
     return {"where": where, "quote": c.quote}
 
 
-def _cites(sources: list[Citation], *external: GraphNode | None) -> list[dict[str, str]]:
+def _cites(lang: Lang, sources: list[Citation], *external: GraphNode | None) -> list[dict[str, str]]:
     """The citations to show; with none, what the record rests on instead (its ``external_note``)."""
     if not sources:
         notes = [n.properties.get("external_note") for n in external if n and n.properties.get("external")]
-        return [{"where": "Not in the source document (general knowledge)",
-                 "quote": "; ".join(str(x) for x in notes if x)}]
+        return [{"where": words(lang, "no_source"), "quote": "; ".join(str(x) for x in notes if x)}]
     out = [cite(c) for c in sources[:MAX_CITES]]
     if len(sources) > MAX_CITES:
-        out.append({"where": f"… and {len(sources) - MAX_CITES} more citation(s)", "quote": ""})
+        out.append({"where": words(lang, "more_cites", n=len(sources) - MAX_CITES), "quote": ""})
     return out
 
 
-def _date_range(dates: list[str]) -> str:
+def _date_range(dates: list[str], lang: Lang = "en") -> str:
     dates = sorted(d for d in dates if d)
     if not dates:
-        return "undated"
+        return words(lang, "undated")
     return dates[0] if dates[0] == dates[-1] else f"{dates[0]}–{dates[-1]}"
 
 
@@ -214,13 +256,27 @@ class _Builder:
         p = node.properties
         name, other = _names(node, self.o.lang)
         framework = self.framework_of.get(agreement_id)
-        return {"id": node.id, "name": name, "alt": other, "kind": p.get("kind", "other"),
-                "kind_label": style.AGREEMENT_LABEL.get(p.get("kind", "other"), "Other"),
-                "date": p.get("date"), "status": p.get("status"), "from": p.get("date_from"), "to": p.get("date_to"),
-                "domains": list(p.get("domains", [])),
+        kind, lang = agreement_kind(node), self.o.lang
+        return {"id": node.id, "name": name, "alt": other, "kind": kind,
+                "kind_label": style.member_label("AgreementKind", kind, lang),
+                "date": p.get("date"),
+                "status": style.member_label("AgreementStatus", p["status"], lang) if p.get("status") else None,
+                "from": p.get("date_from"), "to": p.get("date_to"), "domains": list(p.get("domains", [])),
                 "parties": [self.name(x) for x in sorted(self.parties[agreement_id])],
-                "framework": self.name(framework) if framework else None, "cites": _cites(node.sources, node),
+                "framework": self.name(framework) if framework else None, "cites": _cites(lang, node.sources, node),
                 "external": bool(p.get("external"))}
+
+    def facts(self, node: GraphNode) -> list[str]:
+        """"Type: National laboratory", "Founded: 2001" …: the kind's fact fields (``_fact_fields``), labelled and
+        valued in the drawing's language."""
+        lang, out = self.o.lang, []
+        for f in _FACT_FIELDS.get(node.kind, ()):
+            value = node.properties.get(f.name)
+            if not value:
+                continue
+            shown = style.member_label(f.type, value, lang) if f.type in SCHEMA.enums else value
+            out.append(f"{f.label.ja if lang == 'ja' else f.label.en}: {shown}")
+        return out
 
     # -------------------------------------------------------------- one node per entity
 
@@ -234,17 +290,15 @@ class _Builder:
             if node.id in self.bilateral:
                 continue
             p = node.properties
-            name, other = _names(node, self.o.lang)
-            facts = [f"{k.replace('_', ' ')}: {p[k]}" for k in ("type", "facility_type", "framework_type", "status",
-                                                                 "date", "founded", "established", "designated",
-                                                                 "budget", "period", "focus") if p.get(k)]
+            lang = self.o.lang
+            name, other = _names(node, lang)
             nation = self.nation_name(node.nation) if node.kind != NodeKind.NATION else None
-            kind_label = style.ENTITY_LABEL.get(node.kind, node.kind).split(" (")[0]
+            external = words(lang, "external") if p.get("external") else None
             tip: dict[str, Any] = {
                 "title": name, "alt": other,
-                "sub": " · ".join(x for x in (kind_label, nation, EXTERNAL_SUB if p.get("external") else None) if x),
+                "sub": " · ".join(x for x in (style.entity_label(node.kind, lang), nation, external) if x),
                 "aliases": [a for a in p.get("aliases", []) if a not in (name, other)][:8],
-                "text": p.get("description"), "facts": facts, "cites": _cites(node.sources, node)}
+                "text": p.get("description"), "facts": self.facts(node), "cites": _cites(lang, node.sources, node)}
             if node.kind == NodeKind.AGREEMENT:
                 item = self.item(node.id)
                 tip["agreements"] = [item]
@@ -254,13 +308,13 @@ class _Builder:
                 mine = agreements_of.get(node.id, [])
                 tip["agreements"] = [self.item(a) for a in mine[:MAX_TIP_ITEMS]]
                 if len(mine) > MAX_TIP_ITEMS:
-                    tip["more"] = f"… and {len(mine) - MAX_TIP_ITEMS} more agreement(s) in this view"
+                    tip["more"] = words(lang, "more", n=len(mine) - MAX_TIP_ITEMS)
                 colour = style.ENTITY_COLOUR.get(node.kind, style.GROUP_COLOUR)
             out.append(DNode(
                 id=node.id, kind=node.kind, label=short_label(node, self.o.lang), colour=colour,
                 shape=style.SHAPE.get(node.kind, "dot"), tip=tip,
                 search=search_keys([node.name, node.name_ja, *p.get("aliases", []), node.id, p.get("code")]),
-                agreement_kind=p.get("kind") if node.kind == NodeKind.AGREEMENT else None,
+                agreement_kind=agreement_kind(node) if node.kind == NodeKind.AGREEMENT else None,
                 date_from=p.get("date_from"), date_to=p.get("date_to"),
                 nation=node.id if node.kind == NodeKind.NATION else node.nation))
         return out
@@ -276,11 +330,13 @@ class _Builder:
             kinds = {i["kind"] for i in items}
             colour = style.AGREEMENT_COLOUR.get(kinds.pop(), style.MIXED_COLOUR) if len(kinds) == 1 else \
                 style.MIXED_COLOUR
-            label = (f"{items[0]['kind_label']} {items[0]['date'] or 'undated'}" if len(items) == 1 else
-                     f"{len(items)} agreements {_date_range([i['date'] for i in items])}")
+            lang = self.o.lang
+            label = (f"{items[0]['kind_label']} {items[0]['date'] or words(lang, 'undated')}" if len(items) == 1 else
+                     words(lang, "lines", n=len(items), dates=_date_range([i['date'] for i in items], lang)))
             tip = {"title": f"{self.name(x)} — {self.name(y)}", "sub": label,
                    "agreements": items[:MAX_TIP_ITEMS],
-                   "more": f"… and {len(items) - MAX_TIP_ITEMS} more" if len(items) > MAX_TIP_ITEMS else None}
+                   "more": words(lang, "more_short", n=len(items) - MAX_TIP_ITEMS) if len(items) > MAX_TIP_ITEMS
+                   else None}
             edges.append(DEdge(id="", source=x, target=y, rel="agreement", colour=colour,
                                width=1.5 + min(len(items), 6), label=label, tip=tip,
                                items=[{"id": i["id"], "kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))
@@ -289,11 +345,14 @@ class _Builder:
                 continue
             if e.source in self.bilateral or e.target in self.bilateral:
                 continue
-            words = _RELATION_WORDS.get(e.type, e.type.lower().replace("_", " "))
-            tip = {"title": f"{self.name(e.source)} {words} {self.name(e.target)}", "sub": e.type,
-                   "cites": _cites(e.sources, self.by_id.get(e.source), self.by_id.get(e.target))}
+            lang = self.o.lang
+            spec = SCHEMA.edges.get(e.type)
+            relation = (spec.label.ja if lang == "ja" else spec.phrase) if spec else e.type.lower().replace("_", " ")
+            tip = {"title": words(lang, "relation", a=self.name(e.source), words=relation, b=self.name(e.target)),
+                   "sub": (spec.label.ja if lang == "ja" else spec.label.en) if spec else e.type,
+                   "cites": _cites(lang, e.sources, self.by_id.get(e.source), self.by_id.get(e.target))}
             if e.type == "PARTY_TO":
-                kind = self.by_id[e.target].properties.get("kind", "other")
+                kind = agreement_kind(self.by_id[e.target])
                 p = self.by_id[e.target].properties
                 edges.append(DEdge(id="", source=e.source, target=e.target, rel="party",
                                    colour=style.AGREEMENT_COLOUR.get(kind, style.MIXED_COLOUR), width=1.5, label="",
@@ -328,9 +387,11 @@ class _Builder:
                 for g2 in groups[i + 1:]:
                     pair_items[(g1, g2)].append(a)
 
+        lang = self.o.lang
+
         def group_name(g: str) -> str:
             if g.startswith("kind:"):
-                return style.ENTITY_LABEL.get(g[5:], g[5:]).split(" (")[0] + ("" if by == "kind" else " (no nation)")
+                return style.entity_label(g[5:], lang) + ("" if by == "kind" else words(lang, "no_nation"))
             return self.nation_name(g) or g
 
         nodes = []
@@ -339,10 +400,12 @@ class _Builder:
             colour = style.ENTITY_COLOUR[NodeKind.NATION] if not g.startswith("kind:") else \
                 style.ENTITY_COLOUR.get(g[5:], style.GROUP_COLOUR)
             names = [_names(m, self.o.lang)[0] for m in ms]
-            tip = {"title": f"{group_name(g)} — {len(ms)} entit{'y' if len(ms) == 1 else 'ies'}",
-                   "sub": ", ".join(f"{style.ENTITY_LABEL.get(k, k).split(' (')[0]} {n}" for k, n in sorted(kinds.items())),
-                   "text": "Members: " + ", ".join(names[:15]) + (f" … and {len(names) - 15} more" if len(names) > 15 else ""),
-                   "facts": [f"agreements among members: {inside[g]}"] if inside[g] else []}
+            tip = {"title": words(lang, "group1", name=group_name(g)) if len(ms) == 1 else
+                   words(lang, "group", name=group_name(g), n=len(ms)),
+                   "sub": ", ".join(f"{style.entity_label(k, lang)} {n}" for k, n in sorted(kinds.items())),
+                   "text": words(lang, "members") + ", ".join(names[:15])
+                   + (words(lang, "members_more", n=len(names) - 15) if len(names) > 15 else ""),
+                   "facts": [words(lang, "inside", n=inside[g])] if inside[g] else []}
             keys = search_keys([group_name(g)])
             for m in ms:
                 keys.extend(search_keys([m.name, m.name_ja, *m.properties.get("aliases", []), m.id]))
@@ -352,9 +415,10 @@ class _Builder:
         for (g1, g2), ids in sorted(pair_items.items()):
             items = [self.item(a) for a in ids]
             tip = {"title": f"{group_name(g1)} — {group_name(g2)}",
-                   "sub": f"{len(items)} agreement(s), {_date_range([i['date'] for i in items])}",
+                   "sub": words(lang, "between", n=len(items), dates=_date_range([i['date'] for i in items], lang)),
                    "agreements": items[:MAX_TIP_ITEMS],
-                   "more": f"… and {len(items) - MAX_TIP_ITEMS} more" if len(items) > MAX_TIP_ITEMS else None}
+                   "more": words(lang, "more_short", n=len(items) - MAX_TIP_ITEMS) if len(items) > MAX_TIP_ITEMS
+                   else None}
             edges.append(DEdge(id="", source=f"group:{g1}", target=f"group:{g2}", rel="group", colour=style.MIXED_COLOUR,
                                width=1 + min(8.0, math.log2(1 + len(items))), label=str(len(items)), tip=tip,
                                items=[{"id": i["id"], "kind": i["kind"], "from": i["from"], "to": i["to"]} for i in items]))

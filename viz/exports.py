@@ -30,8 +30,9 @@ from typing import Any, Literal
 import networkx as nx
 
 from qgraph.loaders.text_checks import FORBIDDEN
-from qgraph.model import Citation
+from qgraph.model import Citation, NodeKind
 from qgraph.results import SubgraphResult
+from qgraph.schema import SCHEMA
 from qgraph.viz import style
 from qgraph.viz.drawing import Drawing, MapOptions, build
 from qgraph.viz.html import render_drawing
@@ -88,10 +89,12 @@ def node_rows(result: SubgraphResult) -> list[dict[str, Any]]:
     rows = []
     for n in result.nodes:
         p = n.properties
+        # the declared sub-type (an institution's type, a facility's facility_type …); an agreement's has its column
+        sub = SCHEMA.subtype(n.kind, p) or ""
         rows.append({"id": n.id, "kind": n.kind, "name": n.name, "name_ja": n.name_ja or "", "nation": n.nation or "",
                      "aliases": "|".join(p.get("aliases", [])),
-                     "type": p.get("type") or p.get("facility_type") or p.get("framework_type") or "",
-                     "agreement_kind": p.get("kind", "") if n.kind == "Agreement" else "",
+                     "type": sub if n.kind != NodeKind.AGREEMENT else "",
+                     "agreement_kind": sub if n.kind == NodeKind.AGREEMENT else "",
                      "date": p.get("date") or "", "status": p.get("status") or "",
                      "domains": "|".join(p.get("domains", [])), "description": p.get("description") or "",
                      "degree": degree[n.id], "citations": _cite_text(n.sources), "sources_json": _sources_json(n.sources),
@@ -234,9 +237,9 @@ def picture(d: Drawing, fmt: Literal["png", "svg"]) -> bytes:
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
         handles = [Line2D([], [], marker=style.MARKER.get(style.SHAPE.get(k, "dot"), "o"), linestyle="",
                           markerfacecolor=style.ENTITY_COLOUR.get(k, style.GROUP_COLOUR), markeredgecolor="#333333",
-                          markersize=8, label=style.ENTITY_LABEL.get(k, k)) for k in d.entity_kinds]
-        handles += [Line2D([], [], color=style.AGREEMENT_COLOUR[k], linewidth=2.5, label=style.AGREEMENT_LABEL[k])
-                    for k in d.agreement_kinds]
+                          markersize=8, label=style.entity_label(k, d.lang, legend=True)) for k in d.entity_kinds]
+        handles += [Line2D([], [], color=style.AGREEMENT_COLOUR[k], linewidth=2.5,
+                           label=style.member_label("AgreementKind", k, d.lang)) for k in d.agreement_kinds]
         if any(e.rel == "context" for e in d.edges):
             handles.append(Line2D([], [], color=style.CONTEXT_COLOUR, linestyle=(0, (3, 2)), label="context"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)

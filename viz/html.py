@@ -160,10 +160,11 @@ def network_data(d: Drawing) -> dict[str, Any]:
         if n.agreement_kind:
             akind_counts[n.agreement_kind] = akind_counts.get(n.agreement_kind, 0) + 1
     legend = {
-        "entities": [{"kind": k, "label": "Group" if k == "Group" else style.ENTITY_LABEL.get(k, k),
+        "entities": [{"kind": k, "label": style.entity_label(k, d.lang, legend=True),
                       "colour": style.GROUP_COLOUR if k == "Group" else style.ENTITY_COLOUR.get(k, style.GROUP_COLOUR),
                       "shape": style.SHAPE.get(k, "dot"), "count": kind_counts.get(k, 0)} for k in d.entity_kinds],
-        "agreements": [{"kind": k, "label": style.AGREEMENT_LABEL[k], "colour": style.AGREEMENT_COLOUR[k],
+        "agreements": [{"kind": k, "label": style.member_label("AgreementKind", k, d.lang),
+                        "colour": style.AGREEMENT_COLOUR[k],
                         "count": akind_counts.get(k, 0)} for k in d.agreement_kinds],
         "mixed": style.MIXED_COLOUR if any(e.colour == style.MIXED_COLOUR for e in d.edges) else None,
         "context": style.CONTEXT_COLOUR if any(e.rel == "context" for e in d.edges) else None,

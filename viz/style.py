@@ -1,9 +1,9 @@
 """How kinds look: colours, shapes, short labels and fonts, shared by the HTML map and the picture.
 
-The colours, shapes and labels of node kinds and agreement kinds are the schema declaration's (``qgraph/schema.yaml``),
-read here into the tables the renderers index; only the colours of what is not a kind (mixed, context, group lines)
-and the fonts are set here. Colours follow the Okabe–Ito palette for entity kinds (distinguishable with the common colour-vision deficiencies);
-shapes differ too, so a map printed in grey still tells kinds apart. Every shape named here exists both in
+The colours, shapes and labels (in both languages) of node kinds and enum members are the schema declaration's
+(``qgraph/schema.yaml``), read here into the tables and functions the renderers use; only the colours of what is not
+a kind (mixed, context, group lines) and the fonts are set here. Colours follow the Okabe–Ito palette for entity
+kinds (distinguishable with the common colour-vision deficiencies); shapes differ too, so a map printed in grey still tells kinds apart. Every shape named here exists both in
 vis-network (``SHAPE``) and in matplotlib (``MARKER``).
 """
 
@@ -12,19 +12,38 @@ from __future__ import annotations
 from qgraph.model import AgreementKind, NodeKind
 from qgraph.schema import SCHEMA, SHAPES
 
-#: node kind -> colour, shape and legend label, in the declaration's order (legends list kinds in it)
+#: node kind -> colour and shape, in the declaration's order (legends list kinds in it); labels: ``entity_label``
 ENTITY_COLOUR: dict[str, str] = {NodeKind(k): n.colour for k, n in SCHEMA.nodes.items()}
 SHAPE: dict[str, str] = {NodeKind(k): n.shape for k, n in SCHEMA.nodes.items()}
-ENTITY_LABEL: dict[str, str] = {NodeKind(k): n.legend for k, n in SCHEMA.nodes.items()}
 #: the matplotlib marker of every shape the declaration may name
 MARKER = {"hexagon": "h", "dot": "o", "star": "*", "square": "s", "triangle": "^", "triangleDown": "v",
           "diamond": "D"}
 assert set(MARKER) == SHAPES, "every shape qgraph.schema accepts needs a matplotlib marker here"
 
-#: agreement kind -> colour and label of its lines and legend entry
+#: agreement kind -> colour of its lines and legend entry; labels: ``member_label("AgreementKind", kind, lang)``
 AGREEMENT_COLOUR: dict[str, str] = {AgreementKind(m.value): m.get("colour")
                                     for m in SCHEMA.enum("AgreementKind").members}
-AGREEMENT_LABEL: dict[str, str] = {AgreementKind(m.value): m.label.en for m in SCHEMA.enum("AgreementKind").members}
+
+
+def entity_label(kind: str, lang: str = "en", *, legend: bool = False) -> str:
+    """A node kind's declared label (or legend entry: "Agreement (3+ parties)") in a language; the kind itself when
+    it is not declared (a drawing's "Group")."""
+    spec = SCHEMA.nodes.get(str(kind))
+    if spec is None:
+        return str(kind)
+    names = spec.legend if legend else spec.label
+    return names.ja if lang == "ja" else names.en
+
+
+def member_label(enum: str, value: str, lang: str = "en") -> str:
+    """An enum member's declared label in a language (an agreement kind, a status, a domain); the value when none."""
+    try:
+        names = SCHEMA.enum(enum)[str(value)].label
+    except KeyError:
+        return str(value)
+    return names.ja if lang == "ja" else names.en
+
+
 #: several agreements of different kinds on one line
 MIXED_COLOUR = "#444444"
 #: what is new since a briefing (``changes_since``): border and line colour

@@ -5,7 +5,8 @@ package (``qgraph.viz`` static/explorer/, served under ``/static/explorer/``) an
 same build the maps inline, served as ``/static/vis-network.min.js``): no build step, no CDN. Its
 Content-Security-Policy allows scripts, styles, images and requests from the page's own origin only, so an injected
 name can neither run nor fetch anything; the scripts put every string from the data into the page with
-``textContent``.
+``textContent``. The labels of node kinds and enum members (both languages), their colours and shapes are the schema
+declaration's, embedded in the page as a JSON data block (``Schema.client_view``): the scripts name none of their own.
 
 ``POST /explorer/graph`` draws a canvas: the entities it names (and, for ``expand``, their partners under the given
 filters) as the maps draw them (``qgraph.viz.drawing``: colours and shapes per kind, a line per pair of parties,
@@ -27,8 +28,10 @@ from qgraph import __version__
 from qgraph.api.deps import DATE_PATTERN, ID_PATTERN, QueriesDep
 from qgraph.model import AgreementKind, Domain, NodeKind
 from qgraph.queries import Filters
+from qgraph.schema import SCHEMA
 from qgraph.store import AgreementFilter
 from qgraph.viz import MapOptions, build
+from qgraph.viz.drawing import agreement_kind
 from qgraph.viz.html import VIS_VERSION, assets, env, network_data
 
 router = APIRouter(tags=["explorer"])
@@ -39,6 +42,8 @@ MAX_EXPAND = 20
 #: style-src does not govern, so no 'unsafe-inline' is needed
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
        "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+#: what the page shows of the declaration (read once: the declaration does not change while the process runs)
+_SCHEMA_VIEW = SCHEMA.client_view()
 _STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=3600"}
 
 Id = Annotated[str, Field(max_length=120, pattern=ID_PATTERN)]
@@ -77,7 +82,7 @@ def agreement_facts(queries: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     for row in rows:
         p = row.node.properties
         out[row.node.id] = {
-            "id": row.node.id, "name": p.get("name"), "name_ja": p.get("name_ja"), "kind": p.get("kind", "other"),
+            "id": row.node.id, "name": p.get("name"), "name_ja": p.get("name_ja"), "kind": agreement_kind(row.node),
             "date": p.get("date"), "from": p.get("date_from"), "to": p.get("date_to"), "status": p.get("status"),
             "domains": list(p.get("domains", [])), "external": bool(p.get("external")),
             "external_note": p.get("external_note"),
@@ -115,7 +120,8 @@ def explorer(request: Request) -> HTMLResponse:
     # the page asks /suggest and /resolve only where this server has them (else /search): no probing 404s
     paths = request.app.openapi()["paths"]  # built once, then cached by FastAPI (routes of included routers too)
     page = env.get_template("explorer.html.j2").render(version=__version__, vis_version=VIS_VERSION,
-                                                        suggest="/suggest" in paths, resolve="/resolve" in paths)
+                                                        suggest="/suggest" in paths, resolve="/resolve" in paths,
+                                                        schema=_SCHEMA_VIEW)
     return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                        "Referrer-Policy": "no-referrer"})
 

@@ -138,13 +138,12 @@ class Neo4jStore(Store):
 
     def read(self, name: str, **params: Any) -> list[neo4j.Record]:
         """Run catalog query ``name`` in a read transaction, with the query timeout (or the time left before the
-        request's deadline, if sooner: the server then stops the query when nobody waits for it any more). In a
-        pinned view: in the view's transaction (whose timeout was set when it began), after checking the deadline,
-        then check that the version did not move."""
+        request's deadline, if sooner: the server then stops the query when nobody waits for it any more). Past the
+        deadline (or when the client left) nothing is sent. In a pinned view: in the view's transaction (whose timeout
+        was set when it began), then check that the version did not move."""
+        cancel.check()  # past the deadline, or the client left: send nothing
         pin = self._pin
         if pin is not None:
-            cancel.check()
-
             def in_pin() -> list[neo4j.Record]:
                 with pin.lock:
                     if pin.tx.closed():
@@ -465,9 +464,13 @@ class Neo4jStore(Store):
         if not records:
             return PartyAgreements(None, 0, [])
         party = records[0]["party"]
-        return PartyAgreements(EntityRef(**party) if party else None, records[0]["total"],
-                               [self._agreement_row(r["props"], r["parties"], r["framework"])
-                                for r in records if r["props"] is not None])
+        rows = []
+        for i, r in enumerate(records):
+            if not i & 1023:
+                cancel.check()  # 100,000 rows take seconds to convert: stop with the request (qgraph.cancel)
+            if r["props"] is not None:
+                rows.append(self._agreement_row(r["props"], r["parties"], r["framework"]))
+        return PartyAgreements(EntityRef(**party) if party else None, records[0]["total"], rows)
 
     def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
         found = self._find_agreements(f, limit, offset)

@@ -10,7 +10,7 @@
  * window.qgraph exposes the network, the data sets and a few actions for tests and the benchmark.
  */
 import { ApiError, get, post, resolve, suggest } from "./api.js";
-import { applyI18n, getLang, label, setLang, t } from "./i18n.js";
+import { applyI18n, fieldLabel, getLang, label, schema, setLang, t, valueLabel } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const qgraph = window.qgraph = { stable: false, stableAt: null, ready: false };
@@ -97,7 +97,7 @@ function tipElement(tip) {
   if (tip.alt) box.appendChild(el("div", "tip-alt", tip.alt));
   if (tip.sub) box.appendChild(el("div", "tip-sub", tip.sub));
   (tip.agreements || []).slice(0, 4).forEach((a) => {
-    box.appendChild(el("div", "tip-fact", [a.name, label("akind", a.kind), a.date || "—"].join(" · ")));
+    box.appendChild(el("div", "tip-fact", [a.name, label("AgreementKind", a.kind), a.date || "—"].join(" · ")));
   });
   return box;
 }
@@ -217,9 +217,8 @@ function expandFilters() {
   return f;
 }
 
-function allKinds() {
-  return ["mou", "moc", "alliance", "joint-statement", "cooperation-document", "agreement", "letter-of-intent", "other"];
-}
+/** Every agreement kind the schema declares (the page's filters and the server's know the same ones). */
+function allKinds() { return Object.keys(schema().enums.AgreementKind || {}); }
 
 // ------------------------------------------------------------------------------------------------ canvas changes
 
@@ -403,8 +402,8 @@ function legendItem(group, value, text, count, shape, colour) {
 function buildLegend() {
   const lg = drawn.legend || { entities: [], agreements: [] };
   const ents = $("legend-entities"), aks = $("legend-agreements");
-  ents.replaceChildren(...lg.entities.map((k) => legendItem("kind", k.kind, label("kind", k.kind), k.count, k.shape, k.colour)));
-  aks.replaceChildren(...lg.agreements.map((k) => legendItem("akind", k.kind, label("akind", k.kind), k.count, "line", k.colour)));
+  ents.replaceChildren(...lg.entities.map((k) => legendItem("kind", k.kind, label("legend", k.kind), k.count, k.shape, k.colour)));
+  aks.replaceChildren(...lg.agreements.map((k) => legendItem("akind", k.kind, label("AgreementKind", k.kind), k.count, "line", k.colour)));
   [[lg.mixed, "line", "legend.mixed"], [lg.context, "dashed", "legend.context"]].forEach(([colour, shape, key]) => {
     if (!colour) return;
     const li = el("li", "legend-note");
@@ -423,7 +422,7 @@ function buildLegend() {
     const code = n.kind === "Nation" ? n.id : n.nation;
     if (code) nations[code] = (nations[code] || 0) + 1;
   });
-  $("legend-domains").replaceChildren(...Object.keys(domains).sort().map((d) => legendItem("domain", d, label("domain", d), domains[d])));
+  $("legend-domains").replaceChildren(...Object.keys(domains).sort().map((d) => legendItem("domain", d, label("Domain", d), domains[d])));
   $("legend-frameworks").replaceChildren(...Object.keys(frameworks).sort().map((f) => {
     const ref = frameworks[f].ref;
     const name = ref ? (state.lang === "ja" && ref.name_ja ? ref.name_ja : ref.name) : t("legend.none");
@@ -572,7 +571,7 @@ function agreementBlock(a) {
   const li = el("li", "agreement");
   li.setAttribute("data-agreement", a.id);
   li.appendChild(el("div", "a-name", state.lang === "ja" && a.name_ja ? a.name_ja : a.name));
-  li.appendChild(el("div", "a-meta", [label("akind", a.kind), a.date || "—", a.status].filter(Boolean).join(" · ")));
+  li.appendChild(el("div", "a-meta", [label("AgreementKind", a.kind), a.date || "—", a.status ? label("AgreementStatus", a.status) : null].filter(Boolean).join(" · ")));
   if (a.parties && a.parties.length) li.appendChild(el("div", "a-parties", t("details.parties") + ": " + a.parties.map(partyName).join(", ")));
   if (a.framework) li.appendChild(el("div", "a-parties", t("details.under") + ": " + nameOf(a.framework)));
   if (a.external || !(a.sources || []).length) li.appendChild(externalBadge(a.external_note));
@@ -612,8 +611,9 @@ async function showDetails(id) {
     body.appendChild(el("h3", null, t("details.properties")));
     const dl = el("dl", "props");
     props.forEach(([k, v]) => {
-      dl.appendChild(el("dt", null, k.replace(/_/g, " ")));
-      dl.appendChild(el("dd", null, Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : v));
+      dl.appendChild(el("dt", null, fieldLabel(e.kind, k)));
+      const shown = valueLabel(e.kind, k, v);  // an enum member in the current language (機関の種類 …)
+      dl.appendChild(el("dd", null, shown !== null ? shown : Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : v));
     });
     body.appendChild(dl);
   }
@@ -637,7 +637,7 @@ async function showDetails(id) {
   if (rel.length) {
     body.appendChild(el("h3", null, t("details.relations")));
     const ul = el("ul", "relations");
-    rel.slice(0, 30).forEach((r) => ul.appendChild(el("li", null, r.type.toLowerCase().replace(/_/g, " ") + (r.direction === "out" ? " → " : " ← ") + nameOf(r.other))));
+    rel.slice(0, 30).forEach((r) => ul.appendChild(el("li", null, label("edge", r.type) + (r.direction === "out" ? " → " : " ← ") + nameOf(r.other))));
     body.appendChild(ul);
   }
   panel.hidden = false;
@@ -898,7 +898,8 @@ function renderSuggestions(hits, q) {
     li.id = "sugg-" + i;
     li.setAttribute("role", "option");
     li.setAttribute("data-id", h.id);
-    li.appendChild(swatch(SHAPES[h.kind] || "dot", COLOURS[h.kind] || "#6B7B8C"));
+    const look = schema().nodes[h.kind] || {};
+    li.appendChild(swatch(look.shape || "dot", look.colour || "#6B7B8C"));
     li.appendChild(el("span", "s-name", nameOf(h)));
     const other = otherName(h);
     if (other) li.appendChild(el("span", "s-alt", other));
@@ -943,11 +944,6 @@ async function choose(i) {
   $("search").value = "";
   await add(hit.id);
 }
-
-const COLOURS = { Nation: "#0072B2", Institution: "#E69F00", Hub: "#009E73", Facility: "#56B4E9", Strategy: "#CC79A7",
-                  Framework: "#D55E00", Agreement: "#555555" };
-const SHAPES = { Nation: "hexagon", Institution: "dot", Hub: "star", Facility: "square", Strategy: "triangle",
-                 Framework: "triangleDown", Agreement: "diamond" };
 
 // ------------------------------------------------------------------------------------------------ language
 
@@ -1048,6 +1044,8 @@ async function start() {
   document.body.setAttribute("data-ready", "true");
 }
 
+/** A node's tooltip as text, as hovering shows it (for tests). */
+qgraph.tipText = (id) => (drawn.tips.node[id] ? tipElement(drawn.tips.node[id]).textContent : null);
 qgraph.state = state;
 qgraph.nodes = nodes;
 qgraph.edges = edges;

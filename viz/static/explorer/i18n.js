@@ -1,126 +1,131 @@
-/* Every UI string of the explorer in English and Japanese. Elements carry data-i18n (textContent),
- * data-i18n-placeholder or data-i18n-title keys; code asks t(key, values). A key missing in Japanese falls back to
- * English, a key missing in both shows the key (a test would see it). */
+/* Every UI string of the explorer in English and Japanese, and the labels of what the schema declares.
+ *
+ * UI strings: one entry per key, [English, Japanese], so a key cannot exist in one language only. Elements carry
+ * data-i18n (textContent), data-i18n-placeholder or data-i18n-title keys; code asks t(key, values). A key missing
+ * here shows the key (a test would see it).
+ * Labels of node kinds, enum members (agreement kinds, domains, statuses …) and edge types are not here: they are the
+ * schema declaration's (qgraph/schema.yaml), which the page embeds as JSON (#qgraph-schema, from
+ * qgraph.schema.Schema.client_view) at render time, so the page always shows what the server declares. */
 
 const STRINGS = {
-  en: {
-    "app": "qgraph explorer",
-    "skip": "Skip to search",
-    "search.label": "Search entities",
-    "search.placeholder": "Name or alias, English or 日本語 (産総研, AIST …)",
-    "search.none": "No entity matches “{q}”.",
-    "undo": "Undo", "fit": "Fit", "cluster": "Group by nation", "uncluster": "Ungroup", "clear": "Clear",
-    "export": "Export this view", "export.html": "HTML map", "export.csv": "CSV (zip)",
-    "export.empty": "Nothing to export: the canvas shows no entity.",
-    "export.done": "Exported {file}.",
-    "lang.label": "Language",
-    "filters": "Legend and filters", "filters.hint": "Untick to hide; the canvas follows at once.",
-    "filters.reset": "Show everything",
-    "legend.entities": "Entities", "legend.agreements": "Agreement kinds", "legend.domains": "Domains",
-    "legend.frameworks": "Frameworks", "legend.nations": "Nations", "legend.none": "(none)",
-    "legend.mixed": "Several kinds on one line", "legend.context": "Located in, hosted by … (dashed)",
-    "dates": "Dates", "since": "From", "until": "To", "play": "Play", "pause": "Pause", "dates.reset": "All dates",
-    "dates.undated": "no dated agreement",
-    "canvas": "Canvas",
-    "canvas.empty": "Search for an entity to put it on the canvas. Click a node for its details, double-click to add its partners.",
-    "counts": "{shown} of {total} nodes shown · {lines} of {alllines} agreements",
-    "act.expand": "Expand", "act.hide": "Hide", "act.focus": "Focus", "act.paths": "Paths to…",
-    "paths": "Paths", "paths.from": "From", "paths.to": "To", "paths.find": "Find paths", "paths.clear": "Clear paths",
-    "paths.none": "No partnership path between {a} and {b} within {hops} agreements for these filters.",
-    "paths.found": "{n} shortest path(s) from {a} to {b}, {hops} agreement(s) each.",
-    "paths.copy": "Copy the briefing", "paths.copied": "Copied.",
-    "paths.briefing": "Briefing",
-    "unknown": "No entity called “{q}”.", "didyoumean": "Did you mean:", "ambiguous": "“{q}” could be:",
-    "details.kind": "Kind", "details.nation": "Nation", "details.properties": "Properties",
-    "details.aliases": "Also known as", "details.sources": "Citations", "details.agreements": "Agreements",
-    "details.parties": "Parties", "details.under": "Under", "details.relations": "Relations",
-    "details.none": "No agreement on record.",
-    "details.more": "… and {n} more",
-    "external": "external: general knowledge, not in the source document",
-    "source": "Source",
-    "error.store": "The graph store cannot be reached right now; the page will work again when it is back. ({detail})",
-    "error.request": "The request failed: {detail}",
-    "error.network": "The server cannot be reached.",
-    "loading": "Loading…",
-    "selected": "Selected: {name}",
-    "notice.truncated": "The canvas was cut at its node limit; some partners are missing.",
-    "kind.Nation": "Nation", "kind.Institution": "Institution", "kind.Hub": "Innovation hub", "kind.Facility": "Facility",
-    "kind.Strategy": "Strategy", "kind.Framework": "Framework", "kind.Agreement": "Agreement (3+ parties)",
-    "akind.mou": "MOU", "akind.moc": "MOC", "akind.alliance": "Alliance", "akind.joint-statement": "Joint statement",
-    "akind.cooperation-document": "Cooperation document", "akind.agreement": "Agreement",
-    "akind.letter-of-intent": "Letter of intent", "akind.other": "Other",
-    "domain.computing": "Computing", "domain.security-network": "Security and networks",
-    "domain.sensing-materials": "Sensing and materials", "domain.education": "Education", "domain.industry": "Industry",
-  },
-  ja: {
-    "app": "qgraph エクスプローラー",
-    "skip": "検索へ移動",
-    "search.label": "エンティティを検索",
-    "search.placeholder": "名称・別名（日本語 / English：産総研、AIST など）",
-    "search.none": "「{q}」に一致するエンティティはありません。",
-    "undo": "元に戻す", "fit": "全体表示", "cluster": "国ごとにまとめる", "uncluster": "まとめを解除", "clear": "消去",
-    "export": "この表示を書き出す", "export.html": "HTML 地図", "export.csv": "CSV（zip）",
-    "export.empty": "書き出すものがありません（キャンバスが空です）。",
-    "export.done": "{file} を書き出しました。",
-    "lang.label": "言語",
-    "filters": "凡例と絞り込み", "filters.hint": "チェックを外すと非表示になり、すぐに反映されます。",
-    "filters.reset": "すべて表示",
-    "legend.entities": "エンティティ", "legend.agreements": "協定の種類", "legend.domains": "分野",
-    "legend.frameworks": "枠組み", "legend.nations": "国・地域", "legend.none": "（なし）",
-    "legend.mixed": "複数の種類を含む線", "legend.context": "所在・設置など（破線）",
-    "dates": "日付", "since": "開始", "until": "終了", "play": "再生", "pause": "一時停止", "dates.reset": "全期間",
-    "dates.undated": "日付のある協定がありません",
-    "canvas": "キャンバス",
-    "canvas.empty": "エンティティを検索してキャンバスに追加します。ノードをクリックすると詳細、ダブルクリックで連携先を追加します。",
-    "counts": "ノード {shown} / {total} 件を表示・協定 {lines} / {alllines} 件",
-    "act.expand": "連携先を展開", "act.hide": "隠す", "act.focus": "中心に表示", "act.paths": "経路を探す…",
-    "paths": "経路", "paths.from": "起点", "paths.to": "終点", "paths.find": "経路を探す", "paths.clear": "経路を消去",
-    "paths.none": "{a} と {b} の間に、この条件で協定 {hops} 件以内の経路はありません。",
-    "paths.found": "{a} から {b} への最短経路 {n} 件（各 {hops} 協定）。",
-    "paths.copy": "説明文をコピー", "paths.copied": "コピーしました。",
-    "paths.briefing": "説明文（英語）",
-    "unknown": "「{q}」という名前のエンティティはありません。", "didyoumean": "候補：", "ambiguous": "「{q}」の候補：",
-    "details.kind": "種類", "details.nation": "国・地域", "details.properties": "属性",
-    "details.aliases": "別名", "details.sources": "出典", "details.agreements": "協定",
-    "details.parties": "当事者", "details.under": "枠組み", "details.relations": "関係",
-    "details.none": "記録された協定はありません。",
-    "details.more": "… ほか {n} 件",
-    "external": "外部情報：出典文書にない一般知識",
-    "source": "出典",
-    "error.store": "現在グラフストアに接続できません。復旧すると再び使えます。（{detail}）",
-    "error.request": "リクエストが失敗しました：{detail}",
-    "error.network": "サーバーに接続できません。",
-    "loading": "読み込み中…",
-    "selected": "選択中：{name}",
-    "notice.truncated": "ノード数の上限に達したため、一部の連携先は表示されていません。",
-    "kind.Nation": "国・地域", "kind.Institution": "機関", "kind.Hub": "量子技術イノベーション拠点", "kind.Facility": "施設",
-    "kind.Strategy": "戦略", "kind.Framework": "枠組み", "kind.Agreement": "協定（3者以上）",
-    "akind.mou": "覚書（MOU）", "akind.moc": "協力覚書（MOC）", "akind.alliance": "アライアンス",
-    "akind.joint-statement": "共同声明", "akind.cooperation-document": "協力文書", "akind.agreement": "協定",
-    "akind.letter-of-intent": "意向表明書", "akind.other": "その他",
-    "domain.computing": "量子コンピュータ", "domain.security-network": "量子セキュリティ・ネットワーク",
-    "domain.sensing-materials": "量子計測・センシング／量子マテリアル", "domain.education": "人材育成", "domain.industry": "産業化",
-  },
+  "app": ["qgraph explorer", "qgraph エクスプローラー"],
+  "skip": ["Skip to search", "検索へ移動"],
+  "search.label": ["Search entities", "エンティティを検索"],
+  "search.placeholder": ["Name or alias, English or 日本語 (産総研, AIST …)", "名称・別名（日本語 / English：産総研、AIST など）"],
+  "search.none": ["No entity matches “{q}”.", "「{q}」に一致するエンティティはありません。"],
+  "undo": ["Undo", "元に戻す"],
+  "fit": ["Fit", "全体表示"],
+  "cluster": ["Group by nation", "国ごとにまとめる"],
+  "uncluster": ["Ungroup", "まとめを解除"],
+  "clear": ["Clear", "消去"],
+  "export": ["Export this view", "この表示を書き出す"],
+  "export.html": ["HTML map", "HTML 地図"],
+  "export.csv": ["CSV (zip)", "CSV（zip）"],
+  "export.empty": ["Nothing to export: the canvas shows no entity.", "書き出すものがありません（キャンバスが空です）。"],
+  "export.done": ["Exported {file}.", "{file} を書き出しました。"],
+  "lang.label": ["Language", "言語"],
+  "filters": ["Legend and filters", "凡例と絞り込み"],
+  "filters.hint": ["Untick to hide; the canvas follows at once.", "チェックを外すと非表示になり、すぐに反映されます。"],
+  "filters.reset": ["Show everything", "すべて表示"],
+  "legend.entities": ["Entities", "エンティティ"],
+  "legend.agreements": ["Agreement kinds", "協定の種類"],
+  "legend.domains": ["Domains", "分野"],
+  "legend.frameworks": ["Frameworks", "枠組み"],
+  "legend.nations": ["Nations", "国・地域"],
+  "legend.none": ["(none)", "（なし）"],
+  "legend.mixed": ["Several kinds on one line", "複数の種類を含む線"],
+  "legend.context": ["Located in, hosted by … (dashed)", "所在・設置など（破線）"],
+  "dates": ["Dates", "日付"],
+  "since": ["From", "開始"],
+  "until": ["To", "終了"],
+  "play": ["Play", "再生"],
+  "pause": ["Pause", "一時停止"],
+  "dates.reset": ["All dates", "全期間"],
+  "dates.undated": ["no dated agreement", "日付のある協定がありません"],
+  "canvas": ["Canvas", "キャンバス"],
+  "canvas.empty": ["Search for an entity to put it on the canvas. Click a node for its details, double-click to add its partners.", "エンティティを検索してキャンバスに追加します。ノードをクリックすると詳細、ダブルクリックで連携先を追加します。"],
+  "counts": ["{shown} of {total} nodes shown · {lines} of {alllines} agreements", "ノード {shown} / {total} 件を表示・協定 {lines} / {alllines} 件"],
+  "act.expand": ["Expand", "連携先を展開"],
+  "act.hide": ["Hide", "隠す"],
+  "act.focus": ["Focus", "中心に表示"],
+  "act.paths": ["Paths to…", "経路を探す…"],
+  "paths": ["Paths", "経路"],
+  "paths.from": ["From", "起点"],
+  "paths.to": ["To", "終点"],
+  "paths.find": ["Find paths", "経路を探す"],
+  "paths.clear": ["Clear paths", "経路を消去"],
+  "paths.none": ["No partnership path between {a} and {b} within {hops} agreements for these filters.", "{a} と {b} の間に、この条件で協定 {hops} 件以内の経路はありません。"],
+  "paths.found": ["{n} shortest path(s) from {a} to {b}, {hops} agreement(s) each.", "{a} から {b} への最短経路 {n} 件（各 {hops} 協定）。"],
+  "paths.copy": ["Copy the briefing", "説明文をコピー"],
+  "paths.copied": ["Copied.", "コピーしました。"],
+  "paths.briefing": ["Briefing", "説明文（英語）"],
+  "unknown": ["No entity called “{q}”.", "「{q}」という名前のエンティティはありません。"],
+  "didyoumean": ["Did you mean:", "候補："],
+  "ambiguous": ["“{q}” could be:", "「{q}」の候補："],
+  "details.kind": ["Kind", "種類"],
+  "details.nation": ["Nation", "国・地域"],
+  "details.properties": ["Properties", "属性"],
+  "details.aliases": ["Also known as", "別名"],
+  "details.sources": ["Citations", "出典"],
+  "details.agreements": ["Agreements", "協定"],
+  "details.parties": ["Parties", "当事者"],
+  "details.under": ["Under", "枠組み"],
+  "details.relations": ["Relations", "関係"],
+  "details.none": ["No agreement on record.", "記録された協定はありません。"],
+  "details.more": ["… and {n} more", "… ほか {n} 件"],
+  "external": ["external: general knowledge, not in the source document", "外部情報：出典文書にない一般知識"],
+  "source": ["Source", "出典"],
+  "error.store": ["The graph store cannot be reached right now; the page will work again when it is back. ({detail})", "現在グラフストアに接続できません。復旧すると再び使えます。（{detail}）"],
+  "error.request": ["The request failed: {detail}", "リクエストが失敗しました：{detail}"],
+  "error.network": ["The server cannot be reached.", "サーバーに接続できません。"],
+  "loading": ["Loading…", "読み込み中…"],
+  "selected": ["Selected: {name}", "選択中：{name}"],
+  "notice.truncated": ["The canvas was cut at its node limit; some partners are missing.", "ノード数の上限に達したため、一部の連携先は表示されていません。"],
 };
+const INDEX = { en: 0, ja: 1 };
+
+/** The schema's client view (nodes, enums, edges with {en, ja} labels), read once from the page. */
+const SCHEMA = (() => {
+  const data = document.getElementById("qgraph-schema");
+  return data ? JSON.parse(data.textContent) : { nodes: {}, enums: {}, edges: {} };
+})();
 
 let lang = "en";
 
 export function setLang(value) { lang = value === "ja" ? "ja" : "en"; document.documentElement.lang = lang; }
 export function getLang() { return lang; }
+export function schema() { return SCHEMA; }
 
 /** The string for a key in the current language, with {name} placeholders filled in. */
 export function t(key, values) {
-  let s = STRINGS[lang][key];
-  if (s === undefined) s = STRINGS.en[key];
-  if (s === undefined) return key;
+  const entry = STRINGS[key];
+  if (entry === undefined) return key;
+  let s = entry[INDEX[lang]];
   if (values) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
   return s;
 }
 
-/** A kind, agreement kind or domain label, or the value itself when no label is known. */
-export function label(prefix, value) {
-  const key = prefix + "." + value;
-  return STRINGS.en[key] === undefined ? String(value) : t(key);
+/** The declared label of a node kind ("kind"), its legend entry ("legend"), an edge type ("edge") or a member of
+ * the enum named (label("AgreementKind", "mou")), in the current language; the value itself when none is declared. */
+export function label(group, value) {
+  let names;
+  if (group === "kind" || group === "legend") names = (SCHEMA.nodes[value] || {})[group === "kind" ? "label" : "legend"];
+  else if (group === "edge") names = (SCHEMA.edges[value] || {}).label;
+  else names = ((SCHEMA.enums[group] || {})[value] || {}).label;
+  return names ? names[lang] || names.en : String(value);
+}
+
+/** What the declaration calls a kind's field ("Founded" / "設立"); the field's name, spaced, when it declares none. */
+export function fieldLabel(kind, field) {
+  const names = (((SCHEMA.nodes[kind] || {}).fields) || {})[field];
+  return names ? names[lang] || names.en : String(field).replace(/_/g, " ");
+}
+
+/** The label of a record's field value when the field holds enum members (an institution's type), else null. */
+export function valueLabel(kind, field, value) {
+  const enumName = ((SCHEMA.nodes[kind] || {}).enums || {})[field];
+  if (!enumName) return null;
+  return Array.isArray(value) ? value.map((v) => label(enumName, v)).join(", ") : label(enumName, value);
 }
 
 /** Put the current language's strings into every marked element under root. */
@@ -132,4 +137,4 @@ export function applyI18n(root) {
   root.querySelectorAll("[data-i18n-title]").forEach((e) => { e.setAttribute("title", t(e.getAttribute("data-i18n-title"))); });
 }
 
-export const KEYS = { en: Object.keys(STRINGS.en), ja: Object.keys(STRINGS.ja) };
+export const KEYS = Object.keys(STRINGS);
