@@ -29,6 +29,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qgraph import cancel
+
 log = logging.getLogger("qgraph.api")
 
 INTERNAL_ERROR = {"error": "internal_error", "detail": "Something went wrong on the server; the error has been logged."}
@@ -163,11 +165,44 @@ class Expensive:
         if self._slots is None or self._loop is not loop:  # one loop per server process; tests may start several
             self._slots, self._loop = asyncio.Semaphore(self.concurrency), loop
         self.admitted += 1
+        watch = _Disconnect(receive, cancel.current())
         try:
             async with self._slots:
-                await self.app(scope, receive, send)
+                if not watch.gone:  # a client that left while waiting gets no work done (and no answer: none is read)
+                    await self.app(scope, watch.receive, send)
         finally:
             self.admitted -= 1
+            watch.stop()
+
+
+class _Disconnect:
+    """Reads the request's messages ahead of the app, so that a client that goes away while its expensive request
+    waits or runs is noticed at once: the request's budget is abandoned (``qgraph.cancel``) and the work stops at its
+    next check instead of running to the deadline. The app reads the same messages through ``receive``, in order; a
+    body is never more than the body limit (``BodyLimit`` sits outside)."""
+
+    def __init__(self, receive: Receive, budget: cancel.Budget | None) -> None:
+        self.budget, self.gone = budget, False
+        self.messages: asyncio.Queue[Message] = asyncio.Queue()
+        self.task = asyncio.ensure_future(self._pump(receive))
+
+    async def _pump(self, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            self.messages.put_nowait(message)
+            if message["type"] == "http.disconnect":
+                self.gone = True
+                if self.budget is not None:
+                    self.budget.abandon()
+                return
+
+    async def receive(self) -> Message:
+        if self.gone and self.messages.empty():
+            return {"type": "http.disconnect"}
+        return await self.messages.get()
+
+    def stop(self) -> None:
+        self.task.cancel()
 
 
 def install(app: ASGIApp, *, allowed_hosts: Sequence[str] | None, max_body_bytes: int) -> None:

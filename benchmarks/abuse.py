@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/abuse.py header [--mb 100] [--plain]
     .venv/bin/python benchmarks/abuse.py pileup [--entities 20000 --agreements 60000] [--brokers 45 --exports 8]
                                                 [--data-dir DIR]   # DIR: a memory store already loaded (skips synth)
+    .venv/bin/python benchmarks/abuse.py leave  [--entities … --agreements …] [--clients 2 --after 3] [--data-dir DIR]
 
 ``header``: one client sends a request whose single header is ``--mb`` MB while another calls /health in a loop;
 prints how many bytes the server took before it answered, its status, and /health's latency (p50 / max).
@@ -10,7 +11,12 @@ prints how many bytes the server took before it answered, its status, and /healt
 ``pileup``: a synthetic graph (``qgraph synth``), then ``--brokers`` concurrent /analysis/brokers and ``--exports``
 concurrent /export/html?all=true&max_nodes=20000&aggregate=none while /health is called in a loop; prints the
 statuses, /health's latency, and the server's CPU seconds while the requests ran and in the 5 s after the last
-answer (from /proc: the work must stop with its request). The tests (tests/test_server_limits.py,
+answer, second by second, with the /health loop stopped (from /proc: the work must stop with its request).
+
+``leave``: ``--clients`` concurrent /analysis/brokers whose clients go away after ``--after`` seconds (long before
+the deadline); prints the server's CPU in each of the 5 s after they left (the work must stop with its client).
+
+The tests (tests/test_server_limits.py,
 tests/test_expensive.py) run the same scenarios bounded to seconds.
 """
 
@@ -118,7 +124,19 @@ def header(args: argparse.Namespace, env: dict[str, str]) -> None:
         proc.wait(30)
 
 
-def pileup(args: argparse.Namespace, env: dict[str, str]) -> None:
+def cpu_after(pid: int, seconds: int = 5) -> list[float]:
+    """The server's CPU seconds in each of the next ``seconds`` seconds."""
+    out, last = [], cpu_seconds(pid)
+    for _ in range(seconds):
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        out.append(now - last)
+        last = now
+    return out
+
+
+def synth_store(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a server on ``--data-dir``, or on a new synthetic graph of the given size."""
     data_dir = args.data_dir
     if data_dir is None:
         work = Path(tempfile.mkdtemp(prefix="qgraph-pileup-"))
@@ -129,7 +147,44 @@ def pileup(args: argparse.Namespace, env: dict[str, str]) -> None:
                        stdout=subprocess.DEVNULL)
         subprocess.run([str(QGRAPH), "load", str(work / "synth"), "--quiet"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-    env = {**env, "QGRAPH_DATA_DIR": str(data_dir)}
+        print(f"synthetic graph in {data_dir} (--data-dir to reuse it)")
+    return {**env, "QGRAPH_DATA_DIR": str(data_dir)}
+
+
+def leave(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """``--clients`` /analysis/brokers requests whose clients go away after ``--after`` seconds, long before the
+    deadline: the server's CPU in the seconds after they left (the work must stop with its client)."""
+    env = synth_store(args, env)
+    proc, base = serve(env)
+    try:
+        httpx.get(base + "/search?q=lab", timeout=120)
+        outcomes: Counter[str] = Counter()
+
+        def one(i: int) -> None:
+            try:
+                httpx.get(base + f"/analysis/brokers?limit={i + 1}", timeout=args.after)
+                outcomes["answered before the client left"] += 1
+            except httpx.TimeoutException:
+                outcomes["client left"] += 1
+
+        cpu0 = cpu_seconds(proc.pid)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        cpu1 = cpu_seconds(proc.pid)
+        after = cpu_after(proc.pid)
+        print(f"{args.clients} /analysis/brokers, clients gone after {args.after:g} s: {dict(outcomes)}")
+        print(f"server CPU: {cpu1 - cpu0:.1f} s before they left, {sum(after):.2f} s in the 5 s after "
+              f"(per second: {', '.join(f'{x:.2f}' for x in after)})")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def pileup(args: argparse.Namespace, env: dict[str, str]) -> None:
+    env = synth_store(args, env)
     proc, base = serve(env)
     try:
         httpx.get(base + "/search?q=lab", timeout=120)  # the index is built before the clock starts
@@ -153,14 +208,14 @@ def pileup(args: argparse.Namespace, env: dict[str, str]) -> None:
         for t in threads:
             t.join(300)
         answered, cpu1 = time.monotonic(), cpu_seconds(proc.pid)
-        time.sleep(5)
-        cpu2 = cpu_seconds(proc.pid)
-        watch.stop.set()
+        watch.stop.set()  # /health itself costs CPU (its counts walk the graph): stop it before measuring what is left
         watch.join(60)
+        after = cpu_after(proc.pid)
         print(f"{args.brokers} brokers + {args.exports} exports, all answered in {answered - start:.1f} s:")
         for key, n in sorted(outcomes.items()):
             print(f"  {n:3d} x {key}")
-        print(f"server CPU: {cpu1 - cpu0:.1f} s while they ran, {cpu2 - cpu1:.2f} s in the 5 s after the last answer")
+        print(f"server CPU: {cpu1 - cpu0:.1f} s while they ran, {sum(after):.2f} s in the 5 s after the last answer "
+              f"(per second: {', '.join(f'{x:.2f}' for x in after)}; /health no longer called)")
         print(watch.summary())
     finally:
         proc.send_signal(signal.SIGINT)
@@ -179,6 +234,12 @@ def main() -> None:
     p.add_argument("--brokers", type=int, default=45)
     p.add_argument("--exports", type=int, default=8)
     p.add_argument("--data-dir", type=Path, default=None)
+    lv = sub.add_parser("leave")
+    lv.add_argument("--entities", type=int, default=20_000)
+    lv.add_argument("--agreements", type=int, default=60_000)
+    lv.add_argument("--clients", type=int, default=2)
+    lv.add_argument("--after", type=float, default=3.0)
+    lv.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     global PLAIN
     PLAIN = getattr(args, "plain", False)
@@ -188,6 +249,8 @@ def main() -> None:
         env["QGRAPH_DATA_DIR"] = str(work)
         subprocess.run([str(QGRAPH), "load", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
         header(args, env)
+    elif args.case == "leave":
+        leave(args, env)
     else:
         pileup(args, env)
 

@@ -20,7 +20,7 @@ import pycountry
 
 from qgraph import cancel
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
-from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
+from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
                             SearchResult, SubgraphResult, Completion, Suggestion, SuggestResult, TimelineBucket,
@@ -486,9 +486,11 @@ class Queries:
         from as many seeded sources as fit (the answer says which). Cancellable: the deadline is checked between
         sources (``qgraph.cancel``)."""
         limit, _ = self._page(limit, 0)
+        cancel.check()  # a request that waited for its place until its deadline starts nothing
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
         cancel.check()
         g = nx.Graph(edges)
+        cancel.check()
         agreements = {a for _, a in edges}
         n, size = g.number_of_nodes(), g.number_of_nodes() + g.number_of_edges()
         affordable = max(MIN_BROKER_SOURCES, ANALYSIS_WORK // max(size, 1))
@@ -509,7 +511,9 @@ class Queries:
 
         Bounded before it starts: a projection larger than ``ANALYSIS_WORK`` / 40 pairs (Louvain makes several
         passes over it per level) is refused with ``TooExpensive``; narrow the filters. Cancellable between levels."""
+        cancel.check()  # a request that waited for its place until its deadline starts nothing
         edges = sorted(self.store.party_edges(filters.agreement_filter(), SCAN_CAP * 6))
+        cancel.check()
         by_agreement: dict[str, list[str]] = defaultdict(list)
         for party, agreement in edges:
             by_agreement[agreement].append(party)
@@ -519,7 +523,9 @@ class Queries:
                                f"{ANALYSIS_WORK // 40:,} one request may analyse; narrow it with since, until, kind, "
                                "domain, framework or nation")
         g = nx.Graph()
-        for agreement in sorted(by_agreement):
+        for i, agreement in enumerate(sorted(by_agreement)):
+            if not i & 1023:
+                cancel.check()
             members = sorted(by_agreement[agreement])
             g.add_nodes_from(members)
             for i, a in enumerate(members):
@@ -540,18 +546,6 @@ class Queries:
                       "two parties joined when they share an agreement, weighted by how many they share",
             filters=filters.echo(),
             communities=[Community(id=i, size=len(c), members=[refs[m] for m in c]) for i, c in enumerate(groups)])
-
-    def changes(self, since: str) -> ChangesResult:
-        """Agreements and strategies dated on or after ``since``, for a briefing on what is new."""
-        span = _span(since, "since")
-        if span is None:
-            raise BadParameter("since", "is required")
-        agreements = self._scan(AgreementFilter(since=span.first))
-        strategies = [entity_ref(n, a.nation if a else None) for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
-                      if AgreementFilter(since=span.first).passes(n.properties)]
-        meta = self.store.meta()
-        return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
-                             agreements=agreements, strategies=strategies)
 
     # ------------------------------------------------------------------ views to draw or export
 

@@ -31,21 +31,28 @@ from live_server import live_server
 SETTINGS = Settings(request_timeout=1.5, expensive_concurrency=2, expensive_queue=2)
 
 
-@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def synth_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+@pytest.fixture(scope="module")
+def synth_memory(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The synthetic graph (its folder is ``synth_memory.path.parent / "data"``) in a memory store."""
+    from qgraph.stores.memory import MemoryStore
+
     folder = tmp_path_factory.mktemp("synth")
     generate(folder / "data", entities=1500, agreements=4500, seed=7)
-    if request.param == "memory":
-        from qgraph.stores.memory import MemoryStore
-
-        store: Store = MemoryStore(folder / "graph.json")
-    else:
-        store = request.getfixturevalue("neo4j_session_store")
-        store.clear()
+    store = MemoryStore(folder / "graph.json")
     store.load(read_graph([folder / "data"], store))
+    return store
+
+
+@pytest.fixture(scope="module", params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def synth_store(request: pytest.FixtureRequest, synth_memory: Store) -> Iterator[Store]:
+    if request.param == "memory":
+        yield synth_memory
+        return
+    store = request.getfixturevalue("neo4j_session_store")
+    store.clear()
+    store.load(read_graph([synth_memory.path.parent / "data"], store))  # type: ignore[attr-defined]
     yield store
-    if request.param == "neo4j":
-        store.clear()
+    store.clear()
 
 
 def test_a_pile_up_of_analyses_stops_at_the_deadline_and_health_stays_fast(synth_store: Store) -> None:
@@ -106,6 +113,31 @@ def test_a_pile_up_of_analyses_stops_at_the_deadline_and_health_stays_fast(synth
     assert median < 0.5 and max(health) < 3.0, f"/health: median {median:.2f} s, max {max(health):.2f} s"
 
 
+def test_work_stops_when_its_client_leaves_and_starts_nothing_past_its_deadline(synth_store: Store) -> None:
+    """A client that goes away long before the deadline: the server's CPU work stops within a step (before, it ran
+    on to the 30 s deadline); and work whose budget is spent (a request that waited for its place until its deadline)
+    does not even start the store scan, on both stores."""
+    q = queries.Queries(synth_store)
+    everything = queries.Filters().agreement_filter()
+    for spend in ("abandon", "deadline"):
+        with cancel.deadline(60 if spend == "abandon" else 0.0) as budget:
+            if spend == "abandon":
+                budget.abandon()
+            for work in (lambda: synth_store.agreements(everything, queries.SCAN_CAP, 0),
+                         lambda: synth_store.party_edges(everything), q.brokers, q.communities):
+                with pytest.raises(cancel.Cancelled):
+                    work()
+    settings = Settings(request_timeout=30, expensive_concurrency=2, expensive_queue=2)
+    with live_server(create_app(settings=settings, store=synth_store), settings) as (host, port):
+        with httpx.Client(base_url=f"http://{host}:{port}", timeout=0.6) as c, pytest.raises(httpx.ReadTimeout):
+            c.get("/analysis/brokers")  # betweenness here takes seconds: the client gives up first
+        time.sleep(0.3)
+        cpu = time.process_time()
+        time.sleep(0.7)
+        cpu_after = time.process_time() - cpu
+    assert cpu_after < 0.25, f"{cpu_after:.2f} s of CPU in 0.7 s after the client left: the work runs on"
+
+
 def test_analyses_are_bounded_before_they_start_and_say_so(synth_store: Store,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     q = queries.Queries(synth_store)
@@ -123,12 +155,13 @@ def test_analyses_are_bounded_before_they_start_and_say_so(synth_store: Store,
         assert client.get("/export/json?all=true&max_nodes=500&aggregate=none").status_code == 200
 
 
-def test_an_export_stops_at_its_deadline(synth_store: Store) -> None:
-    """The deadline reaches the drawing: a map cancelled half-way raises Cancelled in the thread that draws it."""
+def test_an_export_stops_at_its_deadline(synth_memory: Store) -> None:
+    """The deadline reaches the drawing: a map cancelled half-way raises Cancelled in the thread that draws it (the
+    drawing is the same whatever the store: one store is enough; the stores' own checks are tested above)."""
     from qgraph.viz import MapOptions, export
     from qgraph.viz.views import subgraph
 
-    view = subgraph(queries.Queries(synth_store), focus=None, depth=1, source=None, target=None, nation=None,
+    view = subgraph(queries.Queries(synth_memory), focus=None, depth=1, source=None, target=None, nation=None,
                     everything=True, filters=queries.Filters(), max_nodes=3000, k=3, max_hops=6)
     with cancel.deadline(0.01), pytest.raises(cancel.Cancelled):
         time.sleep(0.02)

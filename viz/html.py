@@ -183,6 +183,7 @@ def network_data(d: Drawing) -> dict[str, Any]:
                         "count": akind_counts.get(k, 0)} for k in d.agreement_kinds],
         "mixed": style.MIXED_COLOUR if any(e.colour == style.MIXED_COLOUR for e in d.edges) else None,
         "context": style.CONTEXT_COLOUR if any(e.rel == "context" for e in d.edges) else None,
+        "new": {"since": d.new_since, "colour": style.NEW_COLOUR, "items": d.new_items} if d.new_since else None,
     }
     return {"data": data, "legend": legend}
 

@@ -90,6 +90,15 @@ ACT_STATUSES: tuple[tuple[str, str], ...] = (
 )
 #: a joint activity named after a dash-joined list (「A－B－C の…取組」): an act only next to such a list
 WEAK_ACTS = r"取組|取り組み|共同研究|連携|プロジェクト|joint (?:research|project|programme|program)"
+#: "… was signed by", "… were renewed by": an English act whose parties come after it
+_PASSIVE_BY = re.compile(r"[^.;]{0,60}?\b(?:was|were|has been|have been|is|are)\s+(signed|concluded|renewed|revised|"
+                         r"amended|agreed|launched|exchanged)\s+by\s", re.I)
+#: an intention to cooperate with a partner named just before (Japanese) or after (English) it; its "status"
+INTENTION = "intention"
+_INTENTION = re.compile(r"(?<=と)(?:も|の)?\s?(?P<ja>(?:連携|協力)(?:を|の)?\s?(?:一層|更に|さらに)?\s?(?:進め|強化し|推進し|深め|図っ)"
+                        r"て(?:いく|まいる|いきます|参る))"
+                        r"|\b(?:will|plans? to|intends? to|aims? to)\s+(?:work|cooperate|collaborate|partner)\s+"
+                        r"(?:closely\s+)?with\b[^,.;]{2,60}", re.I)
 #: domains from words in the clause
 DOMAIN_WORDS: tuple[tuple[str, str], ...] = (
     (r"量子コンピュータ|量子計算|computing|computer", "computing"),
@@ -103,7 +112,11 @@ JA_NATION_CHARS = {"日": "日本", "米": "米国", "韓": "韓国", "英": "�
                    "豪": "オーストラリア", "中": "中国", "印": "インド", "伊": "イタリア", "露": "ロシア", "EU": "EU", "欧": "EU",
                    "蘭": "オランダ"}
 _NATION_COMPOUND = re.compile(r"(?<![一-龥ァ-ヶ])((?:日|米|韓|英|独|仏|加|豪|印|伊|EU|欧|蘭)(?:\s?(?:日|米|韓|英|独|仏|加|豪|印|伊|EU|欧|蘭)){1,4})"
-                              r"(?=[一-龥ァ-ヶ・]|\s?[A-Za-z])")
+                              r"(?=[一-龥ァ-ヶ・の]|\s?[A-Za-z])")
+#: 「日米韓大学間」「日米の研究機関間」: members of each nation, unnamed -> (English plural, Japanese, institution type)
+UNNAMED_GROUPS = {"大学": ("Universities", "大学", "university"), "研究機関": ("Research institutions", "研究機関", "national-lab"),
+                  "企業": ("Companies", "企業", "company")}
+_UNNAMED_MEMBERS = re.compile(r"\s?の?\s?(大学|研究機関|企業)\s?間")
 #: deictic names of the home nation ("our country" in Japanese government texts)
 HOME_NAMES = ("我が国", "わが国", "日本政府")
 
@@ -115,6 +128,40 @@ _DASH_CHARS = "－—–‐-"
 _JA_CHAR = r"一-龥々〆ヵヶァ-ヴーｦ-ﾟ"
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _LATIN_NAME = r"[A-Z][A-Za-z0-9&.\-]*(?:\s[A-Z][A-Za-z0-9&.\-]*)*"
+#: a Latin name with "of/for/and" parts and a comma list before its "and" ("Ministry of Economy, Trade and Industry",
+#: "Innovation, Science and Economic Development Canada")
+_LATIN_COMMA_LIST = r"(?:,\s[A-Z][a-z]+)+(?=,?\s(?:and|&)\s)"  # one word each: not "Tokyo, Keio University and …"
+_LATIN_LIST_NAME = (rf"{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:\s(?:of|for|and|on)\s{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?)*")
+
+#: facility words -> FacilityType (the schema's enumeration), the first that matches
+FACILITY_TYPES: tuple[tuple[str, str], ...] = (
+    (r"テストベッド|test ?bed", "testbed"),
+    (r"試作|製造|ファウンドリ|クリーンルーム|foundry|fab\b|cleanroom|fabrication", "fabrication"),
+    (r"スーパーコンピュータ|スパコン|HPC|GPU|計算機|supercomputer", "supercomputer"),
+    (r"量子コンピュータ|実機|号機|quantum computer", "quantum-computer"),
+)
+_FAC_MACHINE = r"量子コンピュータ|スーパーコンピュータ|スパコン|計算機|HPC|実機|初号機|[0-9一二三]号機"
+_FAC_QUOTED_AFTER = re.compile(rf"(?P<desc>[{_JA_CHAR}A-Za-z]{{0,16}}(?P<noun>{_FAC_MACHINE}))\s?「(?P<name>[^「」]{{1,20}})」")
+_FAC_QUOTED_BEFORE = re.compile(rf"「(?P<name>[^「」]{{1,20}})」\s?(?:等の|などの|の)?\s?(?P<noun>{_FAC_MACHINE})")
+_FAC_ACRONYM = re.compile(rf"(?P<desc>(?:[{_JA_CHAR}A-Za-z]+\s?){{0,4}}(?:コンピュータ|計算機|スパコン|テストベッド|設備|施設))\s?"
+                          r"[（(]\s?(?P<abbr>[A-Z][A-Za-z0-9\-]{1,15})\s?[)）]")
+_FAC_COMPOUND = re.compile(rf"(?<![{_JA_CHAR}・])(?P<name>(?:[{_JA_CHAR}]{{2,8}}の)?[{_JA_CHAR}]{{0,16}}"
+                           r"(?:テストベッド|試作設備|製造設備|試作ライン|ファウンドリ|クリーンルーム|ビームライン))")
+#: compounds that name no facility: 「テストベッド」 alone, 「既存設備」, 「各種テストベッド」 …
+_FAC_GENERIC = r"^(?:テストベッド|(?:既存|各種|関連|同|当該|本|新た|様々)[{_JA_CHAR}]*)$".replace("{_JA_CHAR}", _JA_CHAR)
+_FAC_EN = re.compile(rf"(?P<name>{_LATIN_NAME})\s(?P<noun>(?P<caps_noun>Testbed|Test Bed|Facility|Foundry|Cleanroom|"
+                     r"Beamline|Supercomputer|Quantum Computer)|supercomputer|quantum computer|testbed|test bed|foundry)\b")
+
+
+def _facility_type(word: str) -> str:
+    return next((t for pattern, t in FACILITY_TYPES if re.search(pattern, word, re.I)), "other")
+
+
+def m_end(text: str, end: int) -> int:
+    """The end of a facility's quote: its name, and a closing bracket right after it."""
+    return end + 1 if text[end:end + 1] in "」）)" else end
+
+
 
 MONTHS_EN = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
                                          "september", "october", "november", "december"], 1)}
@@ -186,6 +233,11 @@ class RelationCandidate:
     confidence: float
     party_refs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: further quotes the candidate rests on (a footnote naming the signatories of the act, …)
+    more_evidence: list[Evidence] = field(default_factory=list)
+    #: how the date was found: "written" (a date in the text, perhaps with the year from the context), "context"
+    #: (no date near the act: the year of the passage), "none"
+    date_basis: str = "none"
 
 
 @dataclass
@@ -285,6 +337,21 @@ def _institution_type(name: str) -> tuple[str, str] | None:
     if words and words[0] in ("University", "Ministry", "Department", "Institute") and len(words) >= 3:
         return EN_ORG_TYPES[words[0]], f"prefix:{words[0]}"
     return None
+
+
+def _initials_match(name: str, abbreviation: str) -> bool:
+    """The abbreviation spells the name's capitalised initials, in order ("ISED": Innovation, Science and Economic
+    Development Canada; "METI"): a name, even without an organisation word."""
+    letters = [c for c in abbreviation.upper() if c.isalpha()]
+    initials = "".join(w[0] for w in re.findall(r"[A-Z][A-Za-z]*", name))
+    if len(letters) < 3 or len(initials) < len(letters):
+        return False
+    pos = 0
+    for c in letters:
+        pos = initials.find(c, pos) + 1
+        if pos == 0:
+            return False
+    return initials[0] == letters[0]
 
 
 def _looks_like_acronym(text: str) -> bool:
@@ -467,7 +534,10 @@ class Extractor:
                 context_year = years[-1]
         self._refine_dates_from_footnotes(agreements)
         self._hub_hosts(mentions)
-        agreements = self._dedupe(agreements)
+        for sentence in sentences:
+            if sentence.kind != "heading":
+                self._facilities(sentence, by_sentence.get(sentence.index, []))
+        agreements = self._merge_cosigners(self._dedupe(agreements))
         used = {ref for a in agreements for ref in a.party_refs} | \
                {a.fields.get("framework") for a in agreements} | {s.fields.get("adopter") for s in strategies}
         for key, cand in self.entities.items():
@@ -533,7 +603,7 @@ class Extractor:
             elif kind == "Framework":
                 fields["framework_type"] = "partnership" if re.search("パートナーシップ|Partnership", bare) else \
                     "dialogue" if re.search("対話|協議|Dialogue", bare) else "other"
-            nation = self._nation_for(sentence, end, surface, nation_hint)
+            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare, inst_type, start)
             if nation and kind in ("Institution", "Hub"):
                 fields["nation"] = nation
             confidence = 0.5 + (0.2 if typed else 0) + (0.15 if label in JA_ORG_LABELS else 0) + \
@@ -545,6 +615,8 @@ class Extractor:
                 cand.notes.append("name: the English name is to be supplied")
             if kind == "Hub":
                 cand.notes.append("host: name the hosting institution (required for a hub)")
+            if nation_note and "nation" in fields:
+                cand.notes.append(nation_note)
             self.entities[cand_key] = cand
         elif abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
             cand.rule += f"; {why}"  # a pattern that introduces an abbreviation confirms the candidate
@@ -555,17 +627,49 @@ class Extractor:
             if s:
                 self.gazetteer.setdefault(normalise(s), (cand.key, cand.kind, False))
 
-    def _nation_for(self, sentence: Sentence, end: int, surface: str, hint: str | None) -> str | None:
-        """The nation of a new organisation: a bracketed country right after it (「NIST（米国）」, "(Canada)"),
-        a Japanese legal form (国立研究開発法人 …: the home nation), else none (the reviewer says)."""
+    def _nation_for(self, sentence: Sentence, end: int, surface: str, hint: str | None, bare: str = "",
+                    inst_type: str | None = None, start: int | None = None) -> tuple[str | None, str | None]:
+        """The nation of a new organisation and, when it is inferred rather than written, a note saying so:
+        a bracketed country right after it (「NIST（米国）」, "(Canada)"), a nation its name starts with
+        (「カナダ革新・科学・産業省」, "Korea Research Institute …") or ends with ("National Research Council
+        Canada"), a possessive nation before it ("Japan's Ministry of …"), a Japanese legal form (国立研究開発法人 …: the home nation), a ministry or agency named without a
+        nation (「経済産業省」 in a Japanese government text: the home nation, said in a note), else none (the reviewer
+        says)."""
         if hint and (k := self.resolver.resolve(hint, ("Nation",))):
-            return k.id
+            return k.id, None
         after = fold(sentence.text[end:end + 16])
         if m := re.match(r"\s*[(（;；]\s*([^()（）;；,、]{1,12}?)\s*[)）]", after):
             if k := self.resolver.resolve(m.group(1), ("Nation",)):
-                return k.id
+                return k.id, None
+        if nation := self._nation_in_name(bare or surface):
+            return nation, None
+        before = fold(sentence.text[max(0, (start or 0) - 30):start or 0])
+        if start and (m := re.search(r"(?:the\s)?([A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)['’]s\s(?:the\s)?$", before)) and \
+                (k := self.resolver.resolve(m.group(1), ("Nation",))):
+            return k.id, None
         if any(surface.startswith(f) for f in LEGAL_FORMS_JA) and self.home:
-            return self.home.id
+            return self.home.id, None
+        if self.home and inst_type == "government-body" and re.search(r"[省庁府]$", fold(bare or surface)):
+            return self.home.id, (f"nation: {self.home.id} inferred (a ministry or agency named without a nation in a "
+                                  f"text of {self.home.name})")
+        return None, None
+
+    def _nation_in_name(self, name: str) -> str | None:
+        """A nation that a name starts with (Japanese: 2–6 characters, the rest an organisation name) or, for a
+        Latin name, whose first or last word is a nation."""
+        folded = fold(name).strip()
+        if re.fullmatch(r"[\x20-\x7e]+", folded):
+            words = folded.split()
+            for word in ([words[0], words[-1]] if len(words) >= 3 else []):
+                if word[:1].isupper() and len(word) >= 4 and (k := self.resolver.resolve(word, ("Nation",))):
+                    return k.id
+            return None
+        for n in range(2, min(6, len(folded) - 2) + 1):
+            prefix = folded[:n]
+            if not re.fullmatch(rf"[{_JA_CHAR}A-Z]+", prefix):
+                break
+            if k := self.resolver.resolve(prefix, ("Nation",)):
+                return k.id
         return None
 
     def _probe_sentence(self, sentence: Sentence, ents: list[tuple[int, int, str]]) -> None:
@@ -583,10 +687,20 @@ class Extractor:
         for m in re.finditer(rf"((?:the\s+)?{_LATIN_NAME}(?:\s(?:of|for|and|on|de)\s{_LATIN_NAME})*)\s*\(\s*(?:hereinafter(?:\s+referred\s+to\s+as)?|henceforth|below)?\s*[\"“']([^\"”']{{1,30}})[\"”']\s*\)", ftext):
             self._probe(sentence, m.start(1), m.end(1), "pattern:hereinafter", abbreviation=m.group(2), force=True)
         # Name（ABBR） / Name (ABBR) / 標準化技術研究所（NIST；米国）
-        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?|" + _LATIN_NAME + r"(?:\s(?:of|for|and|on)\s" + _LATIN_NAME +
-                             r")*)\s*[（(]\s*([A-Z][A-Za-z0-9\-&]{1,11}(?:\s[A-Z0-9]{1,4})?)\s*(?:[;；、,]\s*([^()（）]{1,10}))?\s*[)）]", ftext):
+        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?|" + _LATIN_LIST_NAME + r")\s*[（(]\s*([A-Z][A-Za-z0-9\-&]{1,11}(?:\s[A-Z0-9]{1,4})?)\s*(?:[;；、,]\s*([^()（）]{1,10}))?\s*[)）]", ftext):
             start = self._name_start(text, m.start(1), m.end(1))
-            self._probe(sentence, start, m.end(1), "pattern:name-abbr", abbreviation=m.group(2), nation_hint=m.group(3))
+            if self.resolver.resolve(m.group(2), ("Nation",)) and not m.group(3):
+                # "NICT (Japan)": a bracketed nation, not an abbreviation
+                self._probe(sentence, start, m.end(1), "pattern:name-nation", nation_hint=m.group(2))
+                continue
+            name_start = start
+            if re.fullmatch(r"[\x20-\x7e]+", m.group(1)):
+                # "… of Japan and Innovation, Science and Economic Development Canada (ISED)": drop leading known names
+                while (lead := re.match(r"(?:the\s)?([A-Z][\w.\-]*(?:\s[A-Z][\w.\-]*)*)\s(?:and|&)\s", ftext[name_start:m.end(1)])) \
+                        and self.resolver.resolve(lead.group(1)) is not None:
+                    name_start += lead.end()
+            self._probe(sentence, name_start, m.end(1), "pattern:name-abbr", abbreviation=m.group(2),
+                        nation_hint=m.group(3), force=_initials_match(ftext[name_start:m.end(1)], m.group(2)))
             self._probe(sentence, m.start(2), m.end(2), "pattern:abbr")
         # dash-joined lists: 東大－シカゴ大－IBM／Google
         members = [(s, e) for start, end in dash_members(text) for s, e in split_alternatives(text, start, end)]
@@ -601,18 +715,29 @@ class Extractor:
         # names ending in an organisation word (rules, both languages)
         for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
-        for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
+        for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:,?\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
             span = m.group().removeprefix("the ").removeprefix("The ")
             offset = m.start() + (len(m.group()) - len(span))
             if len(span.split()) < 2:
                 continue
             parts = re.split(r"\s(?:and|&)\s", span)
-            if len(parts) == 2 and _institution_type(parts[1]) and _institution_type(parts[0]):
+            if len(parts) == 2 and _institution_type(parts[0]) and _looks_like_acronym(parts[1]) and \
+                    self.resolver.resolve(parts[1], ("Institution",)) is not None:
+                # "the University of Tokyo and RIKEN": a name and a known acronym (not "Ministry of Science and ICT")
+                self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
+            elif len(parts) == 2 and _institution_type(parts[1]) and _institution_type(parts[0]):
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
                 right = offset + len(span) - len(parts[1])
                 self._probe(sentence, right, right + len(parts[1]), "rule:en-org-words")
             else:
                 self._probe(sentence, offset, m.end(), "rule:en-org-words")
+        # nations named in English ("Japan and Canada signed …", "the Republic of Korea"): resolved as nations only
+        if self.seg.language == "en":
+            for m in re.finditer(rf"(?<![A-Za-z]){_LATIN_NAME}(?:\s(?:of|and)\s{_LATIN_NAME})?", ftext):
+                for part in dict.fromkeys([m.group(), *re.split(r"\s+and\s+", m.group())]):
+                    part = re.sub(r"^(?:The|the)\s+", "", part)
+                    if 3 <= len(part) <= 40 and (k := self.resolver.resolve(part, ("Nation",))):
+                        self._add_known(part, k)
         # acronyms and capitalised names (English proper nouns): resolved; new only when another rule says so
         for m in re.finditer(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?:[\-&][A-Za-z0-9]+)*(?![A-Za-z0-9])", ftext):
             if _looks_like_acronym(m.group()):
@@ -678,11 +803,17 @@ class Extractor:
         for m in _NATION_COMPOUND.finditer(ftext):
             if any(taken[m.start(1):m.end(1)]):
                 continue
+            # 「日米韓大学間」: the unnamed universities of each nation are the parties, not the nations
+            members = _UNNAMED_MEMBERS.match(ftext, m.end(1))
             pos = m.start(1)
             for part in re.findall(r"EU|.", m.group(1)):
                 if part != " " and (name := JA_NATION_CHARS.get(part)) and \
                         (k := self.resolver.resolve(name, ("Nation",))):
-                    found.append(Mention(sentence, pos, pos + len(part), part, k.id, "Nation", True))
+                    if members:
+                        ref, kind, known = self._unnamed(k, members.group(1), sentence, m.start(1), members.end())
+                        found.append(Mention(sentence, pos, pos + len(part), part, ref, kind, known))
+                    else:
+                        found.append(Mention(sentence, pos, pos + len(part), part, k.id, "Nation", True))
                 pos += len(part)
         found.sort(key=lambda m: m.start)
         for i, m in enumerate(found):
@@ -693,6 +824,16 @@ class Extractor:
                 if re.fullmatch(r"\s*[(（;；]\s*", between) or re.fullmatch(r"\s*[、,]\s*", between) and \
                         re.match(r"\s*[)）]", fold(text[m.end:m.end + 3])):
                     m.role = "nation-of"
+        for m in found:
+            # "TSUKUBA, Japan, March 12 —", "in Tokyo, Japan": a place's nation (a dateline), not a party
+            if m.kind == "Nation" and (place := re.search(r"(?:^|[\s(])([A-Z][A-Za-z.\-]+),\s$", fold(text[:m.start]))) \
+                    and not any(o.start <= place.start(1) < o.end for o in found):
+                m.role = "place"
+        for m, nxt in zip(found, found[1:]):
+            # "Japan's Ministry of …": the nation of the organisation after it, not a party
+            if m.kind == "Nation" and nxt.kind != "Nation" and \
+                    re.fullmatch(r"['’]s\s(?:the\s)?", fold(text[m.end:nxt.start])):
+                m.role = "nation-of"
         return found
 
     # ------------------------------------------------------------------ relations
@@ -744,6 +885,12 @@ class Extractor:
             window_start = max(0, m.start() - 40)
             if any(window_start <= s0 < m.start() for s0, _ in dash_members(ftext)):
                 out.append((m.start(), m.end(), "other", None))
+        # intentions: 「ASEAN とも連携を進めていく」, "will cooperate with X": a stated plan to work with a partner
+        for m in _INTENTION.finditer(ftext):
+            start = m.start("ja") if m.group("ja") else m.start()
+            if any(a[0] <= start < a[1] or start <= a[0] < m.end() for a in out):
+                continue
+            out.append((start, m.end(), "other", INTENTION))
         out.sort()
         return out
 
@@ -772,6 +919,23 @@ class Extractor:
             framework = next((x for x in in_span if x.role == "framework"), None)
             topic = next((group for pos, group in reversed(topics) if pos <= act_start), [])
             inferred_party = False
+            quote_end = act_end
+            if len({p.ref for p in parties}) < 2 and \
+                    (by := _PASSIVE_BY.match(ftext, act_end)) is not None:
+                # "The memorandum … was signed by A and B": the parties follow the verb
+                clause_end = re.search(r"[.;。]|$", ftext[by.end():]).start() + by.end()
+                parties = [x for x in mentions if by.end() <= x.start < clause_end and x.role == "party"
+                           and x.kind in ("Nation", "Institution", "Hub")]
+                previous_end = quote_end = max(previous_end, clause_end)
+                if status is None:
+                    status = next((st for pattern, st in ACT_STATUSES if re.search(pattern, by.group(1), re.I)), None)
+            if status == INTENTION:
+                parties = _partner_list(ftext, parties, act_start, act_end)
+            if status == INTENTION and len({p.ref for p in parties}) == 1 and self.home and \
+                    parties[0].ref != self.home.id:
+                # 「…、ASEAN とも連携を進めていく。」 with no subject: in a government's text, the government
+                parties = [*parties, Mention(sentence, 0, 0, self.home.name, self.home.id, "Nation", True)]
+                inferred_party = True
             if len({p.ref for p in parties}) < 2 and topic:
                 parties = topic + [p for p in parties if p.ref not in {t.ref for t in topic}]
                 if len({p.ref for p in parties}) < 2 and self.home and self.home.id not in {p.ref for p in parties}:
@@ -794,6 +958,9 @@ class Extractor:
                 date_texts.append((d.text(year_context), d.year is None))
             if not date_texts and previous_dates and re.match(r"\s*[、,]?\s*(?:及び|並びに|and\b)", ftext[span_start:]):
                 date_texts = previous_dates
+            date_basis = "written" if date_texts else "context" if year_context else "none"
+            if status == INTENTION and not date_texts:
+                date_texts = [(None, False)]  # a plan is not an event of the passage's year: undated
             if not date_texts:
                 date_texts = [(f"{year_context:04d}", True) if year_context else (None, False)]
             previous_dates = date_texts
@@ -804,11 +971,14 @@ class Extractor:
                     if len(alt) < 2:
                         continue
                     for date_text, inferred in date_texts:
-                        ev = self.evidence(sentence, _quote_start(ftext, span_start, act_start, group), act_end)
+                        ev = self.evidence(sentence, min(_quote_start(ftext, span_start, act_start, group), act_start),
+                                           quote_end)
                         fields: dict[str, Any] = {"kind": kind, "parties": alt}
                         if date_text:
                             fields["date"] = date_text
-                        if status:
+                        if status == INTENTION:
+                            fields["status"] = "announced"
+                        elif status:
                             fields["status"] = status
                         if framework:
                             fields["framework"] = framework.ref
@@ -820,7 +990,8 @@ class Extractor:
                             kind="agreement", fields=fields, evidence=ev, party_refs=alt,
                             rule=f"act:{kind}" + (f"+{status}" if status else "") + ("+topic" if topic else ""),
                             confidence=round(min(0.95, 0.45 + 0.15 * (kind != "other") + 0.15 * bool(status) +
-                                                 0.1 * bool(date_text) - 0.15 * inferred_party), 2))
+                                                 0.1 * bool(date_text) - 0.15 * inferred_party), 2),
+                            date_basis=date_basis if date_text else "none")
                         if self.seg.language == "ja":
                             cand.fields["name_ja"] = _short_name(name_text)
                         else:  # "AIST–NIST memorandum of understanding (renewed)"
@@ -829,8 +1000,11 @@ class Extractor:
                                 if p.ref in alt and (p.ref not in shortest or len(p.surface) < len(shortest[p.ref])):
                                     shortest[p.ref] = p.surface
                             surfaces = [shortest[r] for r in alt if r in shortest]
-                            act_words = ftext[act_start:act_end]
+                            act_words = "intention to cooperate" if status == INTENTION else ftext[act_start:act_end]
                             cand.fields["name"] = f"{'–'.join(surfaces)} {act_words}"[:300]
+                        if status == INTENTION:
+                            cand.notes.append("an intention to cooperate (a plan, not a signed act): "
+                                              + ("undated" if not date_text else f"dated {date_text}"))
                         if inferred:
                             cand.notes.append(f"date: the year {date_text[:4] if date_text else ''} is inferred from the context")
                         if inferred_party:
@@ -910,6 +1084,148 @@ class Extractor:
                     cand.fields["date"] = days[0]
                     cand.notes.append(f"date: the day is from footnote {number}")
                     break
+
+    def _unnamed(self, nation: Known, group: str, sentence: Sentence, start: int, end: int) -> tuple[str, str, bool]:
+        """The placeholder for the unnamed members of a group in one nation (「日米韓大学間」: the universities of
+        Japan, of the US and of Korea, none named), in the form of the curated data: "Universities of Japan (not
+        named in the source)" / 「日本の大学（資料に名称なし）」. A placeholder the store holds is that entity."""
+        plural, word_ja, inst_type = UNNAMED_GROUPS[group]
+        the = "the " if re.match(r"(?:United|Republic|Kingdom|Netherlands|Philippines|European|Czech)\b",
+                                 nation.name) else ""
+        name = f"{plural} of {the}{nation.name} (not named in the source)"
+        name_ja = f"{nation.name_ja or nation.name}の{word_ja}（資料に名称なし）"
+        if (known := self.resolver.resolve(name)) is not None:
+            self.known[known.id] = known
+            return known.id, known.kind, True
+        key = f"unnamed-{nation.id}-{slug(plural)}"
+        if key not in self.entities:
+            self.entities[key] = EntityCandidate(
+                key=key, kind="Institution", name=name, name_ja=name_ja, aliases=[],
+                fields={"type": inst_type, "nation": nation.id}, evidence=self.evidence(sentence, start, end),
+                rule="pattern:unnamed-members", confidence=0.6,
+                notes=[f"a placeholder: the document names none of the {plural.lower()} of {the}{nation.name}"])
+        return key, "Institution", False
+
+    def _facilities(self, sentence: Sentence, mentions: list[Mention]) -> None:
+        """Candidate facilities (machines, testbeds, fabrication lines): a quoted name next to a machine word
+        (「量子コンピュータ初号機「叡」」, 「「富岳」等の HPC」, "the supercomputer "Fugaku""), an acronym in brackets
+        after one (「大規模 GPU コンピュータ（ABCI-Q）」), a compound ending in a facility word (「量子暗号テストベッド」,
+        「試作設備」, 「量子センサのテストベッド」, "Quantum Network Testbed", "the Fugaku supercomputer"). The type comes
+        from the word; the operator is the nearest institution (or hub) named before it in the sentence, the nation
+        the operator's. A bare 「テストベッド」 or "the facility" names nothing and is not proposed."""
+        text = sentence.text
+        ftext = fold(text)
+        found: list[tuple[int, int, str, str, list[str], str]] = []  # start, end, name, type, aliases, rule
+        for m in _FAC_QUOTED_AFTER.finditer(ftext):
+            found.append((m.start("name"), m.end("name"), m.group("name").strip(), _facility_type(m.group("noun")),
+                          [m.group("desc").strip()] if m.group("desc") else [], "pattern:facility-quoted"))
+        for m in _FAC_QUOTED_BEFORE.finditer(ftext):
+            found.append((m.start("name"), m.end("name"), m.group("name").strip(), _facility_type(m.group("noun")),
+                          [], "pattern:facility-quoted"))
+        for m in _FAC_ACRONYM.finditer(ftext):
+            found.append((m.start("abbr"), m.end("abbr"), m.group("abbr"), _facility_type(m.group("desc")),
+                          [m.group("desc").strip()], "pattern:facility-abbr"))
+        for m in _FAC_COMPOUND.finditer(ftext):
+            name = m.group("name")
+            if re.match(_FAC_GENERIC, name):
+                continue
+            found.append((m.start("name"), m.end("name"), name, _facility_type(name), [], "rule:facility-word"))
+        for m in _FAC_EN.finditer(ftext):
+            name, noun = m.group("name"), m.group("noun")
+            if noun.lower() in ("supercomputer", "quantum computer") and not m.group("caps_noun"):
+                found.append((m.start("name"), m.end("name"), name, _facility_type(noun), [], "rule:facility-en"))
+            else:
+                found.append((m.start("name"), m.end(), f"{name} {noun}", _facility_type(noun), [], "rule:facility-en"))
+        taken: list[tuple[int, int]] = []
+        for start, end, name, ftype, aliases, rule in sorted(found, key=lambda f: (f[0], -f[1])):
+            if any(s0 <= start < e0 for s0, e0 in taken) or len(name) < (2 if name.isascii() else 1):
+                continue
+            taken.append((start, end))
+            if any(m.start <= start < m.end for m in mentions if m.kind != "Nation"):
+                continue  # part of an organisation's name (「量子技術基盤拠点」 is a hub, not a facility)
+            key = normalise(name)
+            if key in self.gazetteer:
+                continue
+            if (known := self.resolver.resolve(name, ("Facility",))) is not None:
+                self._add_known(name, known)  # the store has it: nothing to propose
+                continue
+            operators = [m for m in mentions if m.end <= start and m.kind in ("Institution", "Hub")]
+            operator = next((m for m in reversed(operators) if m.kind == "Institution"), operators[-1] if operators else None)
+            is_latin = bool(re.fullmatch(r"[\x20-\x7e]+", name))
+            fields: dict[str, Any] = {"facility_type": ftype}
+            notes = [] if is_latin else ["name: the English name is to be supplied"]
+            if operator is not None:
+                fields["operators"] = [operator.ref]
+                if nation := self.nation_of(operator.ref):
+                    fields["nation"] = nation
+            else:
+                notes.append("operators: the text names none near it")
+            cand_key = slug(name)
+            while cand_key in self.entities:
+                cand_key = f"{cand_key}-2"
+            quote_start = min([start, *(ftext.rfind(a, 0, start) for a in aliases if ftext.rfind(a, 0, start) >= 0)])
+            if operator is not None and start - operator.start <= 80:
+                quote_start = min(quote_start, operator.start)
+            self.entities[cand_key] = EntityCandidate(
+                key=cand_key, kind="Facility", name=name, name_ja=None if is_latin else name,
+                aliases=[a for a in aliases if a and a != name], fields=fields,
+                evidence=self.evidence(sentence, quote_start, max(end, m_end(ftext, end))), rule=rule,
+                confidence=0.55 + 0.1 * (operator is not None) + 0.1 * rule.startswith("pattern"), notes=notes)
+            self.gazetteer.setdefault(key, (cand_key, "Facility", False))
+
+    def nation_of(self, ref: str) -> str | None:
+        """The nation of a party: itself for a nation, else the known entity's or the candidate's nation."""
+        if (known := self.known.get(ref)) is not None:
+            return known.id if known.kind == "Nation" else known.nation
+        cand = self.entities.get(ref)
+        return cand.fields.get("nation") if cand is not None else None
+
+    def _merge_cosigners(self, agreements: list[RelationCandidate]) -> list[RelationCandidate]:
+        """One act, two candidates: 「カナダ政府とは…協力覚書（MOC）の締結」 between two governments, and a footnote
+        or a later sentence 「経済産業省とカナダ革新・科学・産業省との…協力覚書に署名」 naming the bodies that signed it
+        for them. The second is merged into the first (its parties are co-signers of one agreement) when:
+        the same agreement kind; the first's parties are all nations, the second's are none, and the second's
+        parties' nations are exactly the first's parties; both in the same section (or the second is a footnote
+        whose marker stands in the first's sentence); the two quotes share a phrase of six characters or more
+        beside the party names; and the dates do not contradict each other (equal, one a prefix of the other, or
+        one only the year of the passage). The merged candidate keeps the more precise written date and cites both
+        quotes."""
+        gone: set[int] = set()
+        for i, gov in enumerate(agreements):
+            if i in gone or not all(self.nation_of(r) == r for r in gov.party_refs):
+                continue
+            nations = set(gov.party_refs)
+            for j, body in enumerate(agreements):
+                if j == i or j in gone or body.fields["kind"] != gov.fields["kind"]:
+                    continue
+                if any(self.nation_of(r) in (r, None) for r in body.party_refs):
+                    continue
+                if {self.nation_of(r) for r in body.party_refs} != nations:
+                    continue
+                s_gov = self.seg.sentences[gov.evidence.sentence]
+                s_body = self.seg.sentences[body.evidence.sentence]
+                linked = s_gov.section == s_body.section or \
+                    (s_body.footnote is not None and s_body.footnote in s_gov.markers)
+                if not linked or _longest_common(_without_names(gov, self), _without_names(body, self)) < 6:
+                    continue
+                date = _merged_date(gov, body)
+                if date is False:
+                    continue
+                if date:
+                    gov.fields["date"] = date
+                gov.party_refs = [*gov.party_refs, *(r for r in body.party_refs if r not in gov.party_refs)]
+                gov.fields["parties"] = list(gov.party_refs)
+                gov.more_evidence.append(body.evidence)
+                gov.rule += "+cosigners"
+                gov.confidence = round(max(gov.confidence, body.confidence), 2)
+                where = f"footnote {s_body.footnote}" if s_body.footnote is not None else "a later sentence"
+                gov.notes.append(f"parties: {', '.join(body.party_refs)} signed for "
+                                 f"{', '.join(sorted(nations))} ({where})")
+                for key in ("domains", "framework", "status"):
+                    if key not in gov.fields and key in body.fields:
+                        gov.fields[key] = body.fields[key]
+                gone.add(j)
+        return [a for k, a in enumerate(agreements) if k not in gone]
 
     @staticmethod
     def _dedupe(agreements: list[RelationCandidate]) -> list[RelationCandidate]:
@@ -1057,6 +1373,26 @@ def _party_groups(text: str, parties: list[Mention], span_start: int, act_start:
     return [parties]
 
 
+def _partner_list(text: str, parties: list[Mention], act_start: int, act_end: int) -> list[Mention]:
+    """The partners of an intention: the list of names right before 「と(も)連携…」 (joined by 、 と 及び や ・ only),
+    or the names after "with" in "will cooperate with X and Y"; not every name of the clause (「日米韓の…枠組…、ASEAN
+    とも連携を進めていく」 is a plan with ASEAN)."""
+    after = [m for m in parties if m.start >= act_start]
+    if after:  # English: the partners follow the verb, the subject precedes it
+        subject = [m for m in parties if m.end <= act_start and m.role == "party"]
+        return subject[-1:] + after
+    before = [m for m in parties if m.end <= act_start]
+    if not before or not re.fullmatch(rf"\s*(?:[(（][^)）]*[)）])?[{SUPERSCRIPTS}]*\s*(?:政府)?と(?:も|の)?\s*",
+                                      text[before[-1].end:act_start]):
+        return []
+    chain = [before[-1]]
+    for prev in reversed(before[:-1]):
+        if not re.fullmatch(r"\s*(?:、|,|と|及び|並びに|や|・)\s*", text[prev.end:chain[0].start]):
+            break
+        chain.insert(0, prev)
+    return chain
+
+
 def _bracket_dates(text: str, dates: list[DateFound]) -> list[DateFound]:
     """Dates in one bracket after the act: （5月、12月） is two dates."""
     if not dates:
@@ -1079,6 +1415,28 @@ def _quote_start(text: str, span_start: int, act_start: int, group: list[Mention
 
 def _short_name(quote: str) -> str:
     return quote if len(quote) <= 120 else quote[-120:]
+
+
+def _without_names(cand: RelationCandidate, ex: Extractor) -> str:
+    """The candidate's quote, folded, with the names of its parties blanked out (a shared name is no shared act)."""
+    text = fold(cand.evidence.quote)
+    surfaces = [k for k, (ref, _, _) in ex.gazetteer.items() if ref in cand.party_refs]
+    folded = normalise(text)
+    for surface in sorted(surfaces, key=len, reverse=True):
+        folded = folded.replace(surface, "\0")
+    return folded
+
+
+def _merged_date(a: RelationCandidate, b: RelationCandidate) -> str | None | bool:
+    """The date of two candidates for one act: the more precise written one; False when they contradict."""
+    da, db = a.fields.get("date"), b.fields.get("date")
+    written = [d for d, c in ((da, a), (db, b)) if d and c.date_basis == "written"]
+    if len(written) == 2:
+        short, long_ = sorted(written, key=len)
+        return long_ if long_.startswith(short) else False
+    if written:
+        return written[0]
+    return da or db
 
 
 def _longest_common(a: str, b: str) -> int:

@@ -135,7 +135,7 @@ def _relation_record(cand: RelationCandidate, doc_id: str, model: str, taken: se
     if f.get("name_ja"):
         record["name_ja"] = f.pop("name_ja")[:1000]
     record.update(f)
-    record["sources"] = [_citation(doc_id, cand.evidence)]
+    record["sources"] = [_citation(doc_id, ev) for ev in [cand.evidence, *cand.more_evidence]]
     record["review"] = _review_fields(cand.rule, cand.confidence, cand.evidence, model, cand.notes)
     return record
 
@@ -148,7 +148,8 @@ def propose(source: SourceText, seg: Segmented, extraction: Extraction, doc: dic
     used = {r for a in extraction.agreements for r in a.party_refs} | \
            {a.fields.get("framework") for a in extraction.agreements} | \
            {s.fields.get("adopter") for s in extraction.strategies} | \
-           {c.fields.get("host") for c in extraction.entities.values()}
+           {c.fields.get("host") for c in extraction.entities.values()} | \
+           {r for c in extraction.entities.values() for r in c.fields.get("operators", [])}
     kept: set[str] = set()
     for cand in extraction.entities.values():
         if not (_strong(cand) or cand.key in used):

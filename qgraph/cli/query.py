@@ -1,4 +1,5 @@
-"""The query commands: ``search``, ``show``, ``partners``, ``path`` and ``agreements`` (tables, or ``--json``)."""
+"""The query commands: ``show``, ``partners``, ``path`` and ``agreements`` (tables, or ``--json``); the search
+commands are in ``qgraph.cli.search``."""
 
 from __future__ import annotations
 
@@ -26,33 +27,6 @@ def _agreement_table(title: str, agreements: list[AgreementSummary]) -> Table:
                       a.framework.name if a.framework else "",
                       f"{cite.section}" + (f" fn {cite.footnote}" if cite and cite.footnote else "") if cite else "")
     return table
-
-
-@app.command()
-def search(
-    q: Annotated[str, typer.Argument(help="Name or alias, English or Japanese.")],
-    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Entity kind (repeatable).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many hits.")] = 20,
-    store: StoreOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Find entities by name or alias (産総研, aist, ＡＩＳＴ …)."""
-    with querying(store) as q_:
-        result = q_.search(q, kinds=tuple(kind or ()), limit=limit)
-    if as_json:
-        print_json(result.model_dump(mode="json"))
-        return
-    table = Table(title=f"{result.page.total} match(es) for {q!r}", title_justify="left")
-    for col in ("id", "kind", "name", "name (ja)", "nation", "score", "why"):
-        table.add_column(col)
-    for h in result.hits:
-        e = h.entity
-        table.add_row(e.id, e.kind, e.name + (" [external]" if e.external else ""), e.name_ja or "",
-                      (e.nation or "").upper(), f"{h.score:g}", h.why)
-    out.print(table)
-    if result.did_you_mean:
-        out.print("did you mean: " + ", ".join(f"{s.entity.name} ({s.entity.id})" for s in result.did_you_mean),
-                  markup=False)
 
 
 @app.command()
