@@ -14,21 +14,24 @@ except ImportError:  # a .venv from before the dependency was added (scripts/boo
     FastAPIOffline = None
 
 from qgraph import __version__
-from qgraph.api import deadline, errors, middleware
-from qgraph.api.routes import admin, agreements, analysis, entities, health, nations, paths, search
+from qgraph.api import consistency, deadline, errors, middleware
+from qgraph.api.routes import admin, agreements, analysis, entities, health, history, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.api.routes import ingest  # document ingest and the review page (issue #14)
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
 DESCRIPTION = """Read-only queries over the quantum-technology stakeholder graph: search, partners, paths,
-agreements, nation-level partners, timeline, network analysis and changes. Every fact carries its citation."""
+agreements, nation-level partners, timeline, network analysis, and the history of the graph (what changed since a
+version or date, changesets, each entity's history). Every fact carries its citation; every answer comes from one
+version of the graph (header `X-Data-Version`). Writes need a named bearer token."""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The app for these settings (default: the environment), or over an already opened store (tests)."""
 
     config = settings or get_settings()
+    tokens = config.token_entries()  # a bad token entry stops the start, naming it
 
     @contextmanager
     def open_writer() -> Iterator[Store]:
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.store = opened
         app.state.settings = config
         app.state.open_writer = open_writer
+        app.state.tokens = tokens
         try:
             yield
         finally:
@@ -55,11 +59,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     else:
         app = FastAPI(title="qgraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                       responses=errors.RESPONSES)
+    app.state.tokens = tokens
     errors.install(app)
+    # Starlette runs the last added middleware outermost: hosts/body limits, then the deadline, then the expensive-work
+    # queue, then the one-version check (its retries count against the deadline and hold their queue place).
+    consistency.install(app)
     app.add_middleware(middleware.Expensive, concurrency=config.expensive_concurrency, queue=config.expensive_queue)
     deadline.install(app, config.request_timeout)
     middleware.install(app, allowed_hosts=config.allowed_hosts, max_body_bytes=config.body_limit)
-    for module in (health, search, entities, paths, agreements, nations, analysis, admin, export, explorer, ingest):
+    for module in (health, search, entities, paths, agreements, nations, analysis, history, admin, export, explorer,
+                   ingest):
         app.include_router(module.router)
     if FastAPIOffline is not None:
         app.include_router(docs.router)

@@ -5,21 +5,46 @@ thread hop per dependency per request. The route functions stay ``def`` (the sto
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from qgraph import auth
 from qgraph.model import SLUG_PATTERN, AgreementKind, Domain
 from qgraph.queries import Filters, Queries
 from qgraph.store import Store
 
 
-async def get_store(request: Request) -> Store:
-    return request.app.state.store
+async def get_store(request: Request, response: Response) -> AsyncIterator[Store]:
+    """The store pinned to one version of the graph for the whole request (``Store.pinned``); the answer carries that
+    version in the ``X-Data-Version`` header. Opening a Neo4j view does I/O, so it runs in the thread pool."""
+    store: Store = request.app.state.store
+    view_cm = store.pinned()
+    blocking = store.kind != "memory"
+    view = await run_in_threadpool(view_cm.__enter__) if blocking else view_cm.__enter__()
+    try:
+        version = view.meta().get("data_version")
+        if version:
+            response.headers["X-Data-Version"] = version
+        yield view
+    finally:
+        if blocking:
+            await run_in_threadpool(view_cm.__exit__, None, None, None)
+        else:
+            view_cm.__exit__(None, None, None)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def get_live_store(request: Request) -> Store:
+    """The store itself, not pinned (``/health``: it must answer even when no read transaction can be opened)."""
+    return request.app.state.store
+
+
+LiveStoreDep = Annotated[Store, Depends(get_live_store)]
 
 
 async def get_queries(store: StoreDep) -> Queries:
@@ -30,13 +55,13 @@ QueriesDep = Annotated[Queries, Depends(get_queries)]
 
 
 async def get_authenticated(request: Request) -> bool:
-    """Whether the request carries a configured token (``QGRAPH_ADMIN_TOKEN``) as a bearer token. Reads need none;
+    """Whether the request carries a configured named token (``qgraph.auth``) as a bearer token. Reads need none;
     this only decides how much an answer says about the deployment (``/health`` names the server to them alone)."""
-    token = request.app.state.settings.admin_token
+    entries = request.app.state.tokens
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if token is None or scheme.lower() != "bearer" or not given:
+    if not entries or scheme.lower() != "bearer" or not given.strip():
         return False
-    return secrets.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    return auth.identify(entries, given.strip()) is not None
 
 
 AuthenticatedDep = Annotated[bool, Depends(get_authenticated)]

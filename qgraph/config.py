@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600,
         description="Seconds the API gives one request before answering 503 (a backstop for a hung database).")
 
+    history_diff_limit: int = Field(
+        default=50_000, ge=1, le=10_000_000,
+        description="A changeset whose diff has more items (nodes + edges) is recorded as a summary: counts and ids, "
+                    "no values (it cannot be reverted).")
     allowed_hosts: list[str] | None = Field(
         default=None, description="Host header names the API answers (JSON list; \"*.example.org\" patterns; "
                                   "[\"*\"]: any). Default: the loopback names when `qgraph serve` binds a loopback "
@@ -79,8 +83,14 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Rows per UNWIND batch when loading.")
 
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token for the API's write endpoints (POST /admin/reload); without it the "
-                                  "API is read-only. At least 24 characters.")
+        default=None, description="An admin bearer token named `admin` (kept from before named tokens; see "
+                                  "QGRAPH_TOKENS). At least 24 characters.")
+    tokens: SecretStr | None = Field(
+        default=None, description="Named bearer tokens for the write endpoints: `name:role:token` entries separated "
+                                  "by commas, role editor or admin. Without any token the API is read-only.")
+    tokens_file: Path | None = Field(
+        default=None, description="A file of salted token hashes, one `name role sha256$salt$digest` a line "
+                                  "(`qgraph token new` makes them); the tokens themselves are never stored.")
     reload_paths: list[Path] = Field(
         default=[], description="Data files or folders POST /admin/reload loads (JSON list); default: the curated "
                                 "dataset. Never taken from the request.")
@@ -107,6 +117,24 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 24:
             raise ValueError("QGRAPH_ADMIN_TOKEN must be at least 24 characters (e.g. `openssl rand -hex 24`)")
         return value
+
+    def token_entries(self) -> list[Any]:
+        """Every configured write token (``qgraph.auth.TokenEntry``), from QGRAPH_ADMIN_TOKEN, QGRAPH_TOKENS and
+        QGRAPH_TOKENS_FILE. Raises ValueError naming the bad entry."""
+        from qgraph import auth
+
+        entries = []
+        if self.admin_token is not None:
+            entries += auth.parse_env(f"admin:admin:{self.admin_token.get_secret_value()}")
+        if self.tokens is not None:
+            entries += auth.parse_env(self.tokens.get_secret_value())
+        if self.tokens_file is not None:
+            entries += auth.parse_file(self.tokens_file)
+        names = [e.name for e in entries]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"token name(s) configured twice: {', '.join(duplicates)}")
+        return entries
 
     def neo4j_auth(self, *, write: bool = False) -> tuple[str, str] | None:
         """(user, password) for reads, or for writes when a separate write user is configured; None: no auth."""

@@ -20,7 +20,7 @@ import pycountry
 
 from qgraph import cancel
 from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
-from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, ChangesResult, CommunitiesResult,
+from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
                             SearchResult, SubgraphResult, Completion, Suggestion, SuggestResult, TimelineBucket,
@@ -546,18 +546,6 @@ class Queries:
                       "two parties joined when they share an agreement, weighted by how many they share",
             filters=filters.echo(),
             communities=[Community(id=i, size=len(c), members=[refs[m] for m in c]) for i, c in enumerate(groups)])
-
-    def changes(self, since: str) -> ChangesResult:
-        """Agreements and strategies dated on or after ``since``, for a briefing on what is new."""
-        span = _span(since, "since")
-        if span is None:
-            raise BadParameter("since", "is required")
-        agreements = self._scan(AgreementFilter(since=span.first))
-        strategies = [entity_ref(n, a.nation if a else None) for n, a in sorted(self.store.strategies(), key=lambda s: s[0].id)
-                      if AgreementFilter(since=span.first).passes(n.properties)]
-        meta = self.store.meta()
-        return ChangesResult(since=since, data_version=meta.get("data_version"), loaded_at=meta.get("loaded_at"),
-                             agreements=agreements, strategies=strategies)
 
     # ------------------------------------------------------------------ views to draw or export
 

@@ -210,14 +210,6 @@ class CommunitiesResult(_Out):
     communities: list[Community]
 
 
-class ChangesResult(_Out):
-    since: str
-    data_version: str | None
-    loaded_at: str | None
-    agreements: list[AgreementSummary]
-    strategies: list[EntityRef]
-
-
 class GraphNode(_Out):
     id: str
     kind: str
@@ -246,3 +238,12 @@ class SubgraphResult(_Out):
     truncated: bool = Field(default=False, description="True when max_nodes cut the view short.")
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+    new_since: NewSince | None = Field(default=None, description="With changes_since: what in this view is new "
+                                                                 "since that point (maps highlight it).")
+
+
+class NewSince(_Out):
+    since: str = Field(description="The point as asked (changeset number, data version or date).")
+    data_version: str | None = None
+    nodes: list[str] = Field(default=[], description="Ids of the nodes added since then.")
+    edges: list[list[str]] = Field(default=[], description="[type, source, target] of the edges added since then.")

@@ -6,23 +6,48 @@ the Cypher files of ``qgraph.cypher``) implement. Both must give the same answer
 runs one suite over both.
 
 Invariants:
-- a load is all-or-nothing: either every node and edge of the graph is written, or none is;
-- a load is idempotent: nodes are merged by id (their properties replaced), edges by (type, source, target);
-- a store only receives validated ``Graph`` objects; every edge end must be a node of the graph or of the store.
+- every write goes through ``Store.commit(Write(...), actor=..., message=...)`` (``load``, ``clear`` and ``revert``
+  are written over it): it takes the store's one writer lock (across processes and API replicas: a lock file for the
+  memory store, a write lock on the metadata node in Neo4j), reads the current value of every fact the write touches,
+  computes the exact diff, and applies only that diff together with its changeset (``qgraph.history``) and the new
+  data version, in one atomic step. Checks (edge ends, kinds) run under the same lock, so a concurrent ``clear``
+  cannot pull a node from under a load. An empty diff records nothing and ``CommitResult.changeset`` is None;
+- a write is all-or-nothing (except an explicitly bulk Neo4j load, ``load(bulk=True)``, see ``WriteOptions``) and idempotent: nodes are
+  merged by id (their properties replaced), edges by (type, source, target);
+- a store only receives validated ``Graph`` objects; every edge end must be a node of the graph or of the store;
+- every fact remembers the dataset that wrote it (``Write.dataset``, default ``curated``); ``Write(replace=True)``
+  makes the facts of that dataset equal to the graph given (removals included) and never removes another dataset's
+  facts (a removal that would strand another dataset's edge is refused);
+- readers: ``Store.pinned()`` gives a view of one version of the graph for a whole request (memory: the immutable
+  snapshot it started with; Neo4j: one read transaction whose version is checked after every query, raising
+  ``VersionChanged`` when a write committed meanwhile, so that the request is answered again from the new version).
+
+Writing from another module (ingest, explorer edits)::
+
+    from qgraph.store import Write
+    result = store.commit(Write(graph=Graph(nodes=[...], edges=[...]), dataset="ingest",
+                                remove_nodes=(...), remove_edges=((type, source, target), ...)),
+                          actor=actor, message="apply review 12", documents=("doc-id",))
+    result.changeset          # the recorded Changeset (number, id, diff …), or None: nothing changed
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from qgraph.config import Settings, get_settings
+from qgraph.history import (MOD, Changeset, EdgeChange, EdgeKey, NodeChange, counts_of, format_state, inverse,
+                            item_hash, parse_state, summarised, version_of)
 from qgraph.model import Citation, Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
@@ -37,6 +62,89 @@ class StoreError(RuntimeError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached; retrying later may succeed."""
+
+
+class VersionChanged(RuntimeError):
+    """A write committed while a pinned Neo4j view was reading: the request must be answered again (the API does it)."""
+
+
+class RevertConflict(RuntimeError):
+    def __init__(self, number: int, later: list[int]) -> None:
+        self.number, self.later = number, later
+        super().__init__(f"changeset {number} cannot be reverted: later changeset(s) "
+                         f"{', '.join(map(str, later))} touched the same facts (force to revert anyway)")
+
+
+#: the dataset of the data files (``qgraph load``, ``/admin/reload``); facts written before datasets existed count as it
+DEFAULT_DATASET = "curated"
+#: a diff with more items than this is recorded as a summary (ids only), see ``qgraph.history``
+DIFF_LIMIT = 50_000
+
+
+def default_actor() -> str:
+    """Who writes from the command line: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a container)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Write:
+    """What one ``Store.commit`` changes. ``graph``: nodes and edges to add or replace; ``remove_nodes`` (their
+    edges go with them) and ``remove_edges``: facts to remove; ``replace``: also remove every fact of ``dataset`` that
+    ``graph`` lacks; ``clear``: remove everything else; ``dataset``: the dataset the written facts belong to."""
+
+    graph: Graph = field(default_factory=Graph)
+    remove_nodes: tuple[str, ...] = ()
+    remove_edges: tuple[EdgeKey, ...] = ()
+    replace: bool = False
+    clear: bool = False
+    dataset: str = DEFAULT_DATASET
+    reverts: int | None = None
+
+
+class WriteTx(ABC):
+    """What a backend gives ``Store.commit`` while it holds the writer lock: the current values, and one atomic apply.
+    Values are (Node or Edge, dataset or None)."""
+
+    @abstractmethod
+    def damaged(self) -> str | None:
+        """Why the store refuses writes (a damaged history journal), or None."""
+
+    @abstractmethod
+    def meta(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def counts(self) -> Counts: ...
+
+    @abstractmethod
+    def full_state_hash(self) -> int:
+        """The state hash computed from every fact (for a store written before state hashes were kept)."""
+
+    @abstractmethod
+    def kinds_of(self, ids: list[str]) -> dict[str, NodeKind]: ...
+
+    @abstractmethod
+    def nodes(self, ids: list[str]) -> dict[str, tuple[Node, str | None]]: ...
+
+    @abstractmethod
+    def edges(self, keys: list[EdgeKey]) -> dict[EdgeKey, tuple[Edge, str | None]]: ...
+
+    @abstractmethod
+    def scope(self, dataset: str | None) -> tuple[dict[str, tuple[Node, str | None]],
+                                                  dict[EdgeKey, tuple[Edge, str | None]]]:
+        """Every fact of the dataset (None: every fact)."""
+
+    @abstractmethod
+    def incident(self, ids: list[str]) -> dict[EdgeKey, tuple[Edge, str | None]]:
+        """Every edge with an end among ``ids``."""
+
+    @abstractmethod
+    def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
+              changeset: Changeset, options: WriteOptions) -> None:
+        """Apply the changes, set the metadata and record the changeset, all in one atomic step (unless
+        ``options.bulk`` on Neo4j); report the rows written to ``options.progress``."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +190,23 @@ class LoadReport:
     nodes_in_input: int
     edges_in_input: int
     data_version: str
+    #: the number of the changeset recorded, None when nothing changed
+    changeset: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangesetPoint:
+    number: int
+    time: str
+    data_version_before: str
+    data_version: str
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    #: the recorded changeset; None when the diff was empty (nothing was written or recorded)
+    changeset: Changeset | None
+    report: LoadReport
 
 
 class PerCitationList(Generic[T]):
@@ -220,33 +345,209 @@ class Store(ABC):
 
     #: "memory" or "neo4j"
     kind: str
+    #: diffs with more items are recorded as summaries (``QGRAPH_HISTORY_DIFF_LIMIT``)
+    diff_limit: int = DIFF_LIMIT
 
     # ------------------------------------------------------------------ public, written once
 
-    def load(self, graph: Graph, *, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
+    def load(self, graph: Graph, *, dataset: str = DEFAULT_DATASET, replace: bool = False, actor: str | None = None,
+             message: str | None = None, bulk: bool = False, workers: int = 2, batch_size: int | None = None,
              progress: Callable[[int], None] | None = None) -> LoadReport:
-        """Write a whole graph in one all-or-nothing, idempotent step and return the counts before and after.
+        """Write a whole graph in one all-or-nothing, idempotent changeset and return the counts before and after.
 
-        ``bulk``, ``workers``, ``batch_size`` and ``progress``: how to write (``WriteOptions``; ``bulk=True`` is not
-        atomic on Neo4j). Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an
-        id is already in the store with another kind; nothing is written then.
+        ``replace=True``: the facts of ``dataset`` not in the graph are removed. ``bulk``, ``workers``,
+        ``batch_size`` and ``progress``: how to write (``WriteOptions``; ``bulk=True`` is not atomic on Neo4j).
+        Raises ``ValueError`` when an edge end is neither in the graph nor in the store, or when an id is already in
+        the store with another kind; nothing is written then.
         """
+        result = self.commit(Write(graph=graph, dataset=dataset, replace=replace), actor=actor or default_actor(),
+                             message=message or ("replace-load" if replace else "load"),
+                             options=WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size, progress=progress))
+        return result.report
+
+    def commit(self, write: Write, *, actor: str, message: str = "", documents: Iterable[str] = (),
+               options: WriteOptions | None = None) -> CommitResult:
+        """The one write path (see the module docstring): diff, apply and record, atomically, under the writer lock
+        (``options``: how the backend writes the diff, see ``WriteOptions``)."""
+        started = datetime.now(UTC)
+        with self._writer() as tx:
+            problem = tx.damaged()
+            if problem:
+                raise StoreError(problem)
+            meta = tx.meta()
+            # The counts are kept in the metadata (updated from each diff); a store written before that counts once.
+            kept = json.loads(meta["counts"]) if meta.get("counts") else None
+            before_counts = Counts(kept["nodes"], kept["edges"]) if kept else tx.counts()
+            state = parse_state(meta.get("state_hash"))
+            if state is None:
+                state = tx.full_state_hash()
+            nodes_put, edges_put = self._diff_puts(tx, write)
+            nodes_del, edges_del = self._diff_removals(tx, write, nodes_put, edges_put)
+            node_changes = nodes_put + nodes_del
+            edge_changes = edges_put + edges_del
+            version_before = meta.get("data_version") or version_of(state)
+            if not node_changes and not edge_changes:
+                return CommitResult(None, LoadReport(before_counts, before_counts, len(write.graph.nodes),
+                                                     len(write.graph.edges), version_before))
+            for c in (*node_changes, *edge_changes):
+                if c.before is not None:
+                    state -= item_hash(c.before)
+                if c.after is not None:
+                    state += item_hash(c.after)
+            state %= MOD
+            version = version_of(state)
+            number = int(meta.get("changesets") or 0) + 1
+            cited = {c.document for ch in (*node_changes, *edge_changes) for item in (ch.before, ch.after)
+                     if item is not None for c in item.sources}
+            docs = sorted(set(documents) | {d.id for d in write.graph.documents} | cited)
+            summary = len(node_changes) + len(edge_changes) > self.diff_limit
+            kept_nodes, kept_edges = summarised(node_changes, edge_changes) if summary else (node_changes, edge_changes)
+            changeset = Changeset(number=number, id=str(uuid.uuid4()), time=started.isoformat(timespec="seconds"),
+                                  actor=actor, message=message, dataset=write.dataset, documents=docs,
+                                  data_version_before=version_before, data_version=version, reverts=write.reverts,
+                                  summary=summary, counts=counts_of(node_changes, edge_changes),
+                                  nodes=kept_nodes, edges=kept_edges)
+            known = {d["id"]: d for d in json.loads(meta.get("documents", "[]"))}
+            known.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in write.graph.documents})
+            after = Counter(before_counts.nodes), Counter(before_counts.edges)
+            for n in node_changes:
+                after[0][n.kind] += {"added": 1, "removed": -1}.get(n.op, 0)
+            for e in edge_changes:
+                after[1][e.type] += {"added": 1, "removed": -1}.get(e.op, 0)
+            after_counts = Counts({k: v for k, v in after[0].items() if v}, {k: v for k, v in after[1].items() if v})
+            new_meta = {"data_version": version, "loaded_at": changeset.time, "state_hash": format_state(state),
+                        "changesets": str(number),
+                        "counts": json.dumps({"nodes": after_counts.nodes, "edges": after_counts.edges},
+                                             sort_keys=True),
+                        "documents": json.dumps(sorted(known.values(), key=lambda d: d["id"]), ensure_ascii=False)}
+            tx.apply(node_changes, edge_changes, new_meta, changeset, options or WriteOptions())
+            return CommitResult(changeset, LoadReport(before_counts, after_counts, len(write.graph.nodes),
+                                                      len(write.graph.edges), version, number))
+
+    @staticmethod
+    def _diff_puts(tx: WriteTx, write: Write) -> tuple[list[NodeChange], list[EdgeChange]]:
+        """The changes the graph's nodes and edges make: added, or changed where the value differs."""
+        graph = write.graph
         in_graph = {n.id: n.kind for n in graph.nodes}
+        if len(in_graph) != len(graph.nodes):
+            raise ValueError("a node id is given twice in one write")
+        current = tx.nodes(list(in_graph))
         outside = {end for e in graph.edges for end in (e.source, e.target)} - in_graph.keys()
-        stored = self.kinds_of(set(in_graph) | outside)
+        stored = tx.kinds_of(sorted(outside))
         problems = [f"edge end {i!r} is not a node of the load nor of the store" for i in sorted(outside - stored.keys())]
-        problems += [f"node {i!r} is a {k} here but a {stored[i]} in the store"
-                     for i, k in sorted(in_graph.items()) if i in stored and stored[i] != k]
+        problems += [f"node {i!r} is a {k} here but a {current[i][0].kind} in the store"
+                     for i, k in sorted(in_graph.items()) if i in current and current[i][0].kind != k]
         if problems:
             raise ValueError("; ".join(problems))
-        before = self.counts()
-        version = graph_digest(graph.nodes, graph.edges)[:16]
-        documents = {d["id"]: d for d in json.loads(self.meta().get("documents", "[]"))}
-        documents.update({d.id: d.model_dump(mode="json", exclude_none=True) for d in graph.documents})
-        meta = {"data_version": version, "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "documents": json.dumps(sorted(documents.values(), key=lambda d: d["id"]), ensure_ascii=False)}
-        self._write(graph, meta, WriteOptions(bulk=bulk, workers=workers, batch_size=batch_size, progress=progress))
-        return LoadReport(before, self.counts(), len(graph.nodes), len(graph.edges), version)
+        nodes: list[NodeChange] = []
+        for node in graph.nodes:
+            old = current.get(node.id)
+            if old is None:
+                nodes.append(NodeChange(id=node.id, kind=node.kind.value, op="added", after=node,
+                                        dataset_after=write.dataset))
+            elif old[0] != node:
+                nodes.append(NodeChange(id=node.id, kind=node.kind.value, op="changed", before=old[0], after=node,
+                                        dataset_before=old[1], dataset_after=write.dataset))
+        keys = [e.key for e in graph.edges]
+        if len(set(keys)) != len(keys):
+            raise ValueError("an edge is given twice in one write")
+        current_edges = tx.edges(keys)
+        edges: list[EdgeChange] = []
+        for edge in graph.edges:
+            old_edge = current_edges.get(edge.key)
+            if old_edge is None:
+                edges.append(EdgeChange(type=edge.type, source=edge.source, target=edge.target, op="added",
+                                        after=edge, dataset_after=write.dataset))
+            elif old_edge[0] != edge:
+                edges.append(EdgeChange(type=edge.type, source=edge.source, target=edge.target, op="changed",
+                                        before=old_edge[0], after=edge, dataset_before=old_edge[1],
+                                        dataset_after=write.dataset))
+        return nodes, edges
+
+    @staticmethod
+    def _diff_removals(tx: WriteTx, write: Write, nodes_put: list[NodeChange],
+                       edges_put: list[EdgeChange]) -> tuple[list[NodeChange], list[EdgeChange]]:
+        """What the write removes: everything (``clear``), the dataset's facts not in the graph (``replace``), the
+        nodes and edges named, and the edges of removed nodes (refused when such an edge belongs to a dataset the
+        write does not replace, or is one the write puts)."""
+        kept_ids = {n.id for n in write.graph.nodes}
+        kept_keys = {e.key for e in write.graph.edges}
+        gone_nodes: dict[str, tuple[Node, str | None]] = {}
+        gone_edges: dict[EdgeKey, tuple[Edge, str | None]] = {}
+        if write.clear or write.replace:
+            scope_nodes, scope_edges = tx.scope(None if write.clear else write.dataset)
+            gone_nodes.update((i, v) for i, v in scope_nodes.items() if i not in kept_ids)
+            gone_edges.update((k, v) for k, v in scope_edges.items() if k not in kept_keys)
+        if write.remove_nodes:
+            named = tx.nodes(sorted(set(write.remove_nodes) - kept_ids))
+            gone_nodes.update(named)
+        if write.remove_edges:
+            named_edges = tx.edges([k for k in dict.fromkeys(write.remove_edges) if k not in kept_keys])
+            gone_edges.update(named_edges)
+        problems = []
+        if gone_nodes:
+            for key, (edge, origin) in tx.incident(sorted(gone_nodes)).items():
+                if key in gone_edges:
+                    continue
+                if key in kept_keys:
+                    problems.append(f"edge {'/'.join(key)} is written but its end is removed")
+                elif write.replace and not write.clear and (origin or DEFAULT_DATASET) != write.dataset:
+                    problems.append(f"node {key[1] if key[1] in gone_nodes else key[2]!r} of dataset {write.dataset!r} "
+                                    f"would be removed, but edge {'/'.join(key)} of dataset {origin!r} uses it")
+                else:
+                    gone_edges[key] = (edge, origin)
+        if problems:
+            raise ValueError("; ".join(problems))
+        nodes = [NodeChange(id=i, kind=n.kind.value, op="removed", before=n, dataset_before=o)
+                 for i, (n, o) in sorted(gone_nodes.items())]
+        edges = [EdgeChange(type=k[0], source=k[1], target=k[2], op="removed", before=e, dataset_before=o)
+                 for k, (e, o) in sorted(gone_edges.items())]
+        return nodes, edges
+
+    def revert(self, number: int, *, actor: str, force: bool = False, message: str | None = None) -> CommitResult:
+        """A new changeset that undoes changeset ``number``. Raises ``RevertConflict`` naming the later changesets
+        that touched the same facts (unless ``force``: then the facts get ``number``'s before values anyway), and
+        ``LookupError`` / ``ValueError`` for an unknown or summary changeset."""
+        target = self.changeset(number)
+        if target is None:
+            raise LookupError(f"no changeset number {number}")
+        if target.summary:
+            raise ValueError(f"changeset {number} was recorded as a summary (a diff of more than {self.diff_limit} "
+                             "items): its values are not kept, so it cannot be reverted")
+        facts = target.facts()
+        later = [cs.number for cs in self.changesets(after=number) if cs.facts() & facts]
+        if later and not force:
+            raise RevertConflict(number, later)
+        nodes, edges = inverse(target)
+        put_nodes = [n.after for n in nodes if n.after is not None]
+        put_edges = [e.after for e in edges if e.after is not None]
+        write = Write(graph=Graph(nodes=put_nodes, edges=put_edges),
+                      remove_nodes=tuple(n.id for n in nodes if n.after is None),
+                      remove_edges=tuple(e.key for e in edges if e.after is None),
+                      dataset=target.dataset or DEFAULT_DATASET, reverts=number)
+        return self.commit(write, actor=actor, message=message or f"revert changeset {number}")
+
+    # ------------------------------------------------------------------ history (reads)
+
+    def changeset_points(self) -> list[ChangesetPoint]:
+        """(number, time, data version before and after) of every changeset, in order: cheap, for finding a point."""
+        return [ChangesetPoint(c.number, c.time, c.data_version_before, c.data_version) for c in self.changesets()]
+
+    def changeset(self, number: int) -> Changeset | None:
+        """One changeset, with its diff."""
+        found = self.changesets(after=number - 1, until=number)
+        return found[0] if found else None
+
+    def damaged(self) -> str | None:
+        """Why the store refuses writes (the memory store's history journal is damaged), or None."""
+        return None
+
+    def repair(self) -> str:
+        """Make a damaged history whole again, keeping every whole changeset; what was done."""
+        return "nothing to repair"
+
+    def history_count(self) -> int:
+        return int(self.meta().get("changesets") or 0)
 
     def get_node(self, node_id: str) -> Node | None:
         """The node with this id, or None."""
@@ -303,9 +604,17 @@ class Store(ABC):
     # ------------------------------------------------------------------ backend
 
     @abstractmethod
-    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
-        """Merge every node and edge of the graph and set the metadata, atomically unless ``options.bulk``; report
-        the rows written to ``options.progress``."""
+    def _writer(self) -> AbstractContextManager[WriteTx]:
+        """Take the writer lock (blocking until the writer before has finished) and give the current state."""
+
+    @abstractmethod
+    def changesets(self, *, after: int = 0, until: int | None = None) -> list[Changeset]:
+        """The changesets numbered ``after`` + 1 … ``until`` (default: the last), in number order, with their diffs,
+        as of the version this store (or pinned view) reads."""
+
+    def pinned(self) -> AbstractContextManager[Store]:
+        """A view of one version of the graph (and history) for a whole request; see the module docstring."""
+        return _nothing(self)
 
     @abstractmethod
     def _counts(self) -> tuple[Counter[str] | dict[str, int], Counter[str] | dict[str, int]]:
@@ -367,6 +676,10 @@ class Store(ABC):
     def meta(self) -> dict[str, str]:
         """What the last load recorded: ``data_version``, ``loaded_at``, ``documents`` (JSON). Empty when never loaded."""
 
+    def clear(self, *, actor: str | None = None, message: str = "clear") -> CommitResult:
+        """Remove every node and edge, as one recorded changeset (history is kept: the clear can be reverted)."""
+        return self.commit(Write(clear=True), actor=actor or default_actor(), message=message)
+
     def save_review(self, review_id: str, body: str) -> None:
         """Keep a review of ingested candidates (``qgraph.loaders.ingest``; ``body`` is JSON) in the store, replacing
         one with the same id. Reviews are not graph data: counts, dumps and checksums never include them."""
@@ -377,8 +690,8 @@ class Store(ABC):
         raise NotImplementedError
 
     @abstractmethod
-    def clear(self) -> None:
-        """Remove every node, edge and the metadata."""
+    def wipe(self) -> None:
+        """Remove every node, edge, the metadata and the whole history (start over; tests). Under the writer lock."""
 
     @abstractmethod
     def ping(self) -> str:
@@ -394,6 +707,11 @@ class Store(ABC):
         self.close()
 
 
+@contextmanager
+def _nothing(store: Store) -> Iterator[Store]:
+    yield store
+
+
 def open_store(settings: Settings | None = None, *, write: bool = False) -> Store:
     """The store the settings choose: ``QGRAPH_STORE=memory`` (default) or ``neo4j``; ``write=True`` for loads
     (Neo4j then uses the write credentials when they differ from the read-only ones)."""
@@ -401,7 +719,10 @@ def open_store(settings: Settings | None = None, *, write: bool = False) -> Stor
     if settings.store == "neo4j":
         from qgraph.stores.neo4j import Neo4jStore
 
-        return Neo4jStore.from_settings(settings, write=write)
-    from qgraph.stores.memory import MemoryStore
+        store: Store = Neo4jStore.from_settings(settings, write=write)
+    else:
+        from qgraph.stores.memory import MemoryStore
 
-    return MemoryStore(settings.memory_file)
+        store = MemoryStore(settings.memory_file)
+    store.diff_limit = settings.history_diff_limit
+    return store

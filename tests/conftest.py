@@ -42,7 +42,7 @@ def neo4j_session_store() -> Iterator[Store]:
 
 @pytest.fixture
 def neo4j_store(neo4j_session_store: Store) -> Store:
-    neo4j_session_store.clear()
+    neo4j_session_store.wipe()
     return neo4j_session_store
 
 
@@ -54,7 +54,7 @@ def memory_store(tmp_path: Path) -> Store:
 def _curated(store: Store) -> Store:
     from qgraph.loaders import default_data_dir, read_graph
 
-    store.clear()
+    store.wipe()
     store.load(read_graph([default_data_dir()], store))
     return store
 

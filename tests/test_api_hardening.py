@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,11 @@ class Failing:
 
     def agreements(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
+
+    @contextmanager
+    def pinned(self) -> Iterator[Any]:  # the request's view is this wrapper too (not the store's own view)
+        with self._store.pinned() as view:
+            yield Failing(view)
 
 
 def test_a_500_keeps_the_keep_alive_connection_usable(curated_store: Store) -> None:

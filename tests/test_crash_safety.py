@@ -59,10 +59,13 @@ def kill_when(proc: subprocess.Popen[bytes], ready, deadline: float = 120) -> bo
 
 
 def test_memory_store_file_is_never_half_written(tmp_path: Path) -> None:
+    """The writer appends its changeset to the journal, then writes the graph's temporary file: killed while that
+    file is being written, it leaves the old graph and a journal tail beyond the committed length — graph and
+    history both old."""
     data = tmp_path / "data"
     store = MemoryStore(data / "graph.json")
     store.load(read_graph([default_data_dir()], store))
-    old = store.checksum()
+    old, journal_size = store.checksum(), store.journal_path.stat().st_size
     folder = write_bulk(tmp_path / "bulk")
     proc = start_loader(folder, {"QGRAPH_STORE": "memory", "QGRAPH_DATA_DIR": str(data)})
     killed = kill_when(proc, lambda: any(data.glob(".graph-*.tmp")))
@@ -70,10 +73,15 @@ def test_memory_store_file_is_never_half_written(tmp_path: Path) -> None:
     assert any(data.glob(".graph-*.tmp")), "the loader was killed, but not while it was writing"
     reread = MemoryStore(data / "graph.json")  # a fresh reader: the file on disk must parse whole
     assert reread.checksum() == old
-    # The next writer cleans up what the killed one left, and loads fine.
+    assert store.journal_path.stat().st_size > journal_size  # the killed writer's changeset was appended …
+    assert [c.number for c in reread.changesets()] == [1]  # … but is not part of the history
+    assert reread.damaged() is None
+    # The next writer cleans up what the killed one left (temporary file, journal tail), and writes fine.
     reread.load(read_graph([default_data_dir()], reread))
     assert not list(data.glob(".graph-*.tmp"))
     assert reread.checksum() == old
+    assert [c.number for c in MemoryStore(data / "graph.json").changesets()] == [1]  # the same data: no change
+    assert MemoryStore(data / "graph.json").damaged() is None
 
 
 @pytest.mark.neo4j

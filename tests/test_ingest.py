@@ -371,6 +371,19 @@ def test_co_signers_in_a_footnote_join_the_governments_agreement(nations: Memory
     us = next(a for a in mocs if "us" in a["parties"])
     assert sorted(us["parties"]) == ["jp", "us"] and us["date"] == "2023-10"
     assert len(mocs) == 2  # the footnote's own candidate was merged, not proposed again
+    # in English: the signatories in a later sentence, after the verb ("was signed by …"), names with commas, an
+    # abbreviation spelling the initials, a possessive nation ("Japan's …") and a nation ending the name
+    _, ex = extract("OTTAWA, September 12, 2023 — Japan and Canada signed a memorandum of cooperation on industrial "
+                    "technology. The memorandum of cooperation on industrial technology was signed by Japan's Ministry "
+                    "of Economy, Trade and Industry (METI) and Innovation, Science and Economic Development Canada "
+                    "(ISED).", nations)
+    by_name = {c.name: c for c in ex.entities.values()}
+    meti = by_name["Ministry of Economy, Trade and Industry"]
+    ised = by_name["Innovation, Science and Economic Development Canada"]
+    assert (meti.fields["nation"], ised.fields["nation"]) == ("jp", "ca") and "ISED" in ised.aliases
+    [moc] = ex.agreements
+    assert moc.fields["parties"] == ["jp", "ca", meti.key, ised.key] and moc.fields["date"] == "2023-09-12"
+    assert moc.more_evidence[0].quote.endswith("Economic Development Canada (ISED)")
 
 
 def test_unnamed_members_are_placeholders_in_the_curated_form(nations: MemoryStore) -> None:
@@ -431,6 +444,23 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     fac = {c.name: c for c in ex.entities.values() if c.kind == "Facility"}
     assert fac["Aurora"].fields == {"facility_type": "supercomputer", "operators": ["riken"], "nation": "jp"}
     assert fac["Quantum Network Testbed"].fields["operators"] == ["nict"]
+
+
+def test_english_rules(nations: MemoryStore) -> None:
+    _, ex = extract(EN_RELEASE, nations, name="r.md")
+    by_name = {c.name: c for c in ex.entities.values()}
+    aist = by_name["National Institute of Advanced Industrial Science and Technology"]
+    assert aist.aliases == ["AIST"] and aist.rule.startswith("pattern:hereinafter")
+    assert by_name["University of Chicago"].fields["type"] == "university"
+    assert by_name["Keio University"].fields["type"] == "university"
+    # "Ministry of Science and ICT (MSIT)": one name, not "Ministry of Science" and "ICT"
+    assert by_name["Ministry of Science and ICT"].aliases == ["MSIT"] and "Ministry of Science" not in by_name
+    kinds = {a.fields["kind"]: a for a in ex.agreements}
+    assert kinds["mou"].fields["date"] == "2024-03-11" and kinds["mou"].fields["status"] == "renewed"
+    assert "jp" not in kinds["mou"].fields["parties"]  # "TSUKUBA, Japan, March 12": a dateline's nation, no party
+    assert kinds["letter-of-intent"].fields["date"] == "2024-02"
+    assert {by_name[n].key for n in ("University of Chicago", "Keio University")} == \
+        set(kinds["letter-of-intent"].fields["parties"])
 
 
 # ------------------------------------------------------------------------------------------------ review

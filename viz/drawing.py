@@ -160,6 +160,9 @@ class Drawing:
     entity_kinds: list[str]
     agreement_kinds: list[str]
     generated_at: str
+    #: with ``changes_since``: the point, and the names of the new nodes and lines (highlighted, in the legend)
+    new_since: str | None = None
+    new_items: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------------- text helpers
@@ -556,6 +559,7 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
     cancel.check()  # between the stages: a served map stops when its request's deadline passes (qgraph.cancel)
     for i, e in enumerate(edges):
         e.id = f"e{i}"
+    new_items = _mark_new(result, b, nodes, edges) if result.new_since and not group_by else []
     size_nodes(nodes, edges, "degree" if group_by else opts.size_by)
     layout(nodes, edges)
     cancel.check()
@@ -577,4 +581,34 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
         agreement_kinds=[k for k in style.AGREEMENT_COLOUR
                          if any(i["kind"] == k for e in edges for i in e.items) or
                          any(n.agreement_kind == k for n in nodes)],
-        generated_at=stamp)
+        generated_at=stamp, new_since=result.new_since.since if result.new_since else None, new_items=new_items)
+
+
+def _mark_new(result: SubgraphResult, b: _Builder, nodes: list[DNode], edges: list[DEdge]) -> list[str]:
+    """Highlight the nodes and lines that are new since ``result.new_since`` (colour ``NEW_COLOUR``, wider lines,
+    "new" in the tooltip); their names, for the legend. A line between two parties is new when one of the
+    agreements it stands for is new."""
+    assert result.new_since is not None
+    new_nodes = set(result.new_since.nodes)
+    new_edges = {tuple(k) for k in result.new_since.edges}
+    names: list[str] = []
+    for n in nodes:
+        if n.id in new_nodes:
+            n.colour = style.NEW_COLOUR
+            n.tip["sub"] = "new · " + str(n.tip.get("sub", ""))
+            names.append(b.name(n.id))
+    for e in edges:
+        if e.rel == "agreement":
+            agreements = [i["id"] for i in e.tip.get("agreements", [])]
+            fresh = [a for a in agreements if a in new_nodes]
+            if fresh:
+                names += [b.name(a) for a in fresh]
+        else:
+            fresh = [e.id] if any(k[1:] == (e.source, e.target) for k in new_edges) else []
+            if fresh:
+                names.append(f"{b.name(e.source)} — {b.name(e.target)}")
+        if fresh:
+            e.colour = style.NEW_COLOUR
+            e.width += 2
+            e.tip["sub"] = "new · " + str(e.tip.get("sub", ""))
+    return sorted(dict.fromkeys(names))

@@ -46,6 +46,8 @@ def member_label(enum: str, value: str, lang: str = "en") -> str:
 
 #: several agreements of different kinds on one line
 MIXED_COLOUR = "#444444"
+#: what is new since a briefing (``changes_since``): border and line colour
+NEW_COLOUR = "#e6007e"
 CONTEXT_COLOUR = "#B8B8B8"
 GROUP_COLOUR = "#6B7B8C"
 

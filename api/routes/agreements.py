@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from qgraph.api.deps import DATE_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_LIMIT, MAX_OFFSET
-from qgraph.results import AgreementsResult, ChangesResult, TimelineResult
+from qgraph.results import AgreementsResult, TimelineResult
 
 router = APIRouter(tags=["agreements"])
 
@@ -33,13 +33,3 @@ def timeline(
 ) -> TimelineResult:
     """Agreements and strategies per year or month."""
     return queries.timeline(filters, granularity=granularity)
-
-
-@router.get("/changes", response_model=ChangesResult)
-def changes(
-    queries: QueriesDep,
-    since: Annotated[str, Query(description="Agreements and strategies dated on or after this date.",
-                                pattern=DATE_PATTERN)],
-) -> ChangesResult:
-    """What is new since a date, with the data version: for briefings."""
-    return queries.changes(since)

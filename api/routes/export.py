@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qgraph.api.deps import ID_PATTERN, FiltersDep, QueriesDep
 from qgraph.queries import MAX_DEPTH, MAX_HOPS, MAX_K, MAX_NODES, TooExpensive
-from qgraph.results import SubgraphResult
+from qgraph.changes import new_since
+from qgraph.results import NewSince, SubgraphResult
 from qgraph.viz import FORMATS, MapOptions, export, filename
 from qgraph.viz.html import assets
 from qgraph.viz.views import DEFAULT_MAX_NODES, subgraph
@@ -39,12 +40,23 @@ def view_params(
     max_nodes: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = DEFAULT_MAX_NODES,
     k: Annotated[int, Query(ge=1, le=MAX_K, description="Path view: at most this many paths.")] = 3,
     max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="Path view: at most this many agreements.")] = 6,
+    changes_since: Annotated[str | None, Query(description="Mark what is new since this point (changeset number, "
+                                                           "data version or date): highlighted and listed in the "
+                                                           "legend.", pattern=r"^[0-9A-Za-z:+\-]{1,25}$")] = None,
 ) -> SubgraphResult:
     """The subgraph the parameters ask for. ``nation`` selects a nation's partnerships (not a filter here); with no
     view parameter, the agreements passing the filters."""
-    return subgraph(queries, focus=focus, depth=depth, source=source, target=target, nation=filters.nation,
-                    everything=all, filters=replace(filters, nation=None), max_nodes=max_nodes, k=k,
-                    max_hops=max_hops)
+    result = subgraph(queries, focus=focus, depth=depth, source=source, target=target, nation=filters.nation,
+                      everything=all, filters=replace(filters, nation=None), max_nodes=max_nodes, k=k,
+                      max_hops=max_hops)
+    if changes_since is None:
+        return result
+    point, nodes, edges = new_since(queries.store, changes_since)
+    shown = {n.id for n in result.nodes}
+    keys = {(e.type, e.source, e.target) for e in result.edges}
+    return result.model_copy(update={"new_since": NewSince(
+        since=changes_since, data_version=point.data_version, nodes=sorted(nodes & shown),
+        edges=[list(k) for k in sorted(edges & keys)])})
 
 
 def map_options(

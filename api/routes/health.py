@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from qgraph import __version__
-from qgraph.api.deps import AuthenticatedDep, StoreDep
+from qgraph.api.deps import AuthenticatedDep, LiveStoreDep
 from qgraph.store import StoreError
 
 router = APIRouter(tags=["health"])
@@ -26,10 +26,10 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(store: StoreDep, authenticated: AuthenticatedDep) -> Any:
+def health(store: LiveStoreDep, authenticated: AuthenticatedDep) -> Any:
     """Store kind, whether it answers, what it holds and which data version; 503 when the store is unreachable.
     ``server`` (the store's file or the database's version) only for a caller with a token: it tells an attacker
-    where to look."""
+    where to look. The store is not pinned to a version here: it must answer when no read transaction opens."""
     try:
         server = store.ping()
         counts = store.counts().as_dict()

@@ -2,9 +2,8 @@
 /review/{id}/apply``, and the review page ``GET /review``.
 
 Invariants:
-- every route needs an editor's bearer token (``require_editor``; today the admin token, ``QGRAPH_ADMIN_TOKEN``, until
-  the history issue's named tokens with roles land, when it becomes ``require_role("editor")``); the actor recorded
-  with a write is the token's name (today: ``admin``);
+- every route needs a bearer token with the role ``editor`` (or ``admin``): ``require_role("editor")``, named tokens
+  from ``QGRAPH_TOKENS`` / ``QGRAPH_TOKENS_FILE``; the actor recorded with a write is the token's name;
 - the upload is bounded (``QGRAPH_INGEST_MAX_BYTES``, read at most one byte past it) and its type is checked by its
   content; the review lives in the store (``Store.save_review``), never in the process, so any replica answers;
 - apply validates with the curated-data loader and writes all-or-nothing, as ``qgraph review apply`` does.
@@ -20,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from qgraph.api.routes.admin import require_admin
+from qgraph.api.routes.admin import require_role
 from qgraph.loaders import DatasetError
 
 #: every route: the token's answers, and the refusals a request may get
@@ -37,12 +36,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-def require_editor(request: Request, _: Annotated[None, Depends(require_admin)]) -> str:
-    """The actor name of an editor's token (switches to the history issue's ``require_role("editor")``)."""
-    return "admin"
-
-
-EditorDep = Annotated[str, Depends(require_editor)]
+#: the actor: the name of a token with the role editor (or admin)
+EditorDep = Annotated[str, Depends(require_role("editor"))]
 
 
 def _refused(status: int, error: str, detail: Any) -> JSONResponse:

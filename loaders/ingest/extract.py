@@ -90,6 +90,9 @@ ACT_STATUSES: tuple[tuple[str, str], ...] = (
 )
 #: a joint activity named after a dash-joined list (「A－B－C の…取組」): an act only next to such a list
 WEAK_ACTS = r"取組|取り組み|共同研究|連携|プロジェクト|joint (?:research|project|programme|program)"
+#: "… was signed by", "… were renewed by": an English act whose parties come after it
+_PASSIVE_BY = re.compile(r"[^.;]{0,60}?\b(?:was|were|has been|have been|is|are)\s+(signed|concluded|renewed|revised|"
+                         r"amended|agreed|launched|exchanged)\s+by\s", re.I)
 #: an intention to cooperate with a partner named just before (Japanese) or after (English) it; its "status"
 INTENTION = "intention"
 _INTENTION = re.compile(r"(?<=と)(?:も|の)?\s?(?P<ja>(?:連携|協力)(?:を|の)?\s?(?:一層|更に|さらに)?\s?(?:進め|強化し|推進し|深め|図っ)"
@@ -125,6 +128,10 @@ _DASH_CHARS = "－—–‐-"
 _JA_CHAR = r"一-龥々〆ヵヶァ-ヴーｦ-ﾟ"
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _LATIN_NAME = r"[A-Z][A-Za-z0-9&.\-]*(?:\s[A-Z][A-Za-z0-9&.\-]*)*"
+#: a Latin name with "of/for/and" parts and a comma list before its "and" ("Ministry of Economy, Trade and Industry",
+#: "Innovation, Science and Economic Development Canada")
+_LATIN_COMMA_LIST = r"(?:,\s[A-Z][a-z]+)+(?=,?\s(?:and|&)\s)"  # one word each: not "Tokyo, Keio University and …"
+_LATIN_LIST_NAME = (rf"{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:\s(?:of|for|and|on)\s{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?)*")
 
 #: facility words -> FacilityType (the schema's enumeration), the first that matches
 FACILITY_TYPES: tuple[tuple[str, str], ...] = (
@@ -330,6 +337,21 @@ def _institution_type(name: str) -> tuple[str, str] | None:
     if words and words[0] in ("University", "Ministry", "Department", "Institute") and len(words) >= 3:
         return EN_ORG_TYPES[words[0]], f"prefix:{words[0]}"
     return None
+
+
+def _initials_match(name: str, abbreviation: str) -> bool:
+    """The abbreviation spells the name's capitalised initials, in order ("ISED": Innovation, Science and Economic
+    Development Canada; "METI"): a name, even without an organisation word."""
+    letters = [c for c in abbreviation.upper() if c.isalpha()]
+    initials = "".join(w[0] for w in re.findall(r"[A-Z][A-Za-z]*", name))
+    if len(letters) < 3 or len(initials) < len(letters):
+        return False
+    pos = 0
+    for c in letters:
+        pos = initials.find(c, pos) + 1
+        if pos == 0:
+            return False
+    return initials[0] == letters[0]
 
 
 def _looks_like_acronym(text: str) -> bool:
@@ -581,7 +603,7 @@ class Extractor:
             elif kind == "Framework":
                 fields["framework_type"] = "partnership" if re.search("パートナーシップ|Partnership", bare) else \
                     "dialogue" if re.search("対話|協議|Dialogue", bare) else "other"
-            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare, inst_type)
+            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare, inst_type, start)
             if nation and kind in ("Institution", "Hub"):
                 fields["nation"] = nation
             confidence = 0.5 + (0.2 if typed else 0) + (0.15 if label in JA_ORG_LABELS else 0) + \
@@ -606,11 +628,11 @@ class Extractor:
                 self.gazetteer.setdefault(normalise(s), (cand.key, cand.kind, False))
 
     def _nation_for(self, sentence: Sentence, end: int, surface: str, hint: str | None, bare: str = "",
-                    inst_type: str | None = None) -> tuple[str | None, str | None]:
+                    inst_type: str | None = None, start: int | None = None) -> tuple[str | None, str | None]:
         """The nation of a new organisation and, when it is inferred rather than written, a note saying so:
         a bracketed country right after it (「NIST（米国）」, "(Canada)"), a nation its name starts with
         (「カナダ革新・科学・産業省」, "Korea Research Institute …") or ends with ("National Research Council
-        Canada"), a Japanese legal form (国立研究開発法人 …: the home nation), a ministry or agency named without a
+        Canada"), a possessive nation before it ("Japan's Ministry of …"), a Japanese legal form (国立研究開発法人 …: the home nation), a ministry or agency named without a
         nation (「経済産業省」 in a Japanese government text: the home nation, said in a note), else none (the reviewer
         says)."""
         if hint and (k := self.resolver.resolve(hint, ("Nation",))):
@@ -621,6 +643,10 @@ class Extractor:
                 return k.id, None
         if nation := self._nation_in_name(bare or surface):
             return nation, None
+        before = fold(sentence.text[max(0, (start or 0) - 30):start or 0])
+        if start and (m := re.search(r"(?:the\s)?([A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)['’]s\s(?:the\s)?$", before)) and \
+                (k := self.resolver.resolve(m.group(1), ("Nation",))):
+            return k.id, None
         if any(surface.startswith(f) for f in LEGAL_FORMS_JA) and self.home:
             return self.home.id, None
         if self.home and inst_type == "government-body" and re.search(r"[省庁府]$", fold(bare or surface)):
@@ -661,14 +687,20 @@ class Extractor:
         for m in re.finditer(rf"((?:the\s+)?{_LATIN_NAME}(?:\s(?:of|for|and|on|de)\s{_LATIN_NAME})*)\s*\(\s*(?:hereinafter(?:\s+referred\s+to\s+as)?|henceforth|below)?\s*[\"“']([^\"”']{{1,30}})[\"”']\s*\)", ftext):
             self._probe(sentence, m.start(1), m.end(1), "pattern:hereinafter", abbreviation=m.group(2), force=True)
         # Name（ABBR） / Name (ABBR) / 標準化技術研究所（NIST；米国）
-        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?|" + _LATIN_NAME + r"(?:\s(?:of|for|and|on)\s" + _LATIN_NAME +
-                             r")*)\s*[（(]\s*([A-Z][A-Za-z0-9\-&]{1,11}(?:\s[A-Z0-9]{1,4})?)\s*(?:[;；、,]\s*([^()（）]{1,10}))?\s*[)）]", ftext):
+        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?|" + _LATIN_LIST_NAME + r")\s*[（(]\s*([A-Z][A-Za-z0-9\-&]{1,11}(?:\s[A-Z0-9]{1,4})?)\s*(?:[;；、,]\s*([^()（）]{1,10}))?\s*[)）]", ftext):
             start = self._name_start(text, m.start(1), m.end(1))
             if self.resolver.resolve(m.group(2), ("Nation",)) and not m.group(3):
                 # "NICT (Japan)": a bracketed nation, not an abbreviation
                 self._probe(sentence, start, m.end(1), "pattern:name-nation", nation_hint=m.group(2))
                 continue
-            self._probe(sentence, start, m.end(1), "pattern:name-abbr", abbreviation=m.group(2), nation_hint=m.group(3))
+            name_start = start
+            if re.fullmatch(r"[\x20-\x7e]+", m.group(1)):
+                # "… of Japan and Innovation, Science and Economic Development Canada (ISED)": drop leading known names
+                while (lead := re.match(r"(?:the\s)?([A-Z][\w.\-]*(?:\s[A-Z][\w.\-]*)*)\s(?:and|&)\s", ftext[name_start:m.end(1)])) \
+                        and self.resolver.resolve(lead.group(1)) is not None:
+                    name_start += lead.end()
+            self._probe(sentence, name_start, m.end(1), "pattern:name-abbr", abbreviation=m.group(2),
+                        nation_hint=m.group(3), force=_initials_match(ftext[name_start:m.end(1)], m.group(2)))
             self._probe(sentence, m.start(2), m.end(2), "pattern:abbr")
         # dash-joined lists: 東大－シカゴ大－IBM／Google
         members = [(s, e) for start, end in dash_members(text) for s, e in split_alternatives(text, start, end)]
@@ -683,14 +715,14 @@ class Extractor:
         # names ending in an organisation word (rules, both languages)
         for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
-        for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
+        for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:,?\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
             span = m.group().removeprefix("the ").removeprefix("The ")
             offset = m.start() + (len(m.group()) - len(span))
             if len(span.split()) < 2:
                 continue
             parts = re.split(r"\s(?:and|&)\s", span)
             if len(parts) == 2 and _institution_type(parts[0]) and _looks_like_acronym(parts[1]) and \
-                    self.resolver.resolve(parts[1]) is not None:
+                    self.resolver.resolve(parts[1], ("Institution",)) is not None:
                 # "the University of Tokyo and RIKEN": a name and a known acronym (not "Ministry of Science and ICT")
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
             elif len(parts) == 2 and _institution_type(parts[1]) and _institution_type(parts[0]):
@@ -699,6 +731,13 @@ class Extractor:
                 self._probe(sentence, right, right + len(parts[1]), "rule:en-org-words")
             else:
                 self._probe(sentence, offset, m.end(), "rule:en-org-words")
+        # nations named in English ("Japan and Canada signed …", "the Republic of Korea"): resolved as nations only
+        if self.seg.language == "en":
+            for m in re.finditer(rf"(?<![A-Za-z]){_LATIN_NAME}(?:\s(?:of|and)\s{_LATIN_NAME})?", ftext):
+                for part in dict.fromkeys([m.group(), *re.split(r"\s+and\s+", m.group())]):
+                    part = re.sub(r"^(?:The|the)\s+", "", part)
+                    if 3 <= len(part) <= 40 and (k := self.resolver.resolve(part, ("Nation",))):
+                        self._add_known(part, k)
         # acronyms and capitalised names (English proper nouns): resolved; new only when another rule says so
         for m in re.finditer(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?:[\-&][A-Za-z0-9]+)*(?![A-Za-z0-9])", ftext):
             if _looks_like_acronym(m.group()):
@@ -785,6 +824,16 @@ class Extractor:
                 if re.fullmatch(r"\s*[(（;；]\s*", between) or re.fullmatch(r"\s*[、,]\s*", between) and \
                         re.match(r"\s*[)）]", fold(text[m.end:m.end + 3])):
                     m.role = "nation-of"
+        for m in found:
+            # "TSUKUBA, Japan, March 12 —", "in Tokyo, Japan": a place's nation (a dateline), not a party
+            if m.kind == "Nation" and (place := re.search(r"(?:^|[\s(])([A-Z][A-Za-z.\-]+),\s$", fold(text[:m.start]))) \
+                    and not any(o.start <= place.start(1) < o.end for o in found):
+                m.role = "place"
+        for m, nxt in zip(found, found[1:]):
+            # "Japan's Ministry of …": the nation of the organisation after it, not a party
+            if m.kind == "Nation" and nxt.kind != "Nation" and \
+                    re.fullmatch(r"['’]s\s(?:the\s)?", fold(text[m.end:nxt.start])):
+                m.role = "nation-of"
         return found
 
     # ------------------------------------------------------------------ relations
@@ -870,6 +919,16 @@ class Extractor:
             framework = next((x for x in in_span if x.role == "framework"), None)
             topic = next((group for pos, group in reversed(topics) if pos <= act_start), [])
             inferred_party = False
+            quote_end = act_end
+            if len({p.ref for p in parties}) < 2 and \
+                    (by := _PASSIVE_BY.match(ftext, act_end)) is not None:
+                # "The memorandum … was signed by A and B": the parties follow the verb
+                clause_end = re.search(r"[.;。]|$", ftext[by.end():]).start() + by.end()
+                parties = [x for x in mentions if by.end() <= x.start < clause_end and x.role == "party"
+                           and x.kind in ("Nation", "Institution", "Hub")]
+                previous_end = quote_end = max(previous_end, clause_end)
+                if status is None:
+                    status = next((st for pattern, st in ACT_STATUSES if re.search(pattern, by.group(1), re.I)), None)
             if status == INTENTION:
                 parties = _partner_list(ftext, parties, act_start, act_end)
             if status == INTENTION and len({p.ref for p in parties}) == 1 and self.home and \
@@ -912,7 +971,8 @@ class Extractor:
                     if len(alt) < 2:
                         continue
                     for date_text, inferred in date_texts:
-                        ev = self.evidence(sentence, _quote_start(ftext, span_start, act_start, group), act_end)
+                        ev = self.evidence(sentence, min(_quote_start(ftext, span_start, act_start, group), act_start),
+                                           quote_end)
                         fields: dict[str, Any] = {"kind": kind, "parties": alt}
                         if date_text:
                             fields["date"] = date_text

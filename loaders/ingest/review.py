@@ -242,12 +242,11 @@ def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
 
 
 def write_changeset(store: Store, graph: Graph, *, actor: str, message: str) -> LoadReport:
-    """The one write of ingested facts. Today ``Store.load`` (all-or-nothing, idempotent); when the history issue's
-    changeset write lands, this becomes ``store.commit(graph, actor=actor, message=message)``."""
-    commit = getattr(store, "commit", None)
-    if callable(commit):
-        return commit(graph, actor=actor, message=message)
-    return store.load(graph)
+    """The one write of ingested facts: one changeset (``Store.commit``), all-or-nothing and idempotent."""
+    from qgraph.store import Write
+
+    # One changeset of the dataset "ingest": a later `qgraph load --replace` of the curated data leaves it alone.
+    return store.commit(Write(graph=graph, dataset="ingest"), actor=actor, message=message).report
 
 
 def apply_review(text: str, file: str, store: Store, *, actor: str = ACTOR_DEFAULT,

@@ -103,7 +103,7 @@ def main(version: Annotated[bool, typer.Option("--version", callback=version_cal
 
 
 #: the command groups, in the order ``qgraph --help`` lists their commands (each is ``qgraph/cli/<name>.py``)
-COMMAND_GROUPS = ("load", "search", "query", "serve", "export", "synth", "ingest")
+COMMAND_GROUPS = ("load", "search", "query", "serve", "export", "synth", "history", "ingest")
 
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"{__name__}.{_group}")

@@ -19,7 +19,7 @@ from rich.text import Text
 from qgraph.cli import JsonOpt, StoreOpt, app, err, opened, out, print_json
 from qgraph.loaders import DatasetError, default_data_dir, read_graph
 from qgraph.model import Graph
-from qgraph.store import LoadReport, Store
+from qgraph.store import DEFAULT_DATASET, LoadReport, Store
 
 
 class RowsPerSecond(ProgressColumn):
@@ -28,16 +28,19 @@ class RowsPerSecond(ProgressColumn):
         return Text(f"{speed:,.0f} rows/s" if speed else "– rows/s", style="progress.data.speed")
 
 
-def load_graph(store: Store, graph: Graph, *, bulk: bool, workers: int, show: bool) -> LoadReport:
-    """``store.load(graph)`` as ``bulk`` and ``workers`` say, with a progress bar on stderr when ``show``."""
+def load_graph(store: Store, graph: Graph, *, bulk: bool, workers: int, show: bool, replace: bool = False,
+               dataset: str = DEFAULT_DATASET) -> LoadReport:
+    """``store.load(graph)`` as ``bulk``, ``workers``, ``replace`` and ``dataset`` say, with a progress bar on stderr
+    when ``show``."""
+    how = {"bulk": bulk, "workers": workers, "replace": replace, "dataset": dataset}
     if not show:
-        return store.load(graph, bulk=bulk, workers=workers)
+        return store.load(graph, **how)
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                RowsPerSecond(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress:
         task = progress.add_task("bulk load" if bulk else "load (one transaction)",
                                  total=len(graph.nodes) + len(graph.edges))
-        return store.load(graph, bulk=bulk, workers=workers, progress=lambda n: progress.advance(task, n))
+        return store.load(graph, **how, progress=lambda n: progress.advance(task, n))
 
 
 @app.command()
@@ -47,11 +50,16 @@ def load(
     bulk: Annotated[bool, typer.Option("--bulk", help="Neo4j: batches in their own transactions, faster for big "
                                        "loads but NOT atomic (see the README); run it again to complete it.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Parallel batches with --bulk.")] = 1,
+    replace: Annotated[bool, typer.Option("--replace", help="Make the dataset's facts equal to these files: what "
+                                          "they lack is removed (other datasets' facts stay).")] = False,
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset the files are (facts remember it; "
+                                         "--replace replaces only it).")] = DEFAULT_DATASET,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate data files and load them into the store, all-or-nothing and idempotently (--bulk: not atomic)."""
+    """Validate data files and load them into the store as one changeset, all-or-nothing and idempotently (--bulk:
+    not atomic); --replace also removes the dataset's facts that the files lack."""
     sources = paths or [default_data_dir()]
     show = not (quiet or as_json) and err.is_terminal
     with opened(store, write=not dry_run) as s:
@@ -72,12 +80,19 @@ def load(
                 f"valid: {len(graph.nodes)} nodes, {len(graph.edges)} edges in {', '.join(map(str, sources))}; "
                 "nothing written (--dry-run)")
             return
-        report = load_graph(s, graph, bulk=bulk, workers=workers, show=show)
+        try:
+            report = load_graph(s, graph, bulk=bulk, workers=workers, show=show, replace=replace, dataset=dataset)
+        except ValueError as exc:  # a replace that would strand another dataset's edge, an edge end missing …
+            if as_json:
+                print_json({"ok": False, "problems": [{"message": str(exc)}]})
+            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
     if as_json:
-        print_json({"ok": True, "store": s.kind, "data_version": report.data_version,
+        print_json({"ok": True, "store": s.kind, "data_version": report.data_version, "changeset": report.changeset,
                     "before": report.before.as_dict(), "after": report.after.as_dict()})
         return
-    table = Table(title=f"loaded into {s.kind} store (data version {report.data_version})")
+    recorded = f"changeset {report.changeset}" if report.changeset else "nothing changed: no changeset recorded"
+    table = Table(title=f"loaded into {s.kind} store (data version {report.data_version}; {recorded})")
     table.add_column("kind / type")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
@@ -110,10 +125,20 @@ def info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 def clear(
     store: StoreOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="Also delete the whole history (start over; not "
+                                          "recorded, cannot be reverted).")] = False,
 ) -> None:
-    """Remove everything from the store."""
+    """Remove every node and edge, as one recorded changeset (revertable); --history also deletes the history."""
     if not yes:
-        typer.confirm("Remove every node and edge from the store?", abort=True)
+        typer.confirm("Remove every node and edge from the store" + (" and its whole history?" if history else "?"),
+                      abort=True)
     with opened(store, write=True) as s:
-        s.clear()
-    out.print(f"cleared the {s.kind} store")
+        if history:
+            s.wipe()
+            out.print(f"wiped the {s.kind} store: graph and history")
+            return
+        result = s.clear()
+    if result.changeset is None:
+        out.print(f"the {s.kind} store was already empty; nothing recorded")
+    else:
+        out.print(f"cleared the {s.kind} store (changeset {result.changeset.number})")

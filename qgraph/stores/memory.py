@@ -9,16 +9,26 @@ Invariants:
 - another process (``qgraph load``) may replace the file while a server reads it: reads notice the new file by its
   modification time and size and reload it;
 - writers take an exclusive lock (``graph.json.lock``), so two loads at once run one after the other, and the one
-  holding the lock removes temporary files that a killed writer left behind.
+  holding the lock removes temporary files that a killed writer left behind;
+- the graph, its metadata and its index form one immutable ``_State`` that a write replaces as a whole: a pinned view
+  (``Store.pinned()``) keeps the state it started with, so a request never sees two versions;
+- history: an append-only journal beside the file (``graph.journal``, one changeset per line, JSON). A write appends
+  its changeset (fsync) and then replaces the graph file, whose metadata records the journal's committed length
+  (``journal_bytes``): a writer killed between the two steps leaves a tail beyond that length, which readers ignore
+  and the next writer cuts off, so graph and history are both old or both new. On open the committed part is
+  validated (whole lines, numbers 1, 2, …); a damaged or truncated journal is reported with its byte offset and
+  writes are refused until ``qgraph history --repair`` keeps every whole changeset.
 
 The file (``FORMAT``) is one JSON object: ``format``; ``meta``; ``citations``, each distinct citation list once;
 ``nodes`` as rows ``[id, kind, properties, citations]`` and ``edges`` as rows ``[type, source, target, citations]``,
-where ``citations`` is a position in the ``citations`` list. Rows, and each citation list written once, make the file
+where ``citations`` is a position in the ``citations`` list; a fifth column, when present, is the fact's dataset
+(absent: the default dataset). Rows, and each citation list written once, make the file
 half as long as format 1 (every node and edge an object with its own citations), which is still read.
 """
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
@@ -29,6 +39,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +49,12 @@ from pydantic import TypeAdapter
 
 from qgraph import cancel
 from qgraph.gc_pause import paused_gc
-from qgraph.model import Citation, Edge, Graph, Node, NodeKind
+from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
+from qgraph.model import Citation, Edge, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
-from qgraph.store import (AgreementFilter, AgreementRow, PerCitationList, Store, StoreError, WriteOptions,
+from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Counts, PerCitationList, Store, StoreError,
+                          WriteOptions, WriteTx,
                           agreement_order, entity_ref)
 from qgraph.stores.memory_search import SearchIndex
 
@@ -59,18 +72,24 @@ def _graph(doc: dict[str, Any]) -> nx.MultiDiGraph:
     """The graph of a file's rows: citation lists, nodes and edges validated (each kind in one pydantic-core call),
     and every edge end a node of the file."""
     citations = dict(enumerate(_CITATIONS.validate_python(c) for c in doc["citations"]))
-    nodes = _NODES.validate_python([{"id": node_id, "kind": kind, "properties": properties, "sources": citations[c]}
-                                    for node_id, kind, properties, c in doc["nodes"]])
+    rows = doc["nodes"]
+    nodes = _NODES.validate_python([{"id": r[0], "kind": r[1], "properties": r[2], "sources": citations[r[3]]}
+                                    for r in rows])
     # Edge ends that are nodes become the nodes' own id strings (pydantic keeps a valid string): one object per id.
     ids = {node.id: node.id for node in nodes}
-    edges = _EDGES.validate_python([{"type": rel, "source": ids.get(src, src), "target": ids.get(dst, dst),
-                                     "sources": citations[c]} for rel, src, dst, c in doc["edges"]])
+    edge_rows = doc["edges"]
+    edges = _EDGES.validate_python([{"type": r[0], "source": ids.get(r[1], r[1]), "target": ids.get(r[2], r[2]),
+                                     "sources": citations[r[3]]} for r in edge_rows])
     g = nx.MultiDiGraph()
-    g.add_nodes_from((node.id, {"node": node}) for node in nodes)
-    for edge in edges:
+    g.add_nodes_from((node.id, {"node": node, "origin": r[4]} if len(r) > 4 else {"node": node})
+                     for node, r in zip(nodes, rows))
+    for edge, r in zip(edges, edge_rows):
         if edge.source not in ids or edge.target not in ids:
             raise ValueError(f"edge {edge.key}: an end is no node of the file")
-        g.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+        if len(r) > 4:
+            g.add_edge(edge.source, edge.target, key=edge.type, edge=edge, origin=r[4])
+        else:
+            g.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
     return g
 
 
@@ -130,20 +149,95 @@ class _Index:
                 light[node in self.parties].append(len(neighbours))
         self.light_degree = tuple(sum(d) / len(d) if d else 1.0 for d in light)
 
+
+@dataclass
+class _State:
+    """One version of the graph: never changed once made (``index`` is derived from ``graph`` on first use)."""
+
+    graph: nx.MultiDiGraph
+    meta: dict[str, str]
+    index: _Index | None = None
+    search: SearchIndex | None = None
+    #: why writes are refused (a damaged journal), or None
+    damaged: str | None = None
+
+    @property
+    def journal_bytes(self) -> int:
+        return int(self.meta.get("journal_bytes") or 0)
+
+
+class _Journal:
+    """The parsed changesets of the journal file, by byte offset: parsed once per process (the file only grows,
+    except by ``repair``, which resets this)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: list[Changeset] = []
+        self.ends: list[int] = []  # byte offset after each entry
+
+    @property
+    def parsed_to(self) -> int:
+        return self.ends[-1] if self.ends else 0
+
+    def reset(self) -> None:
+        self.entries, self.ends = [], []
+
+    def read_to(self, committed: int) -> str | None:
+        """Parse the journal up to byte ``committed``; a description of the damage (with its byte offset), or None.
+        Every whole changeset before the damage is parsed (``repair`` keeps them)."""
+        if committed < self.parsed_to:
+            self.reset()
+        if committed == self.parsed_to:
+            return None
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.parsed_to)
+                chunk = fh.read(committed - self.parsed_to)
+        except FileNotFoundError:
+            chunk = b""
+        offset = self.parsed_to
+        lines = chunk.split(b"\n")
+        tail = lines.pop()  # empty when the chunk ends with a newline
+        for line in lines:
+            try:
+                cs = loads(line)
+                if cs.number != len(self.entries) + 1:
+                    raise ValueError(f"changeset number {cs.number} where {len(self.entries) + 1} was expected")
+            except ValueError as exc:
+                return (f"history journal {self.path} is damaged at byte {offset}: {str(exc).splitlines()[0]}; "
+                        "writes are refused until `qgraph history --repair`")
+            offset += len(line) + 1
+            self.entries.append(cs)
+            self.ends.append(offset)
+        if len(chunk) < committed - self.parsed_to:
+            return (f"history journal {self.path} is truncated at byte {offset + len(tail)}: the graph file records "
+                    f"{committed} bytes of changesets; writes are refused until `qgraph history --repair`")
+        if tail:
+            return (f"history journal {self.path} is damaged at byte {offset}: the last changeset is not whole; "
+                    "writes are refused until `qgraph history --repair`")
+        return None
+
+
 class MemoryStore(Store):
     kind = "memory"
 
     def __init__(self, path: Path | str | None = None) -> None:
         """A store persisted at ``path`` (a JSON file), or purely in memory when ``path`` is None."""
         self.path = Path(path) if path else None
+        self.journal_path = self.path.with_name(self.path.stem + ".journal") if self.path else None
         self._reviews: dict[str, str] = {}  # only for a store without a file
         self._lock = threading.RLock()
         self._stamp: tuple[int, int] | None = None
-        self.graph = nx.MultiDiGraph()
-        self._meta: dict[str, str] = {}
-        self._index_cache: _Index | None = None
-        self._search_cache: SearchIndex | None = None
+        self._state = _State(nx.MultiDiGraph(), {})
+        self._journal = _Journal(self.journal_path) if self.journal_path else None
+        #: the history of a store without a file
+        self._history: list[Changeset] = []
+        self._pinned = False
         self._refresh()
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        return self._state.graph
 
     # ------------------------------------------------------------------ persistence
 
@@ -154,21 +248,24 @@ class MemoryStore(Store):
             return None
         return (st.st_mtime_ns, st.st_size) if st else None
 
-    def _refresh(self) -> None:
-        """Reload the file when it changed on disk since we last read or wrote it."""
-        if self.path is None:
-            return
+    def _refresh(self) -> _State:
+        """Reload the file when it changed on disk since we last read or wrote it (a pinned view never does)."""
+        if self.path is None or self._pinned:
+            return self._state
         with self._lock:
             stamp = self._file_stamp()
             if stamp == self._stamp:
-                return
+                return self._state
             if stamp is None:
-                self.graph, self._meta = nx.MultiDiGraph(), {}
+                graph, meta = nx.MultiDiGraph(), {}
             else:
                 with paused_gc():
-                    self.graph, self._meta = self._read(self.path)
-            self._stamp = stamp
-            self._index_cache = self._search_cache = None
+                    graph, meta = self._read(self.path)
+            state = _State(graph, meta)
+            assert self._journal is not None
+            state.damaged = self._journal.read_to(state.journal_bytes)
+            self._state, self._stamp = state, stamp
+            return state
 
     @staticmethod
     def _read(path: Path) -> tuple[nx.MultiDiGraph, dict[str, str]]:
@@ -191,13 +288,21 @@ class MemoryStore(Store):
         table: list[list[Citation]] = []
         cited = PerCitationList(lambda sources: table.append(sources) or len(table) - 1)
 
+        def node_row(d: dict[str, Any]) -> list[Any]:
+            n = d["node"]
+            row = [n.id, n.kind.value, n.properties, cited(n.sources)]
+            return row + [d["origin"]] if d.get("origin") else row
+
+        def edge_row(d: dict[str, Any]) -> list[Any]:
+            e = d["edge"]
+            row = [e.type, e.source, e.target, cited(e.sources)]
+            return row + [d["origin"]] if d.get("origin") else row
+
         doc: dict[str, Any] = {
             "format": FORMAT,
             "meta": meta,
-            "nodes": [[n.id, n.kind.value, n.properties, cited(n.sources)]
-                      for n in (d["node"] for _, d in graph.nodes(data=True))],
-            "edges": [[e.type, e.source, e.target, cited(e.sources)]
-                      for e in (d["edge"] for *_, d in graph.edges(data=True))],
+            "nodes": [node_row(d) for _, d in graph.nodes(data=True)],
+            "edges": [edge_row(d) for *_, d in graph.edges(data=True)],
             "citations": table,
         }
         text = pydantic_core.to_json(doc, exclude_none=True)
@@ -214,12 +319,22 @@ class MemoryStore(Store):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_dir(self.path.parent)
         self._stamp = self._file_stamp()
+
+    def _append_journal(self, committed: int, line: bytes) -> int:
+        """Append one changeset line after the committed part (cutting off an uncommitted tail); the new length."""
+        assert self.journal_path is not None
+        fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(fd, committed)
+            os.lseek(fd, committed, os.SEEK_SET)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(self.journal_path.parent)
+        return committed + len(line)
 
     # ------------------------------------------------------------------ backend
 
@@ -237,43 +352,114 @@ class MemoryStore(Store):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
-        # One atomic file replace whatever ``options.bulk`` says; progress is the whole load, once it is written.
+    @contextmanager
+    def _writer(self) -> Iterator[WriteTx]:
+        if self._pinned:
+            raise StoreError("a pinned view is read-only")
         with self._lock, self._file_lock():
-            self._refresh()
-            with paused_gc():
-                new = self.graph.copy()
-                for node in graph.nodes:
-                    new.add_node(node.id, node=node)
-                for edge in graph.edges:
-                    new.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+            if self.path is not None:
+                for stale in self.path.parent.glob(".graph-*.tmp"):  # left by a writer killed mid-write
+                    stale.unlink(missing_ok=True)
+            yield _MemoryTx(self, self._refresh())
+
+    def _commit_state(self, state: _State, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
+                      changeset: Changeset) -> None:
+        with paused_gc():
+            new = state.graph.copy()
+            for e in edges:
+                if e.op == "removed" and new.has_edge(e.source, e.target, key=e.type):
+                    new.remove_edge(e.source, e.target, key=e.type)
+            for n in nodes:
+                if n.op == "removed" and n.id in new:
+                    new.remove_node(n.id)
+            for n in nodes:
+                if n.after is not None:
+                    attrs: dict[str, Any] = {"node": n.after}
+                    if n.dataset_after and n.dataset_after != DEFAULT_DATASET:  # the default is left out
+                        attrs["origin"] = n.dataset_after
+                    if n.id in new:
+                        new.nodes[n.id].clear()
+                        new.nodes[n.id].update(attrs)
+                    else:
+                        new.add_node(n.id, **attrs)
+            for e in edges:
+                if e.after is not None:
+                    if new.has_edge(e.source, e.target, key=e.type):
+                        new.remove_edge(e.source, e.target, key=e.type)
+                    if e.dataset_after and e.dataset_after != DEFAULT_DATASET:
+                        new.add_edge(e.source, e.target, key=e.type, edge=e.after, origin=e.dataset_after)
+                    else:
+                        new.add_edge(e.source, e.target, key=e.type, edge=e.after)
+            meta = dict(meta)
+            if self.path is None:
+                self._history.append(changeset)
+            else:
+                assert self._journal is not None
+                meta["journal_bytes"] = str(self._append_journal(state.journal_bytes, (dumps(changeset) + "\n").encode()))
                 self._persist(new, meta)
-            self.graph, self._meta, self._index_cache, self._search_cache = new, dict(meta), None, None
-        if options.progress:
-            options.progress(len(graph.nodes) + len(graph.edges))
+                self._journal.read_to(int(meta["journal_bytes"]))
+        self._state = _State(new, meta)
+
+    def changesets(self, *, after: int = 0, until: int | None = None) -> list[Changeset]:
+        state = self._refresh()
+        if self.path is None:
+            entries = self._history
+        else:
+            assert self._journal is not None
+            entries = self._journal.entries[:int(state.meta.get("changesets") or 0)]
+        return entries[max(0, after):until]
+
+    @contextmanager
+    def pinned(self) -> Iterator[Store]:
+        view = copy.copy(self)
+        view._state = self._refresh()
+        view._pinned = True
+        yield view
+
+    def repair(self) -> str:
+        """Cut the journal after its last whole changeset and make the graph file agree; what was done."""
+        if self.path is None or self.journal_path is None or self._journal is None:
+            return "an in-memory store has no journal"
+        with self._lock, self._file_lock():
+            self._stamp = None
+            state = self._refresh()
+            if state.damaged is None:
+                return "the history journal is whole; nothing to repair"
+            kept = len(self._journal.entries)
+            end = self._journal.parsed_to
+            meta = dict(state.meta, journal_bytes=str(end), changesets=str(kept))
+            with open(self.journal_path, "ab") as fh:
+                fh.truncate(end)
+                os.fsync(fh.fileno())
+            self._persist(state.graph, meta)
+            self._state = _State(state.graph, meta)
+            return f"kept {kept} whole changeset(s) ({end} bytes); {state.damaged.split(';')[0]}"
 
     def _counts(self) -> tuple[Counter[str], Counter[str]]:
-        self._refresh()
-        g = self.graph
+        g = self._refresh().graph
         return (Counter(d["node"].kind.value for _, d in g.nodes(data=True)),
                 Counter(k for _, _, k in g.edges(keys=True)))
 
     def _get_nodes(self, node_ids: list[str]) -> list[Node]:
-        self._refresh()
-        return [self.graph.nodes[i]["node"] for i in node_ids if i in self.graph]
+        g = self._refresh().graph
+        return [g.nodes[i]["node"] for i in node_ids if i in g]
 
     def kinds_of(self, node_ids: Iterable[str]) -> dict[str, NodeKind]:
-        self._refresh()
-        return {i: self.graph.nodes[i]["node"].kind for i in node_ids if i in self.graph}
+        g = self._refresh().graph
+        return {i: g.nodes[i]["node"].kind for i in node_ids if i in g}
 
     def dump(self) -> tuple[list[Node], list[Edge]]:
-        self._refresh()
-        g = self.graph
+        g = self._refresh().graph
         return [d["node"] for _, d in g.nodes(data=True)], [d["edge"] for *_, d in g.edges(data=True)]
 
     def meta(self) -> dict[str, str]:
-        self._refresh()
-        return dict(self._meta)
+        meta = dict(self._refresh().meta)
+        meta.pop("journal_bytes", None)
+        return meta
+
+    def damaged(self) -> str | None:
+        """Why writes are refused (a damaged history journal), or None."""
+        return self._refresh().damaged
 
     def _review_path(self, review_id: str) -> Path | None:
         if not re.fullmatch(r"[a-z0-9-]{1,64}", review_id):
@@ -301,10 +487,16 @@ class MemoryStore(Store):
             return self._reviews.get(review_id)
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
-    def clear(self) -> None:
+    def wipe(self) -> None:
         with self._lock, self._file_lock():
             self._persist(nx.MultiDiGraph(), {})
-            self.graph, self._meta, self._index_cache, self._search_cache = nx.MultiDiGraph(), {}, None, None
+            if self.journal_path is not None:
+                with open(self.journal_path, "wb") as fh:
+                    os.fsync(fh.fileno())
+            if self._journal is not None:
+                self._journal.reset()
+            self._history = []
+            self._state = _State(nx.MultiDiGraph(), {})
 
     def ping(self) -> str:
         self._refresh()
@@ -313,12 +505,12 @@ class MemoryStore(Store):
     # ------------------------------------------------------------------ queries
 
     def _index(self) -> _Index:
-        self._refresh()
+        state = self._refresh()
         with self._lock:
-            if self._index_cache is None:
+            if state.index is None:
                 with paused_gc():
-                    self._index_cache = _Index(self.graph)
-            return self._index_cache
+                    state.index = _Index(state.graph)
+            return state.index
 
     def _node(self, node_id: str) -> Node:
         return self.graph.nodes[node_id]["node"]
@@ -331,13 +523,13 @@ class MemoryStore(Store):
         return {i: self._ref(i, idx) for i in node_ids if i in self.graph}
 
     def _search_index(self) -> SearchIndex:
-        self._refresh()
+        state = self._refresh()
         with self._lock:
-            if self._search_cache is None:
+            if state.search is None:
                 with paused_gc():
-                    self._search_cache = SearchIndex(
-                        (node_id, d["node"].kind.value, d["node"].properties) for node_id, d in self.graph.nodes(data=True))
-            return self._search_cache
+                    state.search = SearchIndex(
+                        (node_id, d["node"].kind.value, d["node"].properties) for node_id, d in state.graph.nodes(data=True))
+            return state.search
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
@@ -535,3 +727,72 @@ class MemoryStore(Store):
         idx = self._index()
         return [(d["node"], self._ref(idx.adopter[i], idx) if i in idx.adopter else None)
                 for i, d in self.graph.nodes(data=True) if d["node"].kind is NodeKind.STRATEGY]
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class _MemoryTx(WriteTx):
+    def __init__(self, store: MemoryStore, state: _State) -> None:
+        self.store, self.state, self.g = store, state, state.graph
+
+    def damaged(self) -> str | None:
+        return self.state.damaged
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.state.meta)
+
+    def counts(self) -> Counts:
+        nodes = Counter(d["node"].kind.value for _, d in self.g.nodes(data=True))
+        edges = Counter(k for _, _, k in self.g.edges(keys=True))
+        return Counts(dict(nodes), dict(edges))
+
+    def full_state_hash(self) -> int:
+        return state_hash((d["node"] for _, d in self.g.nodes(data=True)), (d["edge"] for *_, d in self.g.edges(data=True)))
+
+    def kinds_of(self, ids: list[str]) -> dict[str, NodeKind]:
+        return {i: self.g.nodes[i]["node"].kind for i in ids if i in self.g}
+
+    def nodes(self, ids: list[str]) -> dict[str, tuple[Node, str | None]]:
+        g = self.g
+        return {i: (g.nodes[i]["node"], g.nodes[i].get("origin")) for i in ids if i in g}
+
+    def edges(self, keys: list[EdgeKey]) -> dict[EdgeKey, tuple[Edge, str | None]]:
+        out: dict[EdgeKey, tuple[Edge, str | None]] = {}
+        adj = self.g.succ
+        for key in keys:
+            d = adj.get(key[1], {}).get(key[2], {}).get(key[0])
+            if d is not None:
+                out[key] = (d["edge"], d.get("origin"))
+        return out
+
+    def scope(self, dataset: str | None) -> tuple[dict[str, tuple[Node, str | None]],
+                                                  dict[EdgeKey, tuple[Edge, str | None]]]:
+        def mine(origin: str | None) -> bool:
+            return dataset is None or (origin or DEFAULT_DATASET) == dataset
+
+        nodes = {i: (d["node"], d.get("origin")) for i, d in self.g.nodes(data=True) if mine(d.get("origin"))}
+        edges = {(k, u, v): (d["edge"], d.get("origin")) for u, v, k, d in self.g.edges(keys=True, data=True)
+                 if mine(d.get("origin"))}
+        return nodes, edges
+
+    def incident(self, ids: list[str]) -> dict[EdgeKey, tuple[Edge, str | None]]:
+        g, out = self.g, {}
+        for i in ids:
+            if i not in g:
+                continue
+            for u, v, k, d in (*g.out_edges(i, keys=True, data=True), *g.in_edges(i, keys=True, data=True)):
+                out[(k, u, v)] = (d["edge"], d.get("origin"))
+        return out
+
+    def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
+              changeset: Changeset, options: WriteOptions) -> None:
+        # One atomic file replace whatever ``options.bulk`` says; progress is the whole diff, once it is written.
+        self.store._commit_state(self.state, nodes, edges, meta, changeset)
+        if options.progress:
+            options.progress(len(nodes) + len(edges))

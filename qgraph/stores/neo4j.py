@@ -2,12 +2,21 @@
 
 Invariants:
 - every query is a file of the catalog; values go as parameters, labels and types only from the whitelist;
-- reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member;
+- reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member; a pinned view
+  (``Store.pinned()``, one per API request) runs all of a request's reads in one read transaction and checks after
+  each query that no write committed meanwhile (the changeset count of the metadata node), raising
+  ``VersionChanged`` otherwise (Neo4j reads are read-committed: without the check, one answer could hold rows of two
+  versions);
+- every write (``Store.commit``) is one write transaction that first takes the writer lock (``lock_meta.cypher``),
+  reads what it changes, writes only the diff, the metadata and a ``QgraphChangeset`` node (not an ``Entity``: no
+  query, count, search or export sees it), so several API replicas share one history;
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
   (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
-  ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits batch by batch — not atomic, idempotent,
-  the data version written last;
-- nodes carry the label ``Entity`` plus their kind; properties are flat, citations are a JSON string ``sources``, and
+  ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits the diff's batches in their own transactions — not
+  atomic, idempotent — while the locking transaction stays open, and commits the metadata and the changeset last,
+  when every batch is in;
+- nodes carry the label ``Entity`` plus their kind; ``_origin`` on nodes and edges is the dataset that wrote them;
+  properties are flat, citations are a JSON string ``sources``, and
   the ``search_*`` properties hold what ``qgraph.search.index_entry`` makes of the node (terms for the full-text
   index ``entity_fulltext``, its place in the fixed order, its analysed values for ranking);
 - nothing assumes the server is local; the URI, credentials and database come from settings.
@@ -15,11 +24,13 @@ Invariants:
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import neo4j
@@ -29,15 +40,17 @@ from neo4j import exceptions as nx_exc
 from qgraph import cancel, cypher
 from qgraph.breaker import CircuitBreaker, CircuitOpen
 from qgraph.config import Settings
+from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan, index_entry, lucene_exact, lucene_query
-from qgraph.store import (AgreementFilter, AgreementRow, PartyAgreements, PathFinding, Store, StoreError,
-                          StoreUnavailable, WriteOptions, PerCitationList, sources_from_json, sources_to_json)
+from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
+                          PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
+                          WriteOptions, WriteTx, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
-_INTERNAL = frozenset(("id", "_kind", "sources", "search_keys", "search_text", "search_names", "search_description",
-                       "search_exact", "search_sort", "search_values"))
+_INTERNAL = frozenset(("id", "_kind", "_origin", "sources", "search_keys", "search_text", "search_names",
+                       "search_description", "search_exact", "search_sort", "search_values"))
 #: nodes upgraded per transaction when a database of an older version gets the search properties
 UPGRADE_BATCH = 2_000
 log = logging.getLogger("qgraph.neo4j")
@@ -85,6 +98,7 @@ class Neo4jStore(Store):
         self.batch_size = batch_size
         self.uri = uri
         self._schema_ready = False
+        self._pin: _Pin | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
@@ -124,8 +138,22 @@ class Neo4jStore(Store):
 
     def read(self, name: str, **params: Any) -> list[neo4j.Record]:
         """Run catalog query ``name`` in a read transaction, with the query timeout (or the time left before the
-        request's deadline, if sooner: the server then stops the query when nobody waits for it any more)."""
+        request's deadline, if sooner: the server then stops the query when nobody waits for it any more). Past the
+        deadline (or when the client left) nothing is sent. In a pinned view: in the view's transaction (whose timeout
+        was set when it began), then check that the version did not move."""
         cancel.check()  # past the deadline, or the client left: send nothing
+        pin = self._pin
+        if pin is not None:
+            def in_pin() -> list[neo4j.Record]:
+                with pin.lock:
+                    if pin.tx.closed():
+                        raise cancel.Cancelled  # the request is over: its view was closed under this thread
+                    records = list(pin.tx.run(cypher.query(name), params))
+                    now = pin.tx.run(cypher.query("get_version")).single()
+                if (now["changesets"] if now else None) != pin.changesets:
+                    raise VersionChanged("a write committed while this request was reading")
+                return records
+            return self._call(in_pin)
         left = cancel.remaining()
         q = Query(cypher.query(name), timeout=self.timeout if left is None else max(0.05, min(self.timeout, left)))
         return self._call(lambda: self.driver.execute_query(
@@ -198,59 +226,103 @@ class Neo4jStore(Store):
         if written != expected:
             raise StoreError(f"{rel_type}: {expected - written} edges have a missing end")
 
-    def _write(self, graph: Graph, meta: dict[str, str], options: WriteOptions) -> None:
+    @contextmanager
+    def _writer(self) -> Iterator[WriteTx]:
+        if self._pin is not None:
+            raise StoreError("a pinned view is read-only")
         self.ensure_schema()
-        if options.bulk:
-            self._bulk_write(graph, meta, options)
-            return
-        size = options.batch_size or self.batch_size
-        progress = options.progress
-        statements = self._statements(graph)
+        session = self.driver.session(database=self.database)
+        try:
+            tx = self._call(session.begin_transaction)
+            try:
+                meta = self._call(lambda: tx.run(cypher.query("lock_meta")).single(strict=True)["meta"])
+                yield _Neo4jTx(self, tx, {k: v for k, v in meta.items() if k not in ("key", "_lock")})
+                self._call(tx.commit)
+            finally:
+                if not tx.closed():
+                    tx.close()
+        finally:
+            session.close()
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            cache = sources_json_cache()
-            for what, name, query, extra, items in statements:
-                for chunk in _batches(items, size):
-                    rows = self._rows(what, chunk, cache)
-                    written = tx.run(query, rows=rows, **extra).single(strict=True)["written"]
-                    if what == "edges":
-                        self._check_written(name, written, len(rows))
-                    if progress:
-                        progress(len(rows))
-            tx.run(cypher.query("set_meta"), meta=meta).consume()
-
-        with self.driver.session(database=self.database) as session:
-            self._call(lambda: session.execute_write(work))
-
-    def _bulk_write(self, graph: Graph, meta: dict[str, str], opts: WriteOptions) -> None:
-        """Batches in their own transactions, ``workers`` at a time: every node first, then every edge, then the
-        metadata. Not atomic (see ``WriteOptions``); each batch is retried by the driver on transient errors
-        (deadlocks between parallel batches on a shared node)."""
-        size = opts.batch_size or BULK_BATCH
-        workers = max(1, opts.workers)
+    def _apply(self, tx: neo4j.Transaction, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
+               changeset: Changeset, opts: WriteOptions) -> None:
+        """Write the diff: edges removed, nodes removed, nodes put, edges put (as ``opts`` say: in ``tx``, or in
+        bulk batches of their own), then the metadata and the changeset in ``tx``."""
+        size = opts.batch_size or (BULK_BATCH if opts.bulk else self.batch_size)
         cache = sources_json_cache()
+        removed_edges: dict[str, list[dict[str, Any]]] = {}
+        for e in edges:
+            if e.op == "removed":
+                removed_edges.setdefault(e.type, []).append({"source": e.source, "target": e.target})
+        removed_nodes = [n.id for n in nodes if n.op == "removed"]
+        put = Graph.model_construct(nodes=[n.after for n in nodes if n.after is not None],
+                                    edges=[e.after for e in edges if e.after is not None], documents=[])
+        origins = {n.id: n.dataset_after for n in nodes if n.after is not None}
+        edge_origins = {e.key: e.dataset_after for e in edges if e.after is not None}
+        statements = self._statements(put)
+
+        def rows(what: str, items: list[Any]) -> list[dict[str, Any]]:
+            out = self._rows(what, items, cache)
+            if what == "nodes":
+                for row in out:
+                    row["props"]["_origin"] = origins.get(row["id"])
+            else:
+                for row, e in zip(out, items):
+                    row["origin"] = edge_origins.get(e.key)
+            return out
+
+        def in_tx() -> None:
+            for rel_type, items in removed_edges.items():
+                for chunk in _batches(items, size):
+                    tx.run(cypher.query("delete_edges", rel_type=rel_type), rows=chunk).consume()
+            for chunk in _batches(removed_nodes, size):
+                tx.run(cypher.query("delete_nodes"), ids=chunk).consume()
+            if not opts.bulk:
+                for what, name, query, extra, items in statements:
+                    for chunk in _batches(items, size):
+                        r = rows(what, chunk)
+                        written = tx.run(query, rows=r, **extra).single(strict=True)["written"]
+                        if what == "edges":
+                            self._check_written(name, written, len(r))
+                        if opts.progress:
+                            opts.progress(len(r))
+            tx.run(cypher.query("set_meta"), meta=meta).consume()
+            tx.run(cypher.query("create_changeset"), number=changeset.number, id=changeset.id, time=changeset.time,
+                   data_version_before=changeset.data_version_before, data_version=changeset.data_version,
+                   body=dumps(changeset), facts=sorted(changeset.facts())).consume()
+
+        if opts.bulk:
+            self._bulk_put(statements, rows, size, opts)
+        self._call(in_tx)
+
+    def _bulk_put(self, statements: list[tuple[str, str, str, dict[str, Any], list[Any]]],
+                  rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int, opts: WriteOptions) -> None:
+        """Batches in their own transactions, ``workers`` at a time: every node first, then every edge. Not atomic
+        (see ``WriteOptions``); each batch is retried by the driver on transient errors (deadlocks between parallel
+        batches on a shared node)."""
+        workers = max(1, opts.workers)
         lock = threading.Lock()
 
-        def run(what: str, name: str, query: str, extra: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-            records = self.driver.execute_query(query, rows=rows, **extra, database_=self.database).records
+        def run(what: str, name: str, query: str, extra: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+            records = self.driver.execute_query(query, rows=batch, **extra, database_=self.database).records
             if what == "edges":
-                self._check_written(name, records[0]["written"], len(rows))
+                self._check_written(name, records[0]["written"], len(batch))
             if opts.progress:
                 with lock:
-                    opts.progress(len(rows))
+                    opts.progress(len(batch))
 
-        def phase(statements: list[tuple[str, str, str, dict[str, Any], list[Any]]]) -> None:
+        def phase(part: list[tuple[str, str, str, dict[str, Any], list[Any]]]) -> None:
             # At most 2 batches per worker in flight: rows are built (GIL) while the server works on the others.
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qgraph-bulk") as pool:
                 pending: set[Future[None]] = set()
                 try:
-                    for what, name, query, extra, items in statements:
+                    for what, name, query, extra, items in part:
                         for chunk in _batches(items, size):
                             if len(pending) >= 2 * workers:
                                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                                 for f in done:
                                     f.result()
-                            pending.add(pool.submit(run, what, name, query, extra, self._rows(what, chunk, cache)))
+                            pending.add(pool.submit(run, what, name, query, extra, rows(what, chunk)))
                     for f in pending:
                         f.result()
                 except BaseException:
@@ -258,10 +330,63 @@ class Neo4jStore(Store):
                         f.cancel()
                     raise
 
-        statements = self._statements(graph)
-        self._call(lambda: phase([s for s in statements if s[0] == "nodes"]))
-        self._call(lambda: phase([s for s in statements if s[0] == "edges"]))
-        self._call(lambda: self.driver.execute_query(cypher.query("set_meta"), meta=meta, database_=self.database))
+        self._call(lambda: phase([st for st in statements if st[0] == "nodes"]))
+        self._call(lambda: phase([st for st in statements if st[0] == "edges"]))
+
+    def changesets(self, *, after: int = 0, until: int | None = None) -> list[Changeset]:
+        last = int(self.meta().get("changesets") or 0)
+        until = last if until is None else min(until, last)
+        if until <= after:
+            return []
+        return [loads(r["body"]) for r in self.read("get_changesets", after=after, until=until)]
+
+    def changeset_points(self) -> list[ChangesetPoint]:
+        last = int(self.meta().get("changesets") or 0)
+        if last == 0:
+            return []
+        return [ChangesetPoint(r["number"], r["time"], r["data_version_before"], r["data_version"])
+                for r in self.read("list_changeset_points", until=last)]
+
+    @contextmanager
+    def pinned(self) -> Iterator[Store]:
+        # The transaction ends with the request's deadline (if sooner than the query timeout): the server then stops
+        # whatever the request still runs, even when the thread that started it is no longer waited for.
+        left = cancel.remaining()
+        timeout = self.timeout if left is None else max(0.05, min(self.timeout, left))
+        session = self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS)
+        try:
+            tx = self._call(lambda: session.begin_transaction(timeout=timeout))
+            pin: _Pin | None = None
+            try:
+                view = copy.copy(self)
+                rows = self._call(lambda: list(tx.run(cypher.query("get_meta"))))
+                meta = {k: v for k, v in rows[0]["meta"].items() if k not in ("key", "_lock")} if rows else {}
+                pin = view._pin = _Pin(tx, meta.get("changesets"), meta)
+                yield view
+            finally:
+                # Wait for a query still running on the transaction (the server ends it by the timeout above), then
+                # roll back. A failure here loses nothing (a read transaction) and says nothing about the server's
+                # health, so it neither propagates nor trips the breaker.
+                held = pin.lock.acquire(timeout=timeout + 5) if pin is not None else False
+                try:
+                    if not tx.closed():
+                        tx.close()
+                except (nx_exc.Neo4jError, nx_exc.DriverError, OSError) as exc:
+                    log.debug("closing a pinned read transaction: %s", exc)
+                finally:
+                    if held:
+                        pin.lock.release()  # type: ignore[union-attr]
+        finally:
+            try:
+                session.close()
+            except (nx_exc.Neo4jError, nx_exc.DriverError, OSError) as exc:
+                log.debug("closing a pinned session: %s", exc)
+
+    def wipe(self) -> None:
+        def run() -> None:
+            with self.driver.session(database=self.database) as session:
+                session.run(cypher.query("delete_all")).consume()
+        self._call(run)
 
     def _counts(self) -> tuple[dict[str, int], dict[str, int]]:
         return ({r["kind"]: r["n"] for r in self.read("count_nodes")},
@@ -280,8 +405,10 @@ class Neo4jStore(Store):
         return nodes, edges
 
     def meta(self) -> dict[str, str]:
+        if self._pin is not None:
+            return dict(self._pin.meta)
         rows = self.read("get_meta")
-        return {k: v for k, v in rows[0]["meta"].items() if k != "key"} if rows else {}
+        return {k: v for k, v in rows[0]["meta"].items() if k not in ("key", "_lock")} if rows else {}
 
     def save_review(self, review_id: str, body: str) -> None:
         from datetime import UTC, datetime
@@ -293,12 +420,6 @@ class Neo4jStore(Store):
     def load_review(self, review_id: str) -> str | None:
         rows = self.read("get_review", id=review_id)
         return rows[0]["body"] if rows else None
-
-    def clear(self) -> None:
-        def run() -> None:
-            with self.driver.session(database=self.database) as session:
-                session.run(cypher.query("delete_all")).consume()
-        self._call(run)
 
     def ping(self) -> str:
         def run() -> str:
@@ -406,3 +527,82 @@ class Neo4jStore(Store):
     def strategies(self) -> list[tuple[Node, EntityRef | None]]:
         return [(node_from_props(r["props"]), EntityRef(**r["adopter"]) if r["adopter"] else None)
                 for r in self.read("list_strategies")]
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """A pinned view's read transaction and the version it reads. ``lock``: one query at a time on the transaction,
+    and no close while a query runs (a route's thread may still be reading when the request's deadline has answered
+    503 and the dependency closes the view: a connection used by two threads at once is corrupted)."""
+
+    tx: neo4j.Transaction
+    changesets: str | None
+    meta: dict[str, str]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _edge_of(r: Any) -> tuple[EdgeKey, tuple[Edge, str | None]]:
+    return ((r["type"], r["source"], r["target"]),
+            (Edge(type=r["type"], source=r["source"], target=r["target"], sources=sources_from_json(r["sources"])),
+             r["origin"]))
+
+
+class _Neo4jTx(WriteTx):
+    """The writer's view inside the locking transaction."""
+
+    def __init__(self, store: Neo4jStore, tx: neo4j.Transaction, meta: dict[str, str]) -> None:
+        self.store, self.tx, self._meta = store, tx, meta
+
+    def read(self, name: str, **params: Any) -> list[neo4j.Record]:
+        return self.store._call(lambda: list(self.tx.run(cypher.query(name), params)))
+
+    def damaged(self) -> str | None:
+        return None
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._meta)
+
+    def counts(self) -> Counts:
+        nodes = {r["kind"]: r["n"] for r in self.read("count_nodes")}
+        edges = {r["type"]: r["n"] for r in self.read("count_edges")}
+        return Counts({k: v for k, v in nodes.items() if v}, {k: v for k, v in edges.items() if v})
+
+    def full_state_hash(self) -> int:
+        nodes = [node_from_props(r["props"]) for r in self.read("dump_nodes")]
+        edges = [Edge(type=r["type"], source=r["source"], target=r["target"], sources=sources_from_json(r["sources"]))
+                 for r in self.read("dump_edges")]
+        return state_hash(nodes, edges)
+
+    def kinds_of(self, ids: list[str]) -> dict[str, NodeKind]:
+        return {r["id"]: NodeKind(r["kind"]) for r in self.read("get_kinds", ids=ids)} if ids else {}
+
+    def nodes(self, ids: list[str]) -> dict[str, tuple[Node, str | None]]:
+        out: dict[str, tuple[Node, str | None]] = {}
+        for chunk in _batches(ids, BULK_BATCH):
+            for r in self.read("get_nodes", ids=chunk):
+                out[r["props"]["id"]] = (node_from_props(r["props"]), r["props"].get("_origin"))
+        return out
+
+    def edges(self, keys: list[EdgeKey]) -> dict[EdgeKey, tuple[Edge, str | None]]:
+        out: dict[EdgeKey, tuple[Edge, str | None]] = {}
+        for chunk in _batches(keys, BULK_BATCH):
+            rows = self.read("get_edges", keys=[{"type": t, "source": a, "target": b} for t, a, b in chunk])
+            out.update(map(_edge_of, rows))
+        return out
+
+    def scope(self, dataset: str | None) -> tuple[dict[str, tuple[Node, str | None]],
+                                                  dict[EdgeKey, tuple[Edge, str | None]]]:
+        nodes = {r["props"]["id"]: (node_from_props(r["props"]), r["props"].get("_origin"))
+                 for r in self.read("scope_nodes", dataset=dataset, default_dataset=DEFAULT_DATASET)}
+        edges = dict(map(_edge_of, self.read("scope_edges", dataset=dataset, default_dataset=DEFAULT_DATASET)))
+        return nodes, edges
+
+    def incident(self, ids: list[str]) -> dict[EdgeKey, tuple[Edge, str | None]]:
+        out: dict[EdgeKey, tuple[Edge, str | None]] = {}
+        for chunk in _batches(ids, BULK_BATCH):
+            out.update(map(_edge_of, self.read("incident_edges", ids=chunk)))
+        return out
+
+    def apply(self, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
+              changeset: Changeset, options: WriteOptions) -> None:
+        self.store._apply(self.tx, nodes, edges, meta, changeset, options)
