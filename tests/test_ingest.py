@@ -44,7 +44,7 @@ from qgraph.loaders.ingest.extract import Extractor, find_dates, find_money  # n
 from qgraph.loaders.ingest.formats import Limits, read_source  # noqa: E402
 from qgraph.loaders.ingest.resolve import Resolver  # noqa: E402
 from qgraph.loaders.ingest.segment import segment  # noqa: E402
-from qgraph.store import Store  # noqa: E402
+from qgraph.store import Store, Write  # noqa: E402
 from qgraph.stores.memory import MemoryStore  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -504,7 +504,8 @@ def test_round_trip_writes_exactly_the_decisions(store: Store) -> None:
     before = store.counts()
     review = ingest([Input(name="release.md", data=EN_RELEASE.encode())], store, language="en")
     text, doc = _decide(review.to_yaml())
-    result = apply_review(text, "review.yaml", store, actor="tester")
+    changesets = store.history_count()
+    result = apply_review(text, "review.yaml", store, actor="tester", message="AIST press release 2024-03-12")
     after = store.counts()
     assert after.nodes["Institution"] - before.nodes.get("Institution", 0) == 4  # MSIT's candidate stays proposed
     assert after.nodes["Agreement"] - before.nodes.get("Agreement", 0) == 1
@@ -520,6 +521,26 @@ def test_round_trip_writes_exactly_the_decisions(store: Store) -> None:
     assert any(d["id"] == doc["documents"][0]["id"] and d["sha256"] == doc["documents"][0]["sha256"] for d in documents)
     assert result.written == {"Institution": 4, "Agreement": 1}
     assert store.get_node("ministry-of-science-and-ict") is None
+    # exactly one changeset, with the actor, the message and the source document, holding exactly what was written
+    assert store.history_count() == changesets + 1 and result.changeset == changesets + 1
+    cs = store.changeset(result.changeset)
+    assert (cs.actor, cs.message, cs.dataset) == ("tester", "AIST press release 2024-03-12", "ingest")
+    assert cs.documents == [doc["documents"][0]["id"]]
+    decided = {r["id"] for section in ("institutions", "agreements") for r in doc[section]
+               if r["review"]["status"] in ("accepted", "edited")}
+    assert {n.id for n in cs.nodes} == decided and {n.op for n in cs.nodes} == {"added"}
+    # applying the same decisions again changes nothing and records nothing
+    version = store.meta()["data_version"]
+    again = apply_review(text, "review.yaml", store, actor="tester")
+    assert again.changeset is None and again.written == {} and "already" in again.message
+    assert store.history_count() == changesets + 1 and store.meta()["data_version"] == version
+    # a replace load of the curated data leaves the ingested facts alone; the applied changeset can be reverted
+    store.commit(Write(graph=read_graph([REPO / "data" / "nations.yaml", REPO / "data" / "documents.yaml"]),
+                       replace=True), actor="tester", message="curated reload")
+    assert store.get_node(mou["id"]) is not None
+    undone = store.revert(result.changeset, actor="tester")
+    assert undone.changeset.reverts == result.changeset
+    assert all(store.get_node(i) is None for i in decided) and store.counts().nodes == before.nodes
     # the same bytes again are recognised as the registered document
     again = ingest([Input(name="copy.md", data=EN_RELEASE.encode())], store, language="en")
     assert again.header["documents"] == [doc["documents"][0]["id"]]
@@ -581,9 +602,15 @@ def test_cli_ingest_then_review_apply(cli_env: Path) -> None:
     assert doc["documents"][0]["url"] == "https://example.org/release"
     text, _ = _decide(out.read_text())
     out.write_text(text)
-    result = runner.invoke(app, ["review", "apply", str(out), "--json"])
+    result = runner.invoke(app, ["review", "apply", str(out), "--json", "--actor", "dana", "-m", "release of March"])
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["written"] == {"Institution": 4, "Agreement": 1}
+    answer = json.loads(result.stdout)
+    assert answer["written"] == {"Institution": 4, "Agreement": 1} and answer["changeset"] == 2  # 1: the load
+    result = runner.invoke(app, ["history", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "dana" in result.stdout and "release of March" in result.stdout
+    result = runner.invoke(app, ["review", "apply", str(out)])  # again: nothing changes, nothing is recorded
+    assert result.exit_code == 0 and "nothing changed" in result.stdout
 
 
 def test_cli_bad_input_writes_nothing(cli_env: Path) -> None:
