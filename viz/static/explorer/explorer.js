@@ -788,7 +788,7 @@ function highlightPaths() {
     const on = onPath.has(e.from) && onPath.has(e.to) && (e.items || []).some((it) => agreementsOnPath.has(it.id));
     const orig = drawn.original["edge:" + e.id] || {};
     if (on) pathEdges.push(e.id);
-    edgeUpdates.push(on ? { id: e.id, color: orig.color, width: 5 } : { id: e.id, color: { color: "#e3e6ea" }, width: 1 });
+    edgeUpdates.push(on ? { id: e.id, color: orig.color, width: 5 } : { id: e.id, color: { color: "rgba(227,230,234,1)" }, width: 1 });
   });
   nodes.update(nodeUpdates);
   edges.update(edgeUpdates);
