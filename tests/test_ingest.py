@@ -43,6 +43,7 @@ from qgraph.loaders.ingest import IngestError, Input, accept_all, apply_review, 
 from qgraph.loaders.ingest.extract import Extractor, find_dates, find_money  # noqa: E402
 from qgraph.loaders.ingest.formats import Limits, read_source  # noqa: E402
 from qgraph.loaders.ingest.resolve import Resolver  # noqa: E402
+from qgraph.loaders.ingest.review import with_decisions  # noqa: E402
 from qgraph.loaders.ingest.segment import segment  # noqa: E402
 from qgraph.store import Store, Write  # noqa: E402
 from qgraph.stores.memory import MemoryStore  # noqa: E402
@@ -436,6 +437,14 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     assert "operators" not in fac["富岳"].fields and any("operators" in n for n in fac["富岳"].notes)
     for c in fac.values():
         assert FACILITIES_JA[c.evidence.start:c.evidence.end] == c.evidence.quote and c.name in c.evidence.quote
+    # the review page's decisions may set a facility's English name, type and operators (and nothing else, not its id)
+    review = ingest([Input(name="f.txt", data=FACILITIES_JA.encode())], nations, language="ja")
+    ei = next(r for r in review.sections["facilities"] if r["name"] == "叡")
+    decided = yaml.safe_load(with_decisions(review.to_yaml(), {f"facilities/{ei['id']}": {"status": "edited", "fields": {
+        "name": "Ei", "facility_type": "testbed", "operators": ["riken"], "id": "renamed"}}}))
+    edited = next(r for r in decided["facilities"] if r["id"] == ei["id"])
+    assert (edited["name"], edited["facility_type"], edited["operators"]) == ("Ei", "testbed", ["riken"])
+    assert edited["review"]["status"] == "edited"
     # with the curated data: a facility the store holds is known, not proposed again
     _, ex = extract(FACILITIES_JA, curated)
     assert {"abci-q", "aist-prototyping-facility", "aist-cryogenic-testbed"} <= set(ex.known)

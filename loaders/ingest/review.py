@@ -223,7 +223,8 @@ def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, 
     return graph, aliases_added, skipped, header
 
 
-EDITABLE = ("name", "name_ja", "date", "nation", "type", "kind", "parties", "framework", "host")
+EDITABLE = ("name", "name_ja", "date", "nation", "type", "kind", "parties", "framework", "host", "facility_type",
+            "operators")
 
 
 def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
