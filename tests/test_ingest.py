@@ -455,6 +455,29 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     assert fac["Quantum Network Testbed"].fields["operators"] == ["nict"]
 
 
+def test_press_release_forms_in_both_languages(nations: MemoryStore) -> None:
+    _, ex = extract("2024年4月10日\n国立大学法人東京大学（以下「東京大学」）と日本アイ・ビー・エム株式会社（以下「日本IBM」）は、"
+                    "2024年4月10日、量子コンピュータの共同研究に関する覚書を締結しました。", nations)
+    by_name = {c.name_ja or c.name: c for c in ex.entities.values()}
+    # （以下「…」） without 「という。」; the legal form is no name (not 「国立大学」 + 「法人東京大学」), nor is the dateline
+    assert set(by_name) == {"東京大学", "日本アイ・ビー・エム"}  # and 「量子コンピュータ」 is the subject, no company
+    assert by_name["日本アイ・ビー・エム"].fields == {"type": "company", "nation": "jp"}  # 株式会社; 日本…
+    assert "日本IBM" in by_name["日本アイ・ビー・エム"].aliases and "東京大学" in by_name["東京大学"].aliases[0]
+    [mou] = ex.agreements
+    assert set(mou.fields["parties"]) == {c.key for c in by_name.values()} and mou.fields["date"] == "2024-04-10"
+    _, ex = extract("WASHINGTON, May 2, 2024 — The U.S. Department of Energy and Japan's Ministry of Education, Culture, "
+                    "Sports, Science and Technology (MEXT) signed a letter of intent on May 1. The RIKEN Center for "
+                    "Computational Science will host the Fugaku supercomputer.", nations)
+    by_name = {c.name: c for c in ex.entities.values()}
+    doe = by_name["U.S. Department of Energy"]  # not "… Department of Energy and Japan"
+    mext = by_name["Ministry of Education, Culture, Sports, Science and Technology"]
+    assert (doe.fields["nation"], mext.fields["nation"]) == ("us", "jp")
+    [letter] = ex.agreements
+    assert letter.fields["parties"] == [doe.key, mext.key] and letter.fields["date"] == "2024-05-01"
+    center = by_name["RIKEN Center for Computational Science"]
+    assert by_name["Fugaku"].fields["operators"] == [center.key]
+
+
 def test_english_rules(nations: MemoryStore) -> None:
     _, ex = extract(EN_RELEASE, nations, name="r.md")
     by_name = {c.name: c for c in ex.entities.values()}

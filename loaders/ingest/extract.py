@@ -62,7 +62,8 @@ EN_ORG_TYPES = {"University": "university", "College": "university", "Academy": 
                 "Consortium": "industry-consortium", "Association": "industry-consortium",
                 "Alliance": "industry-consortium", "Foundation": "funding-agency", "Corporation": "company",
                 "Company": "company", "Inc.": "company", "Inc": "company", "Ltd": "company", "Ltd.": "company",
-                "Corp.": "company", "Technologies": "company", "Group": "company"}
+                "Corp.": "company", "Technologies": "company", "Group": "company", "Centre": "other",
+                "Center": "other", "Society": "other", "Organisation": "other", "Organization": "other"}
 
 #: act words: (regex, agreement kind). The first that matches in a clause decides; MOU/MOC in brackets win.
 ACT_KINDS: tuple[tuple[str, str], ...] = (
@@ -339,6 +340,27 @@ def _institution_type(name: str) -> tuple[str, str] | None:
     return None
 
 
+#: the institution type a Japanese legal form says
+LEGAL_FORM_TYPES = {"株式会社": "company", "有限会社": "company", "合同会社": "company", "国立大学法人": "university",
+                    "学校法人": "university", "国立研究開発法人": "national-lab", "大学共同利用機関法人": "national-lab"}
+
+
+def _legal_form_type(surface: str) -> tuple[str, str] | None:
+    """(type, rule) from a legal form at either end of the name (「日本アイ・ビー・エム株式会社」: a company)."""
+    folded = fold(surface)
+    for form, kind in LEGAL_FORM_TYPES.items():
+        if (folded.startswith(form) or folded.endswith(form)) and len(folded) > len(form) + 1:
+            return kind, f"legal-form:{form}"
+    return None
+
+
+def _technology_term(name: str) -> bool:
+    """A name that is only a domain's technology word (「量子コンピュータ」, 「量子暗号通信」, "quantum computing")."""
+    folded = fold(name).strip()
+    return any(re.fullmatch(rf"(?:量子|quantum\s?)?(?:{pattern})[{_JA_CHAR}a-z]{{0,3}}", folded, re.I)
+               for pattern, _ in DOMAIN_WORDS)
+
+
 def _initials_match(name: str, abbreviation: str) -> bool:
     """The abbreviation spells the name's capitalised initials, in order ("ISED": Innovation, Science and Economic
     Development Canada; "METI"): a name, even without an organisation word."""
@@ -563,6 +585,8 @@ class Extractor:
         if len(surface) < 2 or any(re.fullmatch(p, fold(surface), re.I) for p, _ in ACT_KINDS):
             return
         bare = strip_legal_form(surface)
+        if bare in LEGAL_FORMS_JA:
+            return  # 「国立大学法人」 alone is a legal form, not a name
         government = re.sub(r"^(?:the\s+)?(?:Government\s+of\s+(?:the\s+)?)|\s*(?:政府|Government)$", "", bare)
         for probe in dict.fromkeys([surface, bare, government] + ([abbreviation] if abbreviation else [])):
             known = self.resolver.resolve(probe)
@@ -573,7 +597,7 @@ class Extractor:
                 return
         if label in JA_PLACE_LABELS or label == "GPE":
             return
-        typed = _institution_type(bare)
+        typed = _institution_type(bare) or _legal_form_type(surface)
         kind, inst_type, why = "Institution", None, rule
         if typed:
             inst_type, suffix_rule = typed
@@ -586,6 +610,8 @@ class Extractor:
             kind = "Hub"
         if not (typed or force or framework or hub or (label in JA_ORG_LABELS and len(bare) >= 2)):
             return
+        if not (typed or force or framework or hub) and _technology_term(bare):
+            return  # 「量子コンピュータ」 labelled Company by the model: the subject matter, not an organisation
         if label is None and not (typed or force or framework or hub):
             return
         key = normalise(bare)
@@ -676,7 +702,7 @@ class Extractor:
         text = sentence.text
         ftext = fold(text)
         # 「国立研究開発法人産業技術総合研究所（以下「産総研」という。）」 and 「…拠点（国立研究開発法人理化学研究所。以下「理研」という。）」
-        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?)\s*[（(]\s*(?:([^（）()。]{2,40})。\s*)?以下\s*[「『“\"]([^」』”\"]{1,20})[」』”\"]\s*と(?:いう|する|称する)。?\s*[)）]", text):
+        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?)\s*[（(]\s*(?:([^（）()。]{2,40})。\s*)?以下\s*[「『“\"]([^」』”\"]{1,20})[」』”\"]\s*(?:と(?:いう|する|称する)。?)?\s*[)）]", text):
             if m.group(2):
                 self._probe(sentence, m.start(2), m.end(2), "pattern:ika-to-iu", abbreviation=m.group(3), force=True)
                 self._probe(sentence, self._name_start(text, m.start(1), m.end(1)), m.end(1), "pattern:before-bracket")
@@ -713,7 +739,7 @@ class Extractor:
             if known := self.resolver.resolve(m.group()):
                 self._add_known(m.group(), known)
         # names ending in an organisation word (rules, both languages)
-        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間ァ-ヴー])", ftext):
+        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間法ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
         for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:,?\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
             span = m.group().removeprefix("the ").removeprefix("The ")
@@ -721,9 +747,11 @@ class Extractor:
             if len(span.split()) < 2:
                 continue
             parts = re.split(r"\s(?:and|&)\s", span)
-            if len(parts) == 2 and _institution_type(parts[0]) and _looks_like_acronym(parts[1]) and \
-                    self.resolver.resolve(parts[1], ("Institution",)) is not None:
-                # "the University of Tokyo and RIKEN": a name and a known acronym (not "Ministry of Science and ICT")
+            if len(parts) == 2 and _institution_type(parts[0]) and (
+                    (_looks_like_acronym(parts[1]) and self.resolver.resolve(parts[1], ("Institution",)) is not None)
+                    or self.resolver.resolve(parts[1], ("Nation",)) is not None):
+                # "the University of Tokyo and RIKEN", "the Department of Energy and Japan's …": a name and a known
+                # one (not "Ministry of Science and ICT")
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
             elif len(parts) == 2 and _institution_type(parts[1]) and _institution_type(parts[0]):
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
@@ -773,7 +801,7 @@ class Extractor:
         if re.fullmatch(r"[\x20-\x7e]+", fold(piece)):
             return start  # a Latin name: spaces are part of it
         cut = 0
-        for m in re.finditer(r"[ぁ-ゖ、。「」（）()\s]|の|と|は|が|を|に|で|や|及び|並びに", piece):
+        for m in re.finditer(r"[ぁ-ゖ、。「」（）()\s]|の|と|は|が|を|に|で|や|及び|並びに|[0-9０-９]+\s*[年月日]", piece):
             if m.end() < len(piece) - 1:
                 cut = m.end()
         return start + cut
