@@ -476,6 +476,16 @@ def test_press_release_forms_in_both_languages(nations: MemoryStore) -> None:
     assert letter.fields["parties"] == [doe.key, mext.key] and letter.fields["date"] == "2024-05-01"
     center = by_name["RIKEN Center for Computational Science"]
     assert by_name["Fugaku"].fields["operators"] == [center.key]
+    # a news item: the partner after "with", a common noun before a name ("start-up Q-CTRL"), an English legal form
+    _, ex = extract("SYDNEY, 3 June 2024 (Reuters) - Quantum start-up Q-CTRL signed an MoU with Japan's NEC Corporation "
+                    "to develop control software, the companies said on Monday. Separately, the University of Sydney "
+                    "entered into a research agreement with Fujitsu Limited in April 2024.", nations)
+    by_name = {c.name: c for c in ex.entities.values()}
+    assert by_name["Q-CTRL"].fields == {"type": "company"} and by_name["Fujitsu"].fields == {"type": "company"}
+    assert by_name["NEC Corporation"].fields == {"type": "company", "nation": "jp"}
+    got = {(a.fields["kind"], tuple(a.fields["parties"]), a.fields.get("date")) for a in ex.agreements}
+    assert got == {("mou", ("q-ctrl", "nec-corporation"), "2024-06-03"),
+                   ("agreement", ("university-of-sydney", "fujitsu"), "2024-04")}
 
 
 def test_english_rules(nations: MemoryStore) -> None:

@@ -36,7 +36,7 @@ from qgraph.text import normalise
 #: legal-form words folded off names (rigour/normality style), Japanese and English
 LEGAL_FORMS_JA = ("国立研究開発法人", "独立行政法人", "国立大学法人", "大学共同利用機関法人", "一般社団法人", "一般財団法人",
                   "公益社団法人", "公益財団法人", "学校法人", "特定非営利活動法人", "株式会社", "有限会社", "合同会社")
-_LEGAL_EN = re.compile(r",?\s+(?:Inc\.?|Ltd\.?|Corp\.?|Co\.,?\s*Ltd\.?|LLC|GmbH|plc|S\.A\.|AG|K\.K\.)$")
+_LEGAL_EN = re.compile(r",?\s+(?:Inc\.?|Ltd\.?|Limited|Corp\.?|Co\.,?\s*Ltd\.?|LLC|GmbH|plc|S\.A\.|AG|K\.K\.)$")
 
 #: (suffix, institution type): the organisation word a Japanese name ends with
 JA_ORG_SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -53,7 +53,7 @@ JA_PLACE_LABELS = frozenset({"Country", "Province", "City", "GPE_Other", "Nation
 EN_ORG_WORDS = ("University", "Institute", "Laboratory", "Laboratories", "Ministry", "Department", "Agency", "Council",
                 "Centre", "Center", "Corporation", "Company", "Consortium", "Foundation", "Commission", "Organisation",
                 "Organization", "Association", "Academy", "Office", "Authority", "Bureau", "Alliance", "Society",
-                "College", "Inc.", "Inc", "Ltd", "Ltd.", "Corp.", "Technologies", "Labs", "Group", "Network")
+                "College", "Inc.", "Inc", "Ltd", "Ltd.", "Limited", "Corp.", "Technologies", "Labs", "Group", "Network")
 EN_ORG_TYPES = {"University": "university", "College": "university", "Academy": "university",
                 "Institute": "national-lab", "Laboratory": "national-lab", "Laboratories": "national-lab",
                 "Labs": "company", "Ministry": "government-body", "Department": "government-body",
@@ -62,6 +62,7 @@ EN_ORG_TYPES = {"University": "university", "College": "university", "Academy": 
                 "Consortium": "industry-consortium", "Association": "industry-consortium",
                 "Alliance": "industry-consortium", "Foundation": "funding-agency", "Corporation": "company",
                 "Company": "company", "Inc.": "company", "Inc": "company", "Ltd": "company", "Ltd.": "company",
+                "Limited": "company",
                 "Corp.": "company", "Technologies": "company", "Group": "company", "Centre": "other",
                 "Center": "other", "Society": "other", "Organisation": "other", "Organization": "other"}
 
@@ -92,6 +93,15 @@ ACT_STATUSES: tuple[tuple[str, str], ...] = (
 #: a joint activity named after a dash-joined list (「A－B－C の…取組」): an act only next to such a list
 WEAK_ACTS = r"取組|取り組み|共同研究|連携|プロジェクト|joint (?:research|project|programme|program)"
 #: "… was signed by", "… were renewed by": an English act whose parties come after it
+_APPOSITIVE = re.compile(r"\b(?P<noun>start-?ups?|company|firm|spin-?off|spinout|chipmaker|maker|manufacturer|"
+                         r"vendor|provider|developer|university|institute|laboratory|agency|ministry|consortium)\s+"
+                         r"(?P<name>[A-Z][\w\-&.]*(?:\s[A-Z][\w\-&.]*){0,3})(?<![.,])")
+_APPOSITIVE_TYPES = {"university": "university", "institute": "national-lab", "laboratory": "national-lab",
+                     "agency": "government-body", "ministry": "government-body", "consortium": "industry-consortium"}
+#: capitalised words that start no name
+_NOT_NAMES = frozenset({"The", "A", "An", "In", "On", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                        "Sunday", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+                        "October", "November", "December", "This", "That", "It", "Its", "Their", "Which"})
 _PASSIVE_BY = re.compile(r"[^.;]{0,60}?\b(?:was|were|has been|have been|is|are)\s+(signed|concluded|renewed|revised|"
                          r"amended|agreed|launched|exchanged)\s+by\s", re.I)
 #: an intention to cooperate with a partner named just before (Japanese) or after (English) it; its "status"
@@ -348,6 +358,8 @@ LEGAL_FORM_TYPES = {"株式会社": "company", "有限会社": "company", "合�
 def _legal_form_type(surface: str) -> tuple[str, str] | None:
     """(type, rule) from a legal form at either end of the name (「日本アイ・ビー・エム株式会社」: a company)."""
     folded = fold(surface)
+    if _LEGAL_EN.search(folded) and len(folded.split()) >= 2:
+        return "company", "legal-form:en"  # "Fujitsu Limited", "IonQ, Inc."
     for form, kind in LEGAL_FORM_TYPES.items():
         if (folded.startswith(form) or folded.endswith(form)) and len(folded) > len(form) + 1:
             return kind, f"legal-form:{form}"
@@ -572,7 +584,8 @@ class Extractor:
         self.gazetteer.setdefault(normalise(surface), (known.id, known.kind, True))
 
     def _probe(self, sentence: Sentence, start: int, end: int, rule: str, *, label: str | None = None,
-               abbreviation: str | None = None, nation_hint: str | None = None, force: bool = False) -> None:
+               abbreviation: str | None = None, nation_hint: str | None = None, force: bool = False,
+               type_hint: str | None = None) -> None:
         """Resolve one span; known -> gazetteer; else, if it looks like an organisation, a candidate entity."""
         surface = sentence.text[start:end].strip().strip("「」『』\"“”・、")
         surface = surface.rstrip(SUPERSCRIPTS).strip()
@@ -597,7 +610,8 @@ class Extractor:
                 return
         if label in JA_PLACE_LABELS or label == "GPE":
             return
-        typed = _institution_type(bare) or _legal_form_type(surface)
+        typed = _institution_type(bare) or _legal_form_type(surface) or \
+            ((type_hint, "hint") if type_hint else None)
         kind, inst_type, why = "Institution", None, rule
         if typed:
             inst_type, suffix_rule = typed
@@ -766,6 +780,14 @@ class Extractor:
                     part = re.sub(r"^(?:The|the)\s+", "", part)
                     if 3 <= len(part) <= 40 and (k := self.resolver.resolve(part, ("Nation",))):
                         self._add_known(part, k)
+        # "quantum start-up Q-CTRL", "the chipmaker Rigetti", "the university ETH Zurich": a common noun before a
+        # proper name says what it is
+        for m in _APPOSITIVE.finditer(ftext):
+            name = m.group("name")
+            if name.split()[0] in _NOT_NAMES:
+                continue
+            self._probe(sentence, m.start("name"), m.end("name"), f"pattern:appositive:{m.group('noun').lower()}",
+                        force=True, type_hint=_APPOSITIVE_TYPES.get(m.group("noun").lower().replace("-", ""), "company"))
         # acronyms and capitalised names (English proper nouns): resolved; new only when another rule says so
         for m in re.finditer(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?:[\-&][A-Za-z0-9]+)*(?![A-Za-z0-9])", ftext):
             if _looks_like_acronym(m.group()):
@@ -957,6 +979,14 @@ class Extractor:
                 previous_end = quote_end = max(previous_end, clause_end)
                 if status is None:
                     status = next((st for pattern, st in ACT_STATUSES if re.search(pattern, by.group(1), re.I)), None)
+            elif len({p.ref for p in parties}) < 2 and (with_ := re.match(r"\s+(?:with|between)\s", ftext[act_end:])):
+                # "Q-CTRL signed an MoU with NEC", "entered into a research agreement with Fujitsu": the partner
+                # follows the act
+                start_with = act_end + with_.end()
+                clause_end = re.search(r"[.;。]|$", ftext[start_with:]).start() + start_with
+                parties = parties + [x for x in mentions if start_with <= x.start < clause_end and x.role == "party"
+                                     and x.kind in ("Nation", "Institution", "Hub")]
+                previous_end = quote_end = max(previous_end, min(clause_end, start_with + 80))
             if status == INTENTION:
                 parties = _partner_list(ftext, parties, act_start, act_end)
             if status == INTENTION and len({p.ref for p in parties}) == 1 and self.home and \
