@@ -256,12 +256,16 @@ def test_japanese_sentences_sections_and_footnotes() -> None:
 
 
 def test_a_sentence_cut_by_a_page_break_is_joined_and_quotes_stay_verbatim() -> None:
-    text = "- ✓ 12月には慶大－東大－シカゴ\n\n⁴ 脚注の文\n\n大－IBM の協力文書の締結が行われた。"
+    # the line before the break is a full line (a short one, without a sentence end, is a paragraph of its own)
+    text = ("株式会社東芝\n\n- ✓ 国際協力の動きは活発化しており、12月には慶大－東大－シカゴ\n\n⁴ 脚注の文\n\n"
+            "大－IBM の協力文書の締結が行われた。")
     seg = segment(read_source("x.txt", data=text.encode(), name="x.txt"))
-    joined = next(s for s in seg.sentences if s.kind == "body")
-    assert joined.text == "12月には慶大－東大－シカゴ大－IBM の協力文書の締結が行われた。" and len(joined.pieces) == 2
+    first, joined = [s for s in seg.sentences if s.kind == "body"][:2]
+    assert first.text == "株式会社東芝"  # a publisher line stays apart from the paragraph after it
+    assert joined.text == "国際協力の動きは活発化しており、12月には慶大－東大－シカゴ大－IBM の協力文書の締結が行われた。"
+    assert len(joined.pieces) == 2
     s, e = joined.source_span(0, len(joined.text))
-    assert text[s:e] in ("12月には慶大－東大－シカゴ", "大－IBM の協力文書の締結が行われた。")
+    assert text[s:e] in ("国際協力の動きは活発化しており、12月には慶大－東大－シカゴ", "大－IBM の協力文書の締結が行われた。")
 
 
 def test_english_sentences_keep_abbreviations() -> None:
@@ -465,6 +469,17 @@ def test_press_release_forms_in_both_languages(nations: MemoryStore) -> None:
     assert "日本IBM" in by_name["日本アイ・ビー・エム"].aliases and "東京大学" in by_name["東京大学"].aliases[0]
     [mou] = ex.agreements
     assert set(mou.fields["parties"]) == {c.key for c in by_name.values()} and mou.fields["date"] == "2024-04-10"
+    # a headline restating the body's act is the same candidate (the body's date, both quotes); the publisher's line
+    # is a paragraph of its own, and 「株式会社東芝」 later says what the 「東芝」 of the headline is
+    text = ("2024年6月3日\n株式会社東芝\n\n東芝と韓国科学技術研究院（KIST）、量子暗号通信で連携協定を締結\n\n"
+            "株式会社東芝（本社：東京都港区、以下「東芝」）と韓国科学技術研究院（以下「KIST」）は、2024年5月31日付で、"
+            "量子暗号通信の実用化に向けた連携協定を締結しました。")
+    _, ex = extract(text, nations)
+    [agreement] = ex.agreements
+    assert agreement.fields["date"] == "2024-05-31" and len(agreement.more_evidence) == 1
+    assert agreement.more_evidence[0].quote.startswith("東芝と韓国科学技術研究院（KIST）")
+    toshiba = next(c for c in ex.entities.values() if c.name_ja == "東芝")
+    assert toshiba.fields["type"] == "company" and toshiba.key in agreement.fields["parties"]
     _, ex = extract("WASHINGTON, May 2, 2024 — The U.S. Department of Energy and Japan's Ministry of Education, Culture, "
                     "Sports, Science and Technology (MEXT) signed a letter of intent on May 1. The RIKEN Center for "
                     "Computational Science will host the Fugaku supercomputer.", nations)

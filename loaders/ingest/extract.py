@@ -571,7 +571,7 @@ class Extractor:
         for sentence in sentences:
             if sentence.kind != "heading":
                 self._facilities(sentence, by_sentence.get(sentence.index, []))
-        agreements = self._merge_cosigners(self._dedupe(agreements))
+        agreements = _merge_restatements(self._merge_cosigners(self._dedupe(agreements)))
         used = {ref for a in agreements for ref in a.party_refs} | \
                {a.fields.get("framework") for a in agreements} | {s.fields.get("adopter") for s in strategies}
         for key, cand in self.entities.items():
@@ -630,6 +630,7 @@ class Extractor:
             return
         key = normalise(bare)
         cand = self.entities.get(self.gazetteer.get(key, ("", "", False))[0])
+        created = cand is None
         if cand is None:
             is_latin = bool(re.fullmatch(r"[\x20-\x7e]+", fold(bare)))
             latin_alias = abbreviation if abbreviation and re.fullmatch(r"[\x20-\x7e]+", fold(abbreviation)) else None
@@ -658,7 +659,10 @@ class Extractor:
             if nation_note and "nation" in fields:
                 cand.notes.append(nation_note)
             self.entities[cand_key] = cand
-        elif abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
+        if not created and cand.kind == "Institution" and cand.fields.get("type") == "other" and inst_type:
+            cand.fields["type"] = inst_type  # 「東芝」 first, 「株式会社東芝」 later: the later one says what it is
+            cand.rule += f"; {why}"
+        if not created and abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
             cand.rule += f"; {why}"  # a pattern that introduces an abbreviation confirms the candidate
             cand.confidence = min(0.95, cand.confidence + 0.15)
         for s in (surface, bare, abbreviation):
@@ -1483,6 +1487,29 @@ def _without_names(cand: RelationCandidate, ex: Extractor) -> str:
     for surface in sorted(surfaces, key=len, reverse=True):
         folded = folded.replace(surface, "\0")
     return folded
+
+
+def _merge_restatements(agreements: list[RelationCandidate]) -> list[RelationCandidate]:
+    """One act told twice — a headline 「東芝とKIST、…連携協定を締結」 and the body's sentence with its date — is one
+    candidate: the same kind and the same parties, one of them with a date written near it and the other without
+    (only the passage's year, or none). The dated one stays and cites the other's quote too. Two acts of the same
+    parties that both carry a written date stay two (two workshops in May and December)."""
+    gone: set[int] = set()
+    for i, undated in enumerate(agreements):
+        if undated.date_basis == "written" or i in gone:
+            continue
+        key = (undated.fields["kind"], frozenset(undated.party_refs))
+        same = [j for j, a in enumerate(agreements) if j != i and j not in gone and a.date_basis == "written"
+                and (a.fields["kind"], frozenset(a.party_refs)) == key
+                and (not undated.fields.get("date") or str(a.fields.get("date", "")).startswith(undated.fields["date"]))]
+        if len(same) != 1:
+            continue  # none, or several dated acts it could be: the reviewer decides
+        kept = agreements[same[0]]
+        kept.more_evidence.append(undated.evidence)
+        kept.rule += "+restated"
+        kept.notes.append("the same act is also told without its date elsewhere in the document (cited too)")
+        gone.add(i)
+    return [a for k, a in enumerate(agreements) if k not in gone]
 
 
 def _merged_date(a: RelationCandidate, b: RelationCandidate) -> str | None | bool:
