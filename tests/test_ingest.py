@@ -459,7 +459,7 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     assert fac["Quantum Network Testbed"].fields["operators"] == ["nict"]
 
 
-def test_press_release_forms_in_both_languages(nations: MemoryStore) -> None:
+def test_press_release_forms_in_both_languages(nations: MemoryStore, curated: MemoryStore) -> None:
     _, ex = extract("2024年4月10日\n国立大学法人東京大学（以下「東京大学」）と日本アイ・ビー・エム株式会社（以下「日本IBM」）は、"
                     "2024年4月10日、量子コンピュータの共同研究に関する覚書を締結しました。", nations)
     by_name = {c.name_ja or c.name: c for c in ex.entities.values()}
@@ -501,6 +501,15 @@ def test_press_release_forms_in_both_languages(nations: MemoryStore) -> None:
     got = {(a.fields["kind"], tuple(a.fields["parties"]), a.fields.get("date")) for a in ex.agreements}
     assert got == {("mou", ("q-ctrl", "nec-corporation"), "2024-06-03"),
                    ("agreement", ("university-of-sydney", "fujitsu"), "2024-04")}
+
+    # the verb before the act decides its status, not a purpose clause after it; a full stop ends no name
+    _, ex = extract("TOKYO, Feb 1, 2023 - The Quantum Economic Development Consortium (QED-C), the European Quantum "
+                    "Industry Consortium (QuIC), Quantum Industry Canada (QIC) and Q-STAR signed a memorandum of "
+                    "understanding to establish the International Council of Quantum Industry Associations.", curated)
+    [mou] = ex.agreements
+    assert set(mou.fields["parties"]) == {"qed-c", "quic", "quantum-industry-canada", "q-star"}
+    assert mou.fields["status"] == "signed" and "establish" not in mou.evidence.quote[-30:]
+    assert "International Council of Quantum Industry Associations" in {c.name for c in ex.entities.values()}
 
 
 def test_english_rules(nations: MemoryStore) -> None:

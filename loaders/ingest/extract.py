@@ -589,6 +589,8 @@ class Extractor:
         """Resolve one span; known -> gazetteer; else, if it looks like an organisation, a candidate entity."""
         surface = sentence.text[start:end].strip().strip("「」『』\"“”・、")
         surface = surface.rstrip(SUPERSCRIPTS).strip()
+        if re.search(r"[A-Za-z]{4,}\.$", surface):
+            surface = surface[:-1]  # "… Industry Associations." ends a sentence; "Inc.", "U.S." keep their dot
         if len(surface) < 2 or len(surface) > 80 or surface.isdigit():
             return
         surface = re.sub(r"^(?:the|The|THE)\s+", "", surface.strip(_DASH_CHARS + "／/ "))
@@ -908,6 +910,15 @@ class Extractor:
             reach = 60 if kind == "other" else 24  # a meeting's outcome comes at the end of its clause
             window = re.split(r"[、。,;]", ftext[e:min(nxt, e + reach)])[0]
             status, status_end = None, e
+            english = bool(re.search("[a-z]", ftext[s:e], re.I))
+            if english and not re.match(r"\s+(?:was|were|has been|have been|is|are)\b", window):
+                # English puts the verb first ("signed a memorandum … to establish …"): a verb just before the act
+                # decides, not a purpose clause after it
+                before = ftext[max(0, s - 24):s]
+                found = [(mm.end(), st) for pattern, st in ACT_STATUSES for mm in re.finditer(pattern, before, re.I)]
+                if found:
+                    status = max(found)[1]  # the verb nearest the act
+                    window = ""
             for pattern, st in ACT_STATUSES:
                 if mm := re.search(pattern, window, flags=re.I):
                     if status is None or e + mm.start() < status_end:
