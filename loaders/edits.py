@@ -9,7 +9,9 @@ Invariants:
   the record's sources, or "general knowledge", which marks the record ``external`` with the editor's note — the mark
   then shows wherever the record is shown;
 - the result is one ``Write`` for ``Store.commit`` (one changeset, with the editor's name and message): the record's
-  node and the edges it declares; an edge it no longer declares (a removed party) is removed. Edits belong to the
+  node and the edges it declares; an edge it no longer declares (a removed party) is removed. The write names the
+  node and edges it was computed from (``expect_nodes`` / ``expect_edges``): if another write changed them in the
+  meantime, ``Store.commit`` refuses it (``WriteConflict``) rather than undo that change. Edits belong to the
   ``explorer`` dataset, so that a replace-load of the curated files does not silently drop an added agreement (a
   reload of the files does put the files' values back on a record they hold);
 - what may be edited is what the schema declares: any field of the kind except the id, the citations and the
@@ -24,7 +26,8 @@ from typing import Any, Literal
 
 from qgraph.loaders.files import Origin, RawRecord
 from qgraph.loaders.validate import build_graph
-from qgraph.model import Graph, Node, NodeKind
+from qgraph.model import Edge, Graph, Node, NodeKind
+from qgraph.results import EntityRef
 from qgraph.schema import SCHEMA
 from qgraph.store import Store, Write
 
@@ -70,16 +73,18 @@ class Edit:
     agreement: dict[str, Any] | None = None
 
 
-def record_of(store: Store, node: Node) -> dict[str, Any]:
+def record_of(store: Store, node: Node, relations: list[tuple[Edge, EntityRef]] | None = None) -> dict[str, Any]:
     """The data-file record a stored node came from: its declared fields, its citations, and the link fields it
-    declares, read back from its edges (a link field names the edge type, direction and target kinds)."""
+    declares, read back from its edges (``relations``: the node's edges as ``Store.relations`` gives them, read if
+    not given; a link field names the edge type, direction and target kinds)."""
     spec = SCHEMA.node(node.kind.value)
     declared = {f.name for f in (*SCHEMA.record_fields, *spec.fields)}
     record: dict[str, Any] = {k: v for k, v in node.properties.items() if k in declared}
     record["id"] = node.id
     record["sources"] = [c.model_dump(exclude_none=True) for c in node.sources]
     if spec.links:
-        _, relations = store.relations(node.id, MAX_LINKS)
+        if relations is None:
+            _, relations = store.relations(node.id, MAX_LINKS)
         for link in spec.links:
             field = next(f for f in spec.fields if f.name == link.field)
             targets = sorted(other.id for edge, other in relations if edge.type == link.edge
@@ -114,21 +119,29 @@ def _cite(record: dict[str, Any], cite: Cite) -> None:
 def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> tuple[Write, str]:
     """The ``Write`` an edit makes and the id of the record it writes. Raises ``EditRefused`` or ``DatasetError``
     (the problems, as for a data file); reads only."""
+    read: dict[tuple[str, str, str], Edge] = {}
     if edit.action == "add_agreement":
-        kind, record = NodeKind.AGREEMENT, _new_agreement(store, edit)
+        kind, record, node = NodeKind.AGREEMENT, _new_agreement(store, edit), None
         before: set[tuple[str, str, str]] = set()
     else:
         node = store.get_node(edit.entity or "")
         if node is None:
             raise EditRefused(404, f"entity: no entity with id {edit.entity!r}")
-        kind, record = node.kind, record_of(store, node)
+        _, relations = store.relations(node.id, MAX_LINKS)
+        read = {(str(e.type), e.source, e.target): e for e, _ in relations}
+        kind, record = node.kind, record_of(store, node, relations)
         before = _declared_edges(kind, record)
         _change(record, node, edit)
     _cite(record, cite)
     raw = RawRecord(SCHEMA.node(kind.value).plural, record, Origin(f"edit by {actor}", None))
     graph = build_graph([raw], store)
-    removed = tuple(sorted(before - {(str(e.type), e.source, e.target) for e in graph.edges}))
-    write = Write(graph=Graph(nodes=graph.nodes, edges=graph.edges), remove_edges=removed, dataset=DATASET)
+    after = {(str(e.type), e.source, e.target) for e in graph.edges}
+    removed = tuple(sorted(before - after))
+    # what the edit was computed from: if any of it changes before the write takes the lock, nothing is written
+    expect_nodes = ((str(record["id"]), node),)
+    expect_edges = tuple((key, read.get(key)) for key in sorted(before | after))
+    write = Write(graph=Graph(nodes=graph.nodes, edges=graph.edges), remove_edges=removed, dataset=DATASET,
+                  expect_nodes=expect_nodes, expect_edges=expect_edges)
     return write, str(record["id"])
 
 

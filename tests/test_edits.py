@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from qgraph.api import create_app
 from qgraph.config import Settings
 from qgraph.loaders import default_data_dir, read_graph
-from qgraph.store import Store
+from qgraph.loaders.edits import Cite, Edit, plan
+from qgraph.store import Store, WriteConflict
 
 EDITOR = "editor-token-0123456789abcdef012"
 OTHER = "second-editor-token-0123456789ab"
@@ -69,6 +71,16 @@ def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: 
         removed = c.post("/edits", headers=as_(EDITOR), json={"action": "remove_party", "entity": agreement,
                                                                "value": "nist", "citation": DOC})
         assert removed.status_code == 200 and parties(store, agreement) == ["aist", "kriss"]
+
+        # an edit computed from a read that another write has overtaken is refused, not applied over it
+        stale, _ = plan(store, Edit("add_alias", "aist", value="AIST Tsukuba"), Cite(**DOC), "bob")
+        assert c.post("/edits", headers=as_(OTHER), json={"action": "add_alias", "entity": "aist", "value": "産総研つくば",
+                                                          "citation": DOC}).status_code == 200
+        with pytest.raises(WriteConflict, match="aist"):
+            store.commit(stale, actor="bob")
+        aist = store.get_node("aist")
+        assert aist is not None and "産総研つくば" in aist.properties["aliases"]
+        assert "AIST Tsukuba" not in aist.properties["aliases"]
 
         # undo: only the author's own explorer edits; a later edit of the same facts is named
         assert c.post(f"/edits/{n}/undo", headers=as_(OTHER)).status_code == 403

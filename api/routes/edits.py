@@ -21,7 +21,7 @@ from qgraph.api.routes.admin import REFUSALS, EditorDep
 from qgraph.loaders import DatasetError
 from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, plan
 from qgraph.model import AgreementKind, AgreementStatus, Domain
-from qgraph.store import RevertConflict
+from qgraph.store import RevertConflict, WriteConflict
 
 router = APIRouter(tags=["edits"])
 
@@ -101,6 +101,7 @@ def _refused(status: int, error: str, detail: Any) -> JSONResponse:
 
 @router.post("/edits", response_model=EditResult,
              responses={**REFUSALS, 404: {"description": "No such entity"},
+                        409: {"description": "The record changed while the edit was made; nothing was written"},
                         422: {"description": "The edit is not valid (named field); nothing was written"}})
 def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
     """Write one cited edit as one changeset (actor: the token's name)."""
@@ -113,8 +114,11 @@ def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
             return _refused(exc.status, "refused", str(exc))
         except DatasetError as exc:
             return _refused(422, "bad_data", [str(p) for p in exc.problems])
-        result = store.commit(write, actor=actor, message=body.summary(),
-                              documents=[c.document] if c.document and not c.general_knowledge else [])
+        try:
+            result = store.commit(write, actor=actor, message=body.summary(),
+                                  documents=[c.document] if c.document and not c.general_knowledge else [])
+        except WriteConflict as exc:  # another write changed the record between the read and the write
+            return _refused(409, "conflict", str(exc))
     cs = result.changeset
     return EditResult(entity=entity, changeset=cs.number if cs else None, data_version=result.report.data_version)
 
