@@ -366,6 +366,10 @@ def test_co_signers_in_a_footnote_join_the_governments_agreement(nations: Memory
     meti, ised = inst["経済産業省"], inst["カナダ革新・科学・産業省"]
     assert ised["nation"] == "ca"  # the nation its name starts with
     assert meti["nation"] == "jp" and "inferred" in meti["review"]["note"]  # a ministry without a nation: home
+    # the model's Government label types 「内閣府」 (no organisation word), and then it is the home nation's too
+    _, ex = extract("我が国は量子技術を重視する。内閣府と米国国立科学財団（NSF）は協力覚書に署名した（4月）。", nations)
+    cabinet = next(c for c in ex.entities.values() if c.name_ja == "内閣府")
+    assert cabinet.fields == {"type": "government-body", "nation": "jp"} and any("inferred" in n for n in cabinet.notes)
     mocs = [a for a in review.sections["agreements"] if a["kind"] == "moc"]
     ca = next(a for a in mocs if "ca" in a["parties"])
     assert sorted(ca["parties"]) == sorted(["jp", "ca", meti["id"], ised["id"]]) and ca["date"] == "2023-09"

@@ -49,6 +49,10 @@ JA_ORG_SUFFIXES: tuple[tuple[str, str], ...] = (
 JA_ORG_LABELS = frozenset({"Company", "Company_Group", "Corporation_Other", "School", "International_Organization",
                            "Government", "Political_Organization_Other", "Organization_Other", "Public_Institution",
                            "Research_Institute", "GOE_Other", "Show_Organization", "Military", "N_Organization"})
+#: GiNZA's organisation labels -> the institution type they say
+NER_TYPES = {"Government": "government-body", "Company": "company", "Company_Group": "company",
+             "School": "university", "International_Organization": "international-organisation",
+             "Research_Institute": "national-lab", "Public_Institution": "government-body"}
 JA_PLACE_LABELS = frozenset({"Country", "Province", "City", "GPE_Other", "Nationality"})
 EN_ORG_WORDS = ("University", "Institute", "Laboratory", "Laboratories", "Ministry", "Department", "Agency", "Council",
                 "Centre", "Center", "Corporation", "Company", "Consortium", "Foundation", "Commission", "Organisation",
@@ -614,6 +618,10 @@ class Extractor:
             return
         typed = _institution_type(bare) or _legal_form_type(surface) or \
             ((type_hint, "hint") if type_hint else None)
+        if typed is None and label in NER_TYPES:
+            inst_from_label = NER_TYPES[label]  # the model's label says what kind of organisation (not that it is one)
+        else:
+            inst_from_label = None
         kind, inst_type, why = "Institution", None, rule
         if typed:
             inst_type, suffix_rule = typed
@@ -642,11 +650,12 @@ class Extractor:
                 cand_key = f"{cand_key}-2"
             fields: dict[str, Any] = {}
             if kind == "Institution":
-                fields["type"] = inst_type or "other"
+                fields["type"] = inst_type or inst_from_label or "other"
             elif kind == "Framework":
                 fields["framework_type"] = "partnership" if re.search("パートナーシップ|Partnership", bare) else \
                     "dialogue" if re.search("対話|協議|Dialogue", bare) else "other"
-            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare, inst_type, start)
+            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare,
+                                                   inst_type or inst_from_label, start)
             if nation and kind in ("Institution", "Hub"):
                 fields["nation"] = nation
             confidence = 0.5 + (0.2 if typed else 0) + (0.15 if label in JA_ORG_LABELS else 0) + \
