@@ -808,6 +808,7 @@ async function submitEdit(ev) {
     report(err); return;
   }
   await redrawAfterWrite();
+  ["edit-alias", "edit-message", "edit-name"].forEach((x) => { $(x).value = ""; });  // done: ready for the next one
   editStatus(result.changeset ? t("edit.saved", { n: result.changeset }) : t("edit.unchanged"), false);
   qgraph.lastEdit = result;
 }
