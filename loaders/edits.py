@@ -107,8 +107,9 @@ def _cite(record: dict[str, Any], cite: Cite) -> None:
         notes = [n for n in (record.get("external_note"), cite.note.strip()) if n]  # type: ignore[union-attr]
         record["external_note"] = "; ".join(dict.fromkeys(notes))
         return
-    if not cite.document or not (cite.quote or "").strip():
-        raise EditRefused(422, "citation: give a document and a verbatim quote, or mark it general knowledge")
+    if not cite.document or not (cite.section or "").strip() or not (cite.quote or "").strip():
+        raise EditRefused(422, "citation: give the document, its section and a verbatim quote, or mark it general "
+                               "knowledge")
     entry = {"document": cite.document, "section": cite.section or "", "quote": cite.quote}
     if cite.footnote is not None:
         entry["footnote"] = cite.footnote

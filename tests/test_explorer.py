@@ -455,6 +455,15 @@ def test_edit_in_place_is_a_changeset_shown_at_once_and_undone(page: tuple[Any, 
          "the new agreement")
     new = pg.evaluate("qgraph.lastEdit.entity")
     poll(lambda: pg.evaluate("qgraph.visibleAgreements"), lambda v: new in v, "the new agreement on the canvas")
+    # its own record (a line on the canvas, no node) opens from KRISS's panel, with its history and the edit form
+    poll(lambda: pg.locator(f"#details li.agreement[data-agreement='{new}'] button.open-record").count(), bool,
+         "the new agreement in KRISS's panel")
+    pg.click(f"#details li.agreement[data-agreement='{new}'] button.open-record")
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == new, "the agreement's record")
+    poll(lambda: pg.locator("#details-history li").count(), bool, "the agreement's history")
+    assert "date" in pg.evaluate("[...document.getElementById('edit-field').options].map(o => o.value)")
+    pg.evaluate("qgraph.add('kriss')")  # back to KRISS for the rest
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "kriss", "KRISS's panel again")
 
     # a refused edit says why in the page (the field named), and nothing is written
     count = len(store.changesets())

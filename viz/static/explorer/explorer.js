@@ -567,10 +567,17 @@ function externalBadge(note) {
   return b;
 }
 
-function agreementBlock(a) {
+function agreementBlock(a, shownId) {
   const li = el("li", "agreement");
   li.setAttribute("data-agreement", a.id);
   li.appendChild(el("div", "a-name", state.lang === "ja" && a.name_ja ? a.name_ja : a.name));
+  if (a.id !== shownId) {
+    // the agreement's own record: its properties, history and edit form (a two-party agreement is a line, no node)
+    const open = el("button", "open-record", t("details.record"));
+    open.type = "button";
+    open.addEventListener("click", () => showDetails(a.id));
+    li.appendChild(open);
+  }
   li.appendChild(el("div", "a-meta", [label("AgreementKind", a.kind), a.date || "—", a.status ? label("AgreementStatus", a.status) : null].filter(Boolean).join(" · ")));
   if (a.parties && a.parties.length) li.appendChild(el("div", "a-parties", t("details.parties") + ": " + a.parties.map(partyName).join(", ")));
   if (a.framework) li.appendChild(el("div", "a-parties", t("details.under") + ": " + nameOf(a.framework)));
@@ -629,7 +636,7 @@ async function showDetails(id) {
   if (!agreements.length) body.appendChild(el("p", "none", t("details.none")));
   else {
     const ol = el("ol", "agreements");
-    agreements.slice(0, 50).forEach((a) => ol.appendChild(agreementBlock(a)));
+    agreements.slice(0, 50).forEach((a) => ol.appendChild(agreementBlock(a, id)));
     body.appendChild(ol);
     if (agreements.length > 50) body.appendChild(el("p", null, t("details.more", { n: agreements.length - 50 })));
   }
@@ -808,6 +815,7 @@ async function submitEdit(ev) {
     report(err); return;
   }
   await redrawAfterWrite();
+  ["edit-alias", "edit-message", "edit-name"].forEach((x) => { $(x).value = ""; });  // done: ready for the next one
   editStatus(result.changeset ? t("edit.saved", { n: result.changeset }) : t("edit.unchanged"), false);
   qgraph.lastEdit = result;
 }

@@ -81,6 +81,7 @@ const STRINGS = {
   "loading": ["Loading…", "読み込み中…"],
   "selected": ["Selected: {name}", "選択中：{name}"],
   "notice.truncated": ["The canvas was cut at its node limit; some partners are missing.", "ノード数の上限に達したため、一部の連携先は表示されていません。"],
+  "details.record": ["Open its record", "記録を開く"],
   "history": ["History", "変更履歴"],
   "history.none": ["No recorded change touches it.", "この記録に関わる変更はありません。"],
   "history.undo": ["Undo", "取り消す"],
