@@ -720,6 +720,11 @@ class Store(ABC):
     def ping(self) -> str:
         """Check the store answers; return a short description (e.g. the server version). Raises StoreUnavailable."""
 
+    def prepare(self) -> None:
+        """Build now what the first query would otherwise build (the memory store: its search index, saved beside
+        the graph file for every later process); nothing for a server-side store. ``qgraph load`` calls it, so that
+        a server's first search after a load does not pay for it."""
+
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
 
