@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -224,6 +225,12 @@ class SearchIndex:
             "exact.keys": self.exact_keys, "exact.indptr": self.exact_indptr, "exact.indices": self.exact_indices,
             "format": np.asarray(FORMAT), "tag": np.asarray(tag),
         }
+        for stale in path.parent.glob(".search-*.tmp"):  # left by a process killed while saving (not one saving now)
+            try:
+                if time.time() - stale.stat().st_mtime > 600:
+                    stale.unlink()
+            except OSError:
+                pass
         fd, tmp = tempfile.mkstemp(prefix=".search-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
