@@ -18,6 +18,7 @@ from qgraph.api import consistency, deadline, errors, middleware
 from qgraph.api.routes import admin, agreements, analysis, entities, health, history, nations, paths, search
 from qgraph.api.routes import docs, explorer, export  # viz: maps, exports, the explorer page; offline docs
 from qgraph.api.routes import ingest  # document ingest and the review page (issue #14)
+from qgraph.api.routes import edits  # edits in place from the explorer (issue #15)
 from qgraph.config import Settings, get_settings
 from qgraph.store import Store, open_store
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     deadline.install(app, config.request_timeout)
     middleware.install(app, allowed_hosts=config.allowed_hosts, max_body_bytes=config.body_limit)
     for module in (health, search, entities, paths, agreements, nations, analysis, history, admin, export, explorer,
-                   ingest):
+                   ingest, edits):
         app.include_router(module.router)
     if FastAPIOffline is not None:
         app.include_router(docs.router)

@@ -161,7 +161,8 @@ class Schema:
 
     def client_view(self) -> dict[str, Any]:
         """What a client shows of the declaration, as JSON: every node kind's labels, legend, colour, shape,
-        sub-type field, its fields' labels (the record fields' too) and which of them hold an enum member; every
+        sub-type field, its fields (the record fields too: labels, type, list, required) and which of them hold an
+        enum member; every
         enum member's labels (and colour where declared); every edge type's labels. The explorer page embeds it, so
         it names no label of its own."""
         def names(n: Names) -> dict[str, str]:
@@ -170,7 +171,8 @@ class Schema:
         return {
             "nodes": {k: {"label": names(n.label), "legend": names(n.legend), "colour": n.colour, "shape": n.shape,
                           "subtype": n.subtype,
-                          "fields": {f.name: names(f.label) for f in (*self.record_fields, *n.fields)},
+                          "fields": {f.name: {**names(f.label), "type": f.type, "list": f.list,
+                                              "required": f.required} for f in (*self.record_fields, *n.fields)},
                           "enums": {f.name: f.type for f in (*self.record_fields, *n.fields) if f.type in self.enums}}
                       for k, n in self.nodes.items()},
             "enums": {name: {m.value: {"label": names(m.label), **({"colour": m.get("colour")} if m.get("colour")

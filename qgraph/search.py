@@ -42,6 +42,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -104,17 +105,20 @@ class Token:
     optional: bool = False
 
 
-def _word_tokens(word: str) -> list[Token]:
+@lru_cache(maxsize=1 << 17)
+def _word_tokens(word: str) -> tuple[Token, ...]:
+    """The tokens of one word (memoised: names repeat their words, and analysing the nodes of a big graph spent
+    half its time here)."""
     if word.endswith(("'s", "’s")):
         word = word[:-2]
     if word in ABBREVIATIONS:  # "int'l" before its apostrophe goes
-        return [Token(ABBREVIATIONS[word], False)]
+        return (Token(ABBREVIATIONS[word], False),)
     word = word.replace("'", "").replace("’", "")
     out = []
     for part in _ALNUM.findall(word):
         t = stem(part)
         out.append(Token(t, False, t in STOP_WORDS or part in ORG_WORDS_LATIN or t in ORG_WORDS_LATIN))
-    return out
+    return tuple(out)
 
 
 def _bigrams(run: str) -> list[str]:
@@ -387,7 +391,11 @@ def _why_words(n: int, fuzzy: list[str], prefix: list[str]) -> str:
     return f"{'all ' if n > 1 else ''}{n} query word{'s' if n != 1 else ''}" + (f", {'; '.join(extra)}" if extra else "")
 
 
-def rank_one(p: Plan, c: Candidate) -> Ranked | None:
+def rank_one(p: Plan, c: Candidate, memo: list[dict[str, float]] | None = None) -> Ranked | None:
+    """The candidate's best field and score, or None if no query word matches it. ``memo``: per clause of
+    ``p.clauses``, how well it matches each term seen, shared by the candidates of one query (their terms repeat:
+    "university" in hundreds of names)."""
+    memo = [{} for _ in p.clauses] if memo is None else memo
     values = [Value.decode(v) for v in c.values]
     aliases = tuple(v.text for v in values if v.field == ALIAS)
     if p.fields == ("names",):
@@ -402,43 +410,49 @@ def rank_one(p: Plan, c: Candidate) -> Ranked | None:
     required = p.required
     if not required:
         return None
-    best: tuple[float, int, str, str, str] | None = None  # (score, -order, field, matched, why)
+    # clauses by their position in p.clauses (the memo's key); ``required`` is all clauses when none is required
+    positions = {id(cl): i for i, cl in enumerate(p.clauses)}
+    req = [(memo[positions[id(cl)]], cl) for cl in required]
+    opt = [(memo[i], cl) for i, cl in enumerate(p.clauses) if cl.optional]
+    # (score, -order, field, matched, words found, fuzzy and prefix matches): the why is written for the best only
+    best: tuple[float, int, str, str, int, list[tuple[str, str]], list[tuple[str, str]]] | None = None
 
     def consider(fld: str, text: str, vterms: Sequence[str], order: int) -> None:
         nonlocal best
         quality, fuzzy, prefix, covered = [], [], [], set()
-        for cl in required:
+        for known, cl in req:
             q, hit = 0.0, ""
             for t in vterms:
-                m = cl.matches(t)
+                m = known.get(t)
+                if m is None:
+                    m = known[t] = cl.matches(t)
                 if m > q:
                     q, hit = m, t
             quality.append(q)
             if q:
                 covered.add(hit)
                 if q == 0.9:
-                    fuzzy.append(f"{cl.text}→{hit}")
+                    fuzzy.append((cl.text, hit))
                 elif q == 0.8 and cl.text != hit:
-                    prefix.append(f"{cl.text}…→{hit}")
-        for cl in p.clauses:
-            if cl.optional:
-                covered.update(t for t in vterms if cl.matches(t))
+                    prefix.append((cl.text, hit))
+        if not any(quality):
+            return
+        for known, cl in opt:
+            for t in vterms:
+                m = known.get(t)
+                if m is None:
+                    m = known[t] = cl.matches(t)
+                if m:
+                    covered.add(t)
         found = sum(1 for q in quality if q)
         if not found:
             return
         coverage = len(covered) / max(1, len(set(vterms)))
-        if found == len(required):
-            tier = _TIERS[fld]
-            why = f"{_why_words(found, fuzzy, prefix)} in {_FIELD_WORDS[fld]}"
-        else:
-            tier = 20 * found / len(required)
-            why = (f"{found} of {len(required)} query words in {_FIELD_WORDS[fld]}"
-                   + (f" ({'; '.join(fuzzy + prefix)})" if fuzzy or prefix else ""))
+        tier = _TIERS[fld] if found == len(required) else 20 * found / len(required)
         exactness = max(0.0, (sum(quality) / found - 0.8) / 0.2) * found / len(quality)
         score = round(tier + 7 * min(1.0, coverage) + 2.5 * exactness, 2)
-        cand = (score, -order, fld, text, why)
-        if best is None or cand[:2] > best[:2]:
-            best = cand
+        if best is None or (score, -order) > best[:2]:
+            best = (score, -order, fld, text, found, fuzzy, prefix)
 
     for i, v in enumerate(values):
         consider(v.field, v.text, v.terms, -i)
@@ -446,7 +460,14 @@ def rank_one(p: Plan, c: Candidate) -> Ranked | None:
     consider("names", " / ".join(v.text for v in values if v.field != DESCRIPTION), together, -len(values))
     if best is None:
         return None
-    score, _, fld, text, why = best
+    score, _, fld, text, found, fuzzy_hits, prefix_hits = best
+    fuzzy = [f"{a}→{b}" for a, b in fuzzy_hits]
+    prefix = [f"{a}…→{b}" for a, b in prefix_hits]
+    if found == len(required):
+        why = f"{_why_words(found, fuzzy, prefix)} in {_FIELD_WORDS[fld]}"
+    else:
+        why = (f"{found} of {len(required)} query words in {_FIELD_WORDS[fld]}"
+               + (f" ({'; '.join(fuzzy + prefix)})" if fuzzy or prefix else ""))
     return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases)
 
 
@@ -456,7 +477,8 @@ def rank(p: Plan, candidates: Iterable[Candidate]) -> list[Ranked]:
     for c in candidates:
         if c.id not in seen or c.exact:
             seen[c.id] = c
-    out = [r for r in map(lambda c: rank_one(p, c), seen.values()) if r is not None]
+    memo: list[dict[str, float]] = [{} for _ in p.clauses]
+    out = [r for r in map(lambda c: rank_one(p, c, memo), seen.values()) if r is not None]
     out.sort(key=lambda r: (-r.score, r.sort))
     return out
 

@@ -75,6 +75,15 @@ class RevertConflict(RuntimeError):
                          f"{', '.join(map(str, later))} touched the same facts (force to revert anyway)")
 
 
+class WriteConflict(RuntimeError):
+    """A write based on values read earlier (``Write.expect_nodes`` / ``expect_edges``) found them changed under the
+    writer lock: nothing was written (an edit made from a stale read would undo someone else's change)."""
+
+    def __init__(self, facts: list[str]) -> None:
+        self.facts = facts
+        super().__init__(f"changed since it was read: {', '.join(facts)}; read it again and redo the change")
+
+
 #: the dataset of the data files (``qgraph load``, ``/admin/reload``); facts written before datasets existed count as it
 DEFAULT_DATASET = "curated"
 #: a diff with more items than this is recorded as a summary (ids only), see ``qgraph.history``
@@ -102,6 +111,18 @@ class Write:
     clear: bool = False
     dataset: str = DEFAULT_DATASET
     reverts: int | None = None
+    #: the values the write was computed from (None: absent), checked under the writer lock (``WriteConflict``)
+    expect_nodes: tuple[tuple[str, Node | None], ...] = ()
+    expect_edges: tuple[tuple[EdgeKey, Edge | None], ...] = ()
+
+
+def _check_expected(tx: WriteTx, write: Write) -> None:
+    nodes = tx.nodes([i for i, _ in write.expect_nodes])
+    edges = tx.edges([k for k, _ in write.expect_edges])
+    changed = [i for i, seen in write.expect_nodes if (nodes[i][0] if i in nodes else None) != seen]
+    changed += ["-".join(k) for k, seen in write.expect_edges if (edges[k][0] if k in edges else None) != seen]
+    if changed:
+        raise WriteConflict(changed)
 
 
 class WriteTx(ABC):
@@ -374,6 +395,8 @@ class Store(ABC):
             problem = tx.damaged()
             if problem:
                 raise StoreError(problem)
+            if write.expect_nodes or write.expect_edges:
+                _check_expected(tx, write)
             meta = tx.meta()
             # The counts are kept in the metadata (updated from each diff); a store written before that counts once.
             kept = json.loads(meta["counts"]) if meta.get("counts") else None
@@ -696,6 +719,11 @@ class Store(ABC):
     @abstractmethod
     def ping(self) -> str:
         """Check the store answers; return a short description (e.g. the server version). Raises StoreUnavailable."""
+
+    def prepare(self) -> None:
+        """Build now what the first query would otherwise build (the memory store: its search index, saved beside
+        the graph file for every later process); nothing for a server-side store. ``qgraph load`` calls it, so that
+        a server's first search after a load does not pay for it."""
 
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""

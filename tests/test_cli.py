@@ -45,6 +45,8 @@ def test_load_curated_twice_changes_no_counts(env: Store) -> None:
     assert code == 0, err
     first = json.loads(out)
     assert first["before"]["total_nodes"] == 0 and first["after"]["total_nodes"] > 100
+    # the memory store's search index is built by the load and saved beside the file, not by a server's first search
+    assert (Path(os.environ["QGRAPH_DATA_DIR"]) / "graph.json.search").is_file() == (env.kind == "memory")
     code, out, _ = run("load", "--json")
     second = json.loads(out)
     assert second["before"] == second["after"] == first["after"]

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 SOURCE_TEXT = Path("/work/shared/sources/quantum-industry-measures-2024.ja.txt")
 
 
-def serve(store: Store) -> Iterator[str]:
+def serve(store: Store, settings: Any = None) -> Iterator[str]:
     import uvicorn
 
     from qgraph.api import create_app
@@ -41,7 +41,8 @@ def serve(store: Store) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(store=store), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port,
+                                        log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     poll(lambda: srv.started, bool, "the API server to start")
@@ -398,4 +399,86 @@ def test_every_control_has_a_label_and_the_page_fits_1280x720(page: tuple[Any, G
     assert pg.evaluate("document.activeElement.id") == "search"
     assert pg.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     idle(pg)
+    guard.assert_clean()
+
+
+EDITOR = "editor-token-0123456789abcdef012"
+
+
+@pytest.fixture(scope="module")
+def editable_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+    """The curated data in a store of its own, served with an editor token (the edits change it)."""
+    from qgraph.config import Settings
+
+    store = MemoryStore(tmp_path_factory.mktemp("editable") / "graph.json")
+    store.load(read_graph([default_data_dir()], store))
+    for url in serve(store, Settings(tokens=f"bob:editor:{EDITOR}")):
+        yield url, store
+
+
+def test_edit_in_place_is_a_changeset_shown_at_once_and_undone(page: tuple[Any, Guard],
+                                                               editable_site: tuple[str, Store]) -> None:
+    pg, guard = page
+    site, store = editable_site
+    pg.goto(site + "/?focus=kriss")
+    ready(pg)
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "kriss", "KRISS's panel")
+    poll(lambda: pg.locator("#details-history li").count(), bool, "KRISS's history")
+    assert pg.locator("#details-history button.undo-edit").count() == 0  # the load is no explorer edit
+    pg.click("#edit summary")
+
+    # an alias from general knowledge: one changeset by the token's name, shown at once, marked external
+    pg.fill("#edit-token", EDITOR)
+    pg.select_option("#edit-action", "add_alias")
+    pg.fill("#edit-alias", "KRISS Daejeon")
+    pg.check("#edit-cite-general")
+    pg.fill("#edit-note", "its usual name in Korea")
+    pg.click("#edit-form button[type=submit]")
+    poll(lambda: pg.locator("#edit-status").inner_text(), lambda s: s.startswith("Saved as changeset"), "the save")
+    alias_cs = store.changesets()[-1]
+    assert alias_cs.actor == "bob" and alias_cs.dataset == "explorer"
+    assert "KRISS Daejeon" in pg.locator("#details-body .aliases").inner_text()
+    assert pg.locator("#details-body [data-external=true]").count() > 0
+    poll(lambda: pg.locator(f"#details-history button[data-undo='{alias_cs.number}']").count(), bool, "its Undo")
+
+    # an agreement with AIST (on the canvas), citing the source document: drawn at once
+    pg.select_option("#edit-action", "add_agreement")
+    pg.select_option("#edit-with", "aist")
+    pg.select_option("#edit-kind", "mou")
+    pg.fill("#edit-date", "2024-03")
+    pg.check("#edit-cite-doc")
+    pg.fill("#edit-doc", "measures-2024")
+    pg.fill("#edit-section", "III(1) 国際連携の進展")
+    pg.fill("#edit-quote", "産総研と KRISS (韓国)⁵の量子分野を含む MOU の改訂")
+    pg.click("#edit-form button[type=submit]")
+    poll(lambda: pg.evaluate("qgraph.lastEdit && qgraph.lastEdit.entity"), lambda v: v and v.startswith("kriss-aist"),
+         "the new agreement")
+    new = pg.evaluate("qgraph.lastEdit.entity")
+    poll(lambda: pg.evaluate("qgraph.visibleAgreements"), lambda v: new in v, "the new agreement on the canvas")
+    # its own record (a line on the canvas, no node) opens from KRISS's panel, with its history and the edit form
+    poll(lambda: pg.locator(f"#details li.agreement[data-agreement='{new}'] button.open-record").count(), bool,
+         "the new agreement in KRISS's panel")
+    pg.click(f"#details li.agreement[data-agreement='{new}'] button.open-record")
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == new, "the agreement's record")
+    poll(lambda: pg.locator("#details-history li").count(), bool, "the agreement's history")
+    assert "date" in pg.evaluate("[...document.getElementById('edit-field').options].map(o => o.value)")
+    pg.evaluate("qgraph.add('kriss')")  # back to KRISS for the rest
+    poll(lambda: pg.get_attribute("#details", "data-entity"), lambda v: v == "kriss", "KRISS's panel again")
+
+    # a refused edit says why in the page (the field named), and nothing is written
+    count = len(store.changesets())
+    pg.select_option("#edit-action", "set")
+    pg.select_option("#edit-field", "founded")
+    pg.fill("#edit-value", "last spring")
+    pg.click("#edit-form button[type=submit]")
+    poll(lambda: pg.locator("#edit-status").inner_text(), lambda s: "founded" in s, "the refusal")
+    assert len(store.changesets()) == count
+
+    # undo the alias from the history: gone at once, recorded as its own changeset
+    pg.click(f"#details-history button[data-undo='{alias_cs.number}']")
+    poll(lambda: pg.evaluate("qgraph.lastUndo && qgraph.lastUndo.undone"), lambda v: v == alias_cs.number, "undo")
+    poll(lambda: pg.locator("#details-body").inner_text(), lambda s: "KRISS Daejeon" not in s, "the alias gone")
+    assert store.changesets()[-1].reverts == alias_cs.number
+    idle(pg)
+    guard.errors[:] = [e for e in guard.errors if "422" not in e]  # the browser logs the refused request itself
     guard.assert_clean()

@@ -43,8 +43,9 @@ from qgraph.loaders.ingest import IngestError, Input, accept_all, apply_review, 
 from qgraph.loaders.ingest.extract import Extractor, find_dates, find_money  # noqa: E402
 from qgraph.loaders.ingest.formats import Limits, read_source  # noqa: E402
 from qgraph.loaders.ingest.resolve import Resolver  # noqa: E402
+from qgraph.loaders.ingest.review import with_decisions  # noqa: E402
 from qgraph.loaders.ingest.segment import segment  # noqa: E402
-from qgraph.store import Store  # noqa: E402
+from qgraph.store import Store, Write  # noqa: E402
 from qgraph.stores.memory import MemoryStore  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -255,12 +256,16 @@ def test_japanese_sentences_sections_and_footnotes() -> None:
 
 
 def test_a_sentence_cut_by_a_page_break_is_joined_and_quotes_stay_verbatim() -> None:
-    text = "- ✓ 12月には慶大－東大－シカゴ\n\n⁴ 脚注の文\n\n大－IBM の協力文書の締結が行われた。"
+    # the line before the break is a full line (a short one, without a sentence end, is a paragraph of its own)
+    text = ("株式会社東芝\n\n- ✓ 国際協力の動きは活発化しており、12月には慶大－東大－シカゴ\n\n⁴ 脚注の文\n\n"
+            "大－IBM の協力文書の締結が行われた。")
     seg = segment(read_source("x.txt", data=text.encode(), name="x.txt"))
-    joined = next(s for s in seg.sentences if s.kind == "body")
-    assert joined.text == "12月には慶大－東大－シカゴ大－IBM の協力文書の締結が行われた。" and len(joined.pieces) == 2
+    first, joined = [s for s in seg.sentences if s.kind == "body"][:2]
+    assert first.text == "株式会社東芝"  # a publisher line stays apart from the paragraph after it
+    assert joined.text == "国際協力の動きは活発化しており、12月には慶大－東大－シカゴ大－IBM の協力文書の締結が行われた。"
+    assert len(joined.pieces) == 2
     s, e = joined.source_span(0, len(joined.text))
-    assert text[s:e] in ("12月には慶大－東大－シカゴ", "大－IBM の協力文書の締結が行われた。")
+    assert text[s:e] in ("国際協力の動きは活発化しており、12月には慶大－東大－シカゴ", "大－IBM の協力文書の締結が行われた。")
 
 
 def test_english_sentences_keep_abbreviations() -> None:
@@ -361,6 +366,10 @@ def test_co_signers_in_a_footnote_join_the_governments_agreement(nations: Memory
     meti, ised = inst["経済産業省"], inst["カナダ革新・科学・産業省"]
     assert ised["nation"] == "ca"  # the nation its name starts with
     assert meti["nation"] == "jp" and "inferred" in meti["review"]["note"]  # a ministry without a nation: home
+    # the model's Government label types 「内閣府」 (no organisation word), and then it is the home nation's too
+    _, ex = extract("我が国は量子技術を重視する。内閣府と米国国立科学財団（NSF）は協力覚書に署名した（4月）。", nations)
+    cabinet = next(c for c in ex.entities.values() if c.name_ja == "内閣府")
+    assert cabinet.fields == {"type": "government-body", "nation": "jp"} and any("inferred" in n for n in cabinet.notes)
     mocs = [a for a in review.sections["agreements"] if a["kind"] == "moc"]
     ca = next(a for a in mocs if "ca" in a["parties"])
     assert sorted(ca["parties"]) == sorted(["jp", "ca", meti["id"], ised["id"]]) and ca["date"] == "2023-09"
@@ -436,6 +445,14 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     assert "operators" not in fac["富岳"].fields and any("operators" in n for n in fac["富岳"].notes)
     for c in fac.values():
         assert FACILITIES_JA[c.evidence.start:c.evidence.end] == c.evidence.quote and c.name in c.evidence.quote
+    # the review page's decisions may set a facility's English name, type and operators (and nothing else, not its id)
+    review = ingest([Input(name="f.txt", data=FACILITIES_JA.encode())], nations, language="ja")
+    ei = next(r for r in review.sections["facilities"] if r["name"] == "叡")
+    decided = yaml.safe_load(with_decisions(review.to_yaml(), {f"facilities/{ei['id']}": {"status": "edited", "fields": {
+        "name": "Ei", "facility_type": "testbed", "operators": ["riken"], "id": "renamed"}}}))
+    edited = next(r for r in decided["facilities"] if r["id"] == ei["id"])
+    assert (edited["name"], edited["facility_type"], edited["operators"]) == ("Ei", "testbed", ["riken"])
+    assert edited["review"]["status"] == "edited"
     # with the curated data: a facility the store holds is known, not proposed again
     _, ex = extract(FACILITIES_JA, curated)
     assert {"abci-q", "aist-prototyping-facility", "aist-cryogenic-testbed"} <= set(ex.known)
@@ -444,6 +461,59 @@ def test_facilities_with_type_operator_and_nation(nations: MemoryStore, curated:
     fac = {c.name: c for c in ex.entities.values() if c.kind == "Facility"}
     assert fac["Aurora"].fields == {"facility_type": "supercomputer", "operators": ["riken"], "nation": "jp"}
     assert fac["Quantum Network Testbed"].fields["operators"] == ["nict"]
+
+
+def test_press_release_forms_in_both_languages(nations: MemoryStore, curated: MemoryStore) -> None:
+    _, ex = extract("2024年4月10日\n国立大学法人東京大学（以下「東京大学」）と日本アイ・ビー・エム株式会社（以下「日本IBM」）は、"
+                    "2024年4月10日、量子コンピュータの共同研究に関する覚書を締結しました。", nations)
+    by_name = {c.name_ja or c.name: c for c in ex.entities.values()}
+    # （以下「…」） without 「という。」; the legal form is no name (not 「国立大学」 + 「法人東京大学」), nor is the dateline
+    assert set(by_name) == {"東京大学", "日本アイ・ビー・エム"}  # and 「量子コンピュータ」 is the subject, no company
+    assert by_name["日本アイ・ビー・エム"].fields == {"type": "company", "nation": "jp"}  # 株式会社; 日本…
+    assert "日本IBM" in by_name["日本アイ・ビー・エム"].aliases and "東京大学" in by_name["東京大学"].aliases[0]
+    [mou] = ex.agreements
+    assert set(mou.fields["parties"]) == {c.key for c in by_name.values()} and mou.fields["date"] == "2024-04-10"
+    # a headline restating the body's act is the same candidate (the body's date, both quotes); the publisher's line
+    # is a paragraph of its own, and 「株式会社東芝」 later says what the 「東芝」 of the headline is
+    text = ("2024年6月3日\n株式会社東芝\n\n東芝と韓国科学技術研究院（KIST）、量子暗号通信で連携協定を締結\n\n"
+            "株式会社東芝（本社：東京都港区、以下「東芝」）と韓国科学技術研究院（以下「KIST」）は、2024年5月31日付で、"
+            "量子暗号通信の実用化に向けた連携協定を締結しました。")
+    _, ex = extract(text, nations)
+    [agreement] = ex.agreements
+    assert agreement.fields["date"] == "2024-05-31" and len(agreement.more_evidence) == 1
+    assert agreement.more_evidence[0].quote.startswith("東芝と韓国科学技術研究院（KIST）")
+    toshiba = next(c for c in ex.entities.values() if c.name_ja == "東芝")
+    assert toshiba.fields["type"] == "company" and toshiba.key in agreement.fields["parties"]
+    _, ex = extract("WASHINGTON, May 2, 2024 — The U.S. Department of Energy and Japan's Ministry of Education, Culture, "
+                    "Sports, Science and Technology (MEXT) signed a letter of intent on May 1. The RIKEN Center for "
+                    "Computational Science will host the Fugaku supercomputer.", nations)
+    by_name = {c.name: c for c in ex.entities.values()}
+    doe = by_name["U.S. Department of Energy"]  # not "… Department of Energy and Japan"
+    mext = by_name["Ministry of Education, Culture, Sports, Science and Technology"]
+    assert (doe.fields["nation"], mext.fields["nation"]) == ("us", "jp")
+    [letter] = ex.agreements
+    assert letter.fields["parties"] == [doe.key, mext.key] and letter.fields["date"] == "2024-05-01"
+    center = by_name["RIKEN Center for Computational Science"]
+    assert by_name["Fugaku"].fields["operators"] == [center.key]
+    # a news item: the partner after "with", a common noun before a name ("start-up Q-CTRL"), an English legal form
+    _, ex = extract("SYDNEY, 3 June 2024 (Reuters) - Quantum start-up Q-CTRL signed an MoU with Japan's NEC Corporation "
+                    "to develop control software, the companies said on Monday. Separately, the University of Sydney "
+                    "entered into a research agreement with Fujitsu Limited in April 2024.", nations)
+    by_name = {c.name: c for c in ex.entities.values()}
+    assert by_name["Q-CTRL"].fields == {"type": "company"} and by_name["Fujitsu"].fields == {"type": "company"}
+    assert by_name["NEC Corporation"].fields == {"type": "company", "nation": "jp"}
+    got = {(a.fields["kind"], tuple(a.fields["parties"]), a.fields.get("date")) for a in ex.agreements}
+    assert got == {("mou", ("q-ctrl", "nec-corporation"), "2024-06-03"),
+                   ("agreement", ("university-of-sydney", "fujitsu"), "2024-04")}
+
+    # the verb before the act decides its status, not a purpose clause after it; a full stop ends no name
+    _, ex = extract("TOKYO, Feb 1, 2023 - The Quantum Economic Development Consortium (QED-C), the European Quantum "
+                    "Industry Consortium (QuIC), Quantum Industry Canada (QIC) and Q-STAR signed a memorandum of "
+                    "understanding to establish the International Council of Quantum Industry Associations.", curated)
+    [mou] = ex.agreements
+    assert set(mou.fields["parties"]) == {"qed-c", "quic", "quantum-industry-canada", "q-star"}
+    assert mou.fields["status"] == "signed" and "establish" not in mou.evidence.quote[-30:]
+    assert "International Council of Quantum Industry Associations" in {c.name for c in ex.entities.values()}
 
 
 def test_english_rules(nations: MemoryStore) -> None:
@@ -504,7 +574,8 @@ def test_round_trip_writes_exactly_the_decisions(store: Store) -> None:
     before = store.counts()
     review = ingest([Input(name="release.md", data=EN_RELEASE.encode())], store, language="en")
     text, doc = _decide(review.to_yaml())
-    result = apply_review(text, "review.yaml", store, actor="tester")
+    changesets = store.history_count()
+    result = apply_review(text, "review.yaml", store, actor="tester", message="AIST press release 2024-03-12")
     after = store.counts()
     assert after.nodes["Institution"] - before.nodes.get("Institution", 0) == 4  # MSIT's candidate stays proposed
     assert after.nodes["Agreement"] - before.nodes.get("Agreement", 0) == 1
@@ -520,6 +591,26 @@ def test_round_trip_writes_exactly_the_decisions(store: Store) -> None:
     assert any(d["id"] == doc["documents"][0]["id"] and d["sha256"] == doc["documents"][0]["sha256"] for d in documents)
     assert result.written == {"Institution": 4, "Agreement": 1}
     assert store.get_node("ministry-of-science-and-ict") is None
+    # exactly one changeset, with the actor, the message and the source document, holding exactly what was written
+    assert store.history_count() == changesets + 1 and result.changeset == changesets + 1
+    cs = store.changeset(result.changeset)
+    assert (cs.actor, cs.message, cs.dataset) == ("tester", "AIST press release 2024-03-12", "ingest")
+    assert cs.documents == [doc["documents"][0]["id"]]
+    decided = {r["id"] for section in ("institutions", "agreements") for r in doc[section]
+               if r["review"]["status"] in ("accepted", "edited")}
+    assert {n.id for n in cs.nodes} == decided and {n.op for n in cs.nodes} == {"added"}
+    # applying the same decisions again changes nothing and records nothing
+    version = store.meta()["data_version"]
+    again = apply_review(text, "review.yaml", store, actor="tester")
+    assert again.changeset is None and again.written == {} and "already" in again.message
+    assert store.history_count() == changesets + 1 and store.meta()["data_version"] == version
+    # a replace load of the curated data leaves the ingested facts alone; the applied changeset can be reverted
+    store.commit(Write(graph=read_graph([REPO / "data" / "nations.yaml", REPO / "data" / "documents.yaml"]),
+                       replace=True), actor="tester", message="curated reload")
+    assert store.get_node(mou["id"]) is not None
+    undone = store.revert(result.changeset, actor="tester")
+    assert undone.changeset.reverts == result.changeset
+    assert all(store.get_node(i) is None for i in decided) and store.counts().nodes == before.nodes
     # the same bytes again are recognised as the registered document
     again = ingest([Input(name="copy.md", data=EN_RELEASE.encode())], store, language="en")
     assert again.header["documents"] == [doc["documents"][0]["id"]]
@@ -581,9 +672,15 @@ def test_cli_ingest_then_review_apply(cli_env: Path) -> None:
     assert doc["documents"][0]["url"] == "https://example.org/release"
     text, _ = _decide(out.read_text())
     out.write_text(text)
-    result = runner.invoke(app, ["review", "apply", str(out), "--json"])
+    result = runner.invoke(app, ["review", "apply", str(out), "--json", "--actor", "dana", "-m", "release of March"])
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["written"] == {"Institution": 4, "Agreement": 1}
+    answer = json.loads(result.stdout)
+    assert answer["written"] == {"Institution": 4, "Agreement": 1} and answer["changeset"] == 2  # 1: the load
+    result = runner.invoke(app, ["history", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "dana" in result.stdout and "release of March" in result.stdout
+    result = runner.invoke(app, ["review", "apply", str(out)])  # again: nothing changes, nothing is recorded
+    assert result.exit_code == 0 and "nothing changed" in result.stdout
 
 
 def test_cli_bad_input_writes_nothing(cli_env: Path) -> None:

@@ -1,6 +1,7 @@
-"""Ingest over HTTP on both stores: POST /ingest (editor token, multipart, size limit, type by content) stores a review
-in the store (a second app over the same store — another replica — sees it), GET /review/{id}, decisions and
-POST /review/{id}/apply; refusals name what is wrong.
+"""Ingest over HTTP on both stores: POST /ingest (a named token with the editor role, multipart, size limit, type by
+content) stores a review in the store (a second app over the same store — another replica — sees it), GET
+/review/{id}, decisions and POST /review/{id}/apply (one changeset whose actor is the token's name, idempotent);
+refusals name what is wrong.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from qgraph.loaders import read_graph  # noqa: E402
 from qgraph.store import Store  # noqa: E402
 
 TOKEN = "editor-token-0123456789abcdef"
+ADMIN = "admin-token-0123456789abcdef00"
 
 
 def client(store: Store, **settings: object) -> TestClient:
-    config = Settings(store=store.kind, admin_token=TOKEN, **settings)  # type: ignore[arg-type]
+    # an editor (not an admin) token: the ingest routes need the editor role, and its name is the actor
+    config = Settings(store=store.kind, tokens=f"erin:editor:{TOKEN},root:admin:{ADMIN}", **settings)  # type: ignore[arg-type]
     return TestClient(create_app(config, store=store))
 
 
@@ -60,9 +63,19 @@ def test_ingest_review_apply_over_http(loaded: Store) -> None:
         applied = other.post(f"/review/{review_id}/apply", headers=AUTH, json={"decisions": decisions})
         assert applied.status_code == 200, applied.text
         assert applied.json()["written"] == {"Institution": 3, "Agreement": 1}
+        cs = loaded.changeset(applied.json()["changeset"])
+        assert cs.actor == "erin" and cs.documents == body["header"]["documents"] and cs.message
+        # the decisions were saved with the review: applying it again records nothing
+        again = other.post(f"/review/{review_id}/apply", headers=AUTH)
+        assert again.status_code == 200 and again.json()["changeset"] is None
+        assert loaded.history_count() == cs.number
         assert loaded.counts().nodes["Institution"] == before + 3
         assert loaded.get_node(inst["University of Chicago"]["id"]).properties["name"] == "The University of Chicago"
         assert loaded.get_node(mou["id"]).sources[0].quote == mou["sources"][0]["quote"]
+        # an admin reverts the applied changeset like any other
+        undone = other.post(f"/admin/revert/{cs.number}", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert undone.status_code == 200, undone.text
+        assert loaded.get_node(mou["id"]) is None and loaded.counts().nodes.get("Institution", 0) == before
 
 
 def test_ingest_needs_the_editor_token(loaded: Store) -> None:
@@ -72,6 +85,8 @@ def test_ingest_needs_the_editor_token(loaded: Store) -> None:
         assert c.get("/review/rev-0123456789ab").status_code == 401
         assert c.post("/review/rev-0123456789ab/apply", headers={"Authorization": "Bearer wrong-token-000000000000000"}
                       ).status_code == 401
+        # the editor role writes reviews, not the admin's routes
+        assert c.post("/admin/revert/1", headers=AUTH).status_code == 403
 
 
 def test_ingest_refusals_name_the_file(loaded: Store) -> None:

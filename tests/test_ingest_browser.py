@@ -38,7 +38,7 @@ def serve(store: Store) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(Settings(admin_token=TOKEN), store=store)
+    app = create_app(Settings(tokens=f"carol:editor:{TOKEN}"), store=store)  # an editor's named token
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -111,6 +111,8 @@ def test_review_page_accept_edit_match_and_apply(review_site: tuple[str, Store, 
     assert store.get_node(uchicago_id).properties["name"] == "The University of Chicago"
     assert store.get_node(keys[mou].split("/", 1)[1]) is not None
     assert store.get_node(keys[evil].split("/", 1)[1]) is None
+    last = store.changeset(store.history_count())
+    assert last.actor == "carol" and last.dataset == "ingest"  # one changeset, by the token's name
     guard.assert_clean()
 
 

@@ -303,3 +303,32 @@ def test_external_is_marked_in_every_answer(q: Queries) -> None:
     header, *lines = nodes_csv.splitlines()
     assert "external" in header.split(",")
     assert any(line.startswith("qed-c,") and ",True," in line for line in lines)
+
+
+def test_memory_search_index_is_saved_beside_its_file_and_read_only_for_that_file(
+        memory_curated: Store, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory store's search index is saved as graph.json.search, tagged with the graph file's digest: a new
+    process on the same file reads it instead of building it; a different file, or a damaged index, is rebuilt."""
+    import json
+    import shutil
+
+    from qgraph.stores import memory_search
+    from qgraph.stores.memory import MemoryStore
+
+    answer = Queries(memory_curated).search("Tohoku Univ")
+    saved = memory_curated.path.with_name("graph.json.search")  # type: ignore[attr-defined]
+    assert saved.is_file()
+    copy = tmp_path / "graph.json"
+    shutil.copy(memory_curated.path, copy)  # type: ignore[attr-defined]
+    shutil.copy(saved, tmp_path / "graph.json.search")
+    built: list[int] = []
+    build = memory_search.SearchIndex.__init__
+    monkeypatch.setattr(memory_search.SearchIndex, "__init__", lambda self, nodes: built.append(1) or build(self, nodes))
+    assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == []  # read, not built
+    doc = json.loads(copy.read_text(encoding="utf-8"))
+    doc["meta"]["loaded_at"] = "2000-01-01T00:00:00+00:00"  # another file (same nodes): its index is not this one
+    copy.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == [1]
+    assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == [1]  # saved again, read again
+    (tmp_path / "graph.json.search").write_bytes(b"PK\x03\x04 not a zip")
+    assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == [1, 1]

@@ -173,7 +173,7 @@ def apply_stored(request: Request, actor: EditorDep, review_id: str, update: Rev
         except DatasetError as exc:
             return _refused(422, "bad_data", [str(p) for p in exc.problems])
     return {"review": review_id, "written": result.written, "aliases_added": result.aliases_added,
-            "skipped": result.skipped, "message": result.message,
+            "skipped": result.skipped, "message": result.message, "changeset": result.changeset,
             "data_version": result.report.data_version if result.report else None}
 
 

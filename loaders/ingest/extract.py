@@ -36,7 +36,7 @@ from qgraph.text import normalise
 #: legal-form words folded off names (rigour/normality style), Japanese and English
 LEGAL_FORMS_JA = ("国立研究開発法人", "独立行政法人", "国立大学法人", "大学共同利用機関法人", "一般社団法人", "一般財団法人",
                   "公益社団法人", "公益財団法人", "学校法人", "特定非営利活動法人", "株式会社", "有限会社", "合同会社")
-_LEGAL_EN = re.compile(r",?\s+(?:Inc\.?|Ltd\.?|Corp\.?|Co\.,?\s*Ltd\.?|LLC|GmbH|plc|S\.A\.|AG|K\.K\.)$")
+_LEGAL_EN = re.compile(r",?\s+(?:Inc\.?|Ltd\.?|Limited|Corp\.?|Co\.,?\s*Ltd\.?|LLC|GmbH|plc|S\.A\.|AG|K\.K\.)$")
 
 #: (suffix, institution type): the organisation word a Japanese name ends with
 JA_ORG_SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -49,11 +49,15 @@ JA_ORG_SUFFIXES: tuple[tuple[str, str], ...] = (
 JA_ORG_LABELS = frozenset({"Company", "Company_Group", "Corporation_Other", "School", "International_Organization",
                            "Government", "Political_Organization_Other", "Organization_Other", "Public_Institution",
                            "Research_Institute", "GOE_Other", "Show_Organization", "Military", "N_Organization"})
+#: GiNZA's organisation labels -> the institution type they say
+NER_TYPES = {"Government": "government-body", "Company": "company", "Company_Group": "company",
+             "School": "university", "International_Organization": "international-organisation",
+             "Research_Institute": "national-lab", "Public_Institution": "government-body"}
 JA_PLACE_LABELS = frozenset({"Country", "Province", "City", "GPE_Other", "Nationality"})
 EN_ORG_WORDS = ("University", "Institute", "Laboratory", "Laboratories", "Ministry", "Department", "Agency", "Council",
                 "Centre", "Center", "Corporation", "Company", "Consortium", "Foundation", "Commission", "Organisation",
                 "Organization", "Association", "Academy", "Office", "Authority", "Bureau", "Alliance", "Society",
-                "College", "Inc.", "Inc", "Ltd", "Ltd.", "Corp.", "Technologies", "Labs", "Group", "Network")
+                "College", "Inc.", "Inc", "Ltd", "Ltd.", "Limited", "Corp.", "Technologies", "Labs", "Group", "Network")
 EN_ORG_TYPES = {"University": "university", "College": "university", "Academy": "university",
                 "Institute": "national-lab", "Laboratory": "national-lab", "Laboratories": "national-lab",
                 "Labs": "company", "Ministry": "government-body", "Department": "government-body",
@@ -62,7 +66,9 @@ EN_ORG_TYPES = {"University": "university", "College": "university", "Academy": 
                 "Consortium": "industry-consortium", "Association": "industry-consortium",
                 "Alliance": "industry-consortium", "Foundation": "funding-agency", "Corporation": "company",
                 "Company": "company", "Inc.": "company", "Inc": "company", "Ltd": "company", "Ltd.": "company",
-                "Corp.": "company", "Technologies": "company", "Group": "company"}
+                "Limited": "company",
+                "Corp.": "company", "Technologies": "company", "Group": "company", "Centre": "other",
+                "Center": "other", "Society": "other", "Organisation": "other", "Organization": "other"}
 
 #: act words: (regex, agreement kind). The first that matches in a clause decides; MOU/MOC in brackets win.
 ACT_KINDS: tuple[tuple[str, str], ...] = (
@@ -91,6 +97,15 @@ ACT_STATUSES: tuple[tuple[str, str], ...] = (
 #: a joint activity named after a dash-joined list (「A－B－C の…取組」): an act only next to such a list
 WEAK_ACTS = r"取組|取り組み|共同研究|連携|プロジェクト|joint (?:research|project|programme|program)"
 #: "… was signed by", "… were renewed by": an English act whose parties come after it
+_APPOSITIVE = re.compile(r"\b(?P<noun>start-?ups?|company|firm|spin-?off|spinout|chipmaker|maker|manufacturer|"
+                         r"vendor|provider|developer|university|institute|laboratory|agency|ministry|consortium)\s+"
+                         r"(?P<name>[A-Z][\w\-&.]*(?:\s[A-Z][\w\-&.]*){0,3})(?<![.,])")
+_APPOSITIVE_TYPES = {"university": "university", "institute": "national-lab", "laboratory": "national-lab",
+                     "agency": "government-body", "ministry": "government-body", "consortium": "industry-consortium"}
+#: capitalised words that start no name
+_NOT_NAMES = frozenset({"The", "A", "An", "In", "On", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                        "Sunday", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+                        "October", "November", "December", "This", "That", "It", "Its", "Their", "Which"})
 _PASSIVE_BY = re.compile(r"[^.;]{0,60}?\b(?:was|were|has been|have been|is|are)\s+(signed|concluded|renewed|revised|"
                          r"amended|agreed|launched|exchanged)\s+by\s", re.I)
 #: an intention to cooperate with a partner named just before (Japanese) or after (English) it; its "status"
@@ -339,6 +354,29 @@ def _institution_type(name: str) -> tuple[str, str] | None:
     return None
 
 
+#: the institution type a Japanese legal form says
+LEGAL_FORM_TYPES = {"株式会社": "company", "有限会社": "company", "合同会社": "company", "国立大学法人": "university",
+                    "学校法人": "university", "国立研究開発法人": "national-lab", "大学共同利用機関法人": "national-lab"}
+
+
+def _legal_form_type(surface: str) -> tuple[str, str] | None:
+    """(type, rule) from a legal form at either end of the name (「日本アイ・ビー・エム株式会社」: a company)."""
+    folded = fold(surface)
+    if _LEGAL_EN.search(folded) and len(folded.split()) >= 2:
+        return "company", "legal-form:en"  # "Fujitsu Limited", "IonQ, Inc."
+    for form, kind in LEGAL_FORM_TYPES.items():
+        if (folded.startswith(form) or folded.endswith(form)) and len(folded) > len(form) + 1:
+            return kind, f"legal-form:{form}"
+    return None
+
+
+def _technology_term(name: str) -> bool:
+    """A name that is only a domain's technology word (「量子コンピュータ」, 「量子暗号通信」, "quantum computing")."""
+    folded = fold(name).strip()
+    return any(re.fullmatch(rf"(?:量子|quantum\s?)?(?:{pattern})[{_JA_CHAR}a-z]{{0,3}}", folded, re.I)
+               for pattern, _ in DOMAIN_WORDS)
+
+
 def _initials_match(name: str, abbreviation: str) -> bool:
     """The abbreviation spells the name's capitalised initials, in order ("ISED": Innovation, Science and Economic
     Development Canada; "METI"): a name, even without an organisation word."""
@@ -537,7 +575,7 @@ class Extractor:
         for sentence in sentences:
             if sentence.kind != "heading":
                 self._facilities(sentence, by_sentence.get(sentence.index, []))
-        agreements = self._merge_cosigners(self._dedupe(agreements))
+        agreements = _merge_restatements(self._merge_cosigners(self._dedupe(agreements)))
         used = {ref for a in agreements for ref in a.party_refs} | \
                {a.fields.get("framework") for a in agreements} | {s.fields.get("adopter") for s in strategies}
         for key, cand in self.entities.items():
@@ -550,10 +588,13 @@ class Extractor:
         self.gazetteer.setdefault(normalise(surface), (known.id, known.kind, True))
 
     def _probe(self, sentence: Sentence, start: int, end: int, rule: str, *, label: str | None = None,
-               abbreviation: str | None = None, nation_hint: str | None = None, force: bool = False) -> None:
+               abbreviation: str | None = None, nation_hint: str | None = None, force: bool = False,
+               type_hint: str | None = None) -> None:
         """Resolve one span; known -> gazetteer; else, if it looks like an organisation, a candidate entity."""
         surface = sentence.text[start:end].strip().strip("「」『』\"“”・、")
         surface = surface.rstrip(SUPERSCRIPTS).strip()
+        if re.search(r"[A-Za-z]{4,}\.$", surface):
+            surface = surface[:-1]  # "… Industry Associations." ends a sentence; "Inc.", "U.S." keep their dot
         if len(surface) < 2 or len(surface) > 80 or surface.isdigit():
             return
         surface = re.sub(r"^(?:the|The|THE)\s+", "", surface.strip(_DASH_CHARS + "／/ "))
@@ -563,6 +604,8 @@ class Extractor:
         if len(surface) < 2 or any(re.fullmatch(p, fold(surface), re.I) for p, _ in ACT_KINDS):
             return
         bare = strip_legal_form(surface)
+        if bare in LEGAL_FORMS_JA:
+            return  # 「国立大学法人」 alone is a legal form, not a name
         government = re.sub(r"^(?:the\s+)?(?:Government\s+of\s+(?:the\s+)?)|\s*(?:政府|Government)$", "", bare)
         for probe in dict.fromkeys([surface, bare, government] + ([abbreviation] if abbreviation else [])):
             known = self.resolver.resolve(probe)
@@ -573,7 +616,12 @@ class Extractor:
                 return
         if label in JA_PLACE_LABELS or label == "GPE":
             return
-        typed = _institution_type(bare)
+        typed = _institution_type(bare) or _legal_form_type(surface) or \
+            ((type_hint, "hint") if type_hint else None)
+        if typed is None and label in NER_TYPES:
+            inst_from_label = NER_TYPES[label]  # the model's label says what kind of organisation (not that it is one)
+        else:
+            inst_from_label = None
         kind, inst_type, why = "Institution", None, rule
         if typed:
             inst_type, suffix_rule = typed
@@ -586,10 +634,13 @@ class Extractor:
             kind = "Hub"
         if not (typed or force or framework or hub or (label in JA_ORG_LABELS and len(bare) >= 2)):
             return
+        if not (typed or force or framework or hub) and _technology_term(bare):
+            return  # 「量子コンピュータ」 labelled Company by the model: the subject matter, not an organisation
         if label is None and not (typed or force or framework or hub):
             return
         key = normalise(bare)
         cand = self.entities.get(self.gazetteer.get(key, ("", "", False))[0])
+        created = cand is None
         if cand is None:
             is_latin = bool(re.fullmatch(r"[\x20-\x7e]+", fold(bare)))
             latin_alias = abbreviation if abbreviation and re.fullmatch(r"[\x20-\x7e]+", fold(abbreviation)) else None
@@ -599,11 +650,12 @@ class Extractor:
                 cand_key = f"{cand_key}-2"
             fields: dict[str, Any] = {}
             if kind == "Institution":
-                fields["type"] = inst_type or "other"
+                fields["type"] = inst_type or inst_from_label or "other"
             elif kind == "Framework":
                 fields["framework_type"] = "partnership" if re.search("パートナーシップ|Partnership", bare) else \
                     "dialogue" if re.search("対話|協議|Dialogue", bare) else "other"
-            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare, inst_type, start)
+            nation, nation_note = self._nation_for(sentence, end, surface, nation_hint, bare,
+                                                   inst_type or inst_from_label, start)
             if nation and kind in ("Institution", "Hub"):
                 fields["nation"] = nation
             confidence = 0.5 + (0.2 if typed else 0) + (0.15 if label in JA_ORG_LABELS else 0) + \
@@ -618,7 +670,10 @@ class Extractor:
             if nation_note and "nation" in fields:
                 cand.notes.append(nation_note)
             self.entities[cand_key] = cand
-        elif abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
+        if not created and cand.kind == "Institution" and cand.fields.get("type") == "other" and inst_type:
+            cand.fields["type"] = inst_type  # 「東芝」 first, 「株式会社東芝」 later: the later one says what it is
+            cand.rule += f"; {why}"
+        if not created and abbreviation and abbreviation not in cand.aliases and abbreviation != cand.name:
             cand.rule += f"; {why}"  # a pattern that introduces an abbreviation confirms the candidate
             cand.confidence = min(0.95, cand.confidence + 0.15)
         for s in (surface, bare, abbreviation):
@@ -676,7 +731,7 @@ class Extractor:
         text = sentence.text
         ftext = fold(text)
         # 「国立研究開発法人産業技術総合研究所（以下「産総研」という。）」 and 「…拠点（国立研究開発法人理化学研究所。以下「理研」という。）」
-        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?)\s*[（(]\s*(?:([^（）()。]{2,40})。\s*)?以下\s*[「『“\"]([^」』”\"]{1,20})[」』”\"]\s*と(?:いう|する|称する)。?\s*[)）]", text):
+        for m in re.finditer(r"([^\s、。，「」（）()]{2,40}?)\s*[（(]\s*(?:([^（）()。]{2,40})。\s*)?以下\s*[「『“\"]([^」』”\"]{1,20})[」』”\"]\s*(?:と(?:いう|する|称する)。?)?\s*[)）]", text):
             if m.group(2):
                 self._probe(sentence, m.start(2), m.end(2), "pattern:ika-to-iu", abbreviation=m.group(3), force=True)
                 self._probe(sentence, self._name_start(text, m.start(1), m.end(1)), m.end(1), "pattern:before-bracket")
@@ -713,7 +768,7 @@ class Extractor:
             if known := self.resolver.resolve(m.group()):
                 self._add_known(m.group(), known)
         # names ending in an organisation word (rules, both languages)
-        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間ァ-ヴー])", ftext):
+        for m in re.finditer(rf"[{_JA_CHAR}A-Za-z・]{{2,30}}?(?:大学校|大学|研究所|研究院|機構|省|庁|協議会|審議会|会議|研究センター|カウンシル|コンソーシアム|インスティテュート|研究拠点|開拓拠点|基盤拠点|拠点)(?![院校生部内長員等間法ァ-ヴー])", ftext):
             self._probe(sentence, self._name_start(text, m.start(), m.end()), m.end(), "rule:ja-org-suffix")
         for m in re.finditer(rf"(?:(?:the\s)?{_LATIN_NAME}\s)?(?:{'|'.join(map(re.escape, EN_ORG_WORDS))})(?:\s(?:of|for|on)\s(?:the\s)?{_LATIN_NAME}(?:{_LATIN_COMMA_LIST})?(?:,?\s(?:and|&)\s{_LATIN_NAME})?)?", ftext):
             span = m.group().removeprefix("the ").removeprefix("The ")
@@ -721,9 +776,11 @@ class Extractor:
             if len(span.split()) < 2:
                 continue
             parts = re.split(r"\s(?:and|&)\s", span)
-            if len(parts) == 2 and _institution_type(parts[0]) and _looks_like_acronym(parts[1]) and \
-                    self.resolver.resolve(parts[1], ("Institution",)) is not None:
-                # "the University of Tokyo and RIKEN": a name and a known acronym (not "Ministry of Science and ICT")
+            if len(parts) == 2 and _institution_type(parts[0]) and (
+                    (_looks_like_acronym(parts[1]) and self.resolver.resolve(parts[1], ("Institution",)) is not None)
+                    or self.resolver.resolve(parts[1], ("Nation",)) is not None):
+                # "the University of Tokyo and RIKEN", "the Department of Energy and Japan's …": a name and a known
+                # one (not "Ministry of Science and ICT")
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
             elif len(parts) == 2 and _institution_type(parts[1]) and _institution_type(parts[0]):
                 self._probe(sentence, offset, offset + len(parts[0]), "rule:en-org-words")
@@ -738,6 +795,14 @@ class Extractor:
                     part = re.sub(r"^(?:The|the)\s+", "", part)
                     if 3 <= len(part) <= 40 and (k := self.resolver.resolve(part, ("Nation",))):
                         self._add_known(part, k)
+        # "quantum start-up Q-CTRL", "the chipmaker Rigetti", "the university ETH Zurich": a common noun before a
+        # proper name says what it is
+        for m in _APPOSITIVE.finditer(ftext):
+            name = m.group("name")
+            if name.split()[0] in _NOT_NAMES:
+                continue
+            self._probe(sentence, m.start("name"), m.end("name"), f"pattern:appositive:{m.group('noun').lower()}",
+                        force=True, type_hint=_APPOSITIVE_TYPES.get(m.group("noun").lower().replace("-", ""), "company"))
         # acronyms and capitalised names (English proper nouns): resolved; new only when another rule says so
         for m in re.finditer(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?:[\-&][A-Za-z0-9]+)*(?![A-Za-z0-9])", ftext):
             if _looks_like_acronym(m.group()):
@@ -773,7 +838,7 @@ class Extractor:
         if re.fullmatch(r"[\x20-\x7e]+", fold(piece)):
             return start  # a Latin name: spaces are part of it
         cut = 0
-        for m in re.finditer(r"[ぁ-ゖ、。「」（）()\s]|の|と|は|が|を|に|で|や|及び|並びに", piece):
+        for m in re.finditer(r"[ぁ-ゖ、。「」（）()\s]|の|と|は|が|を|に|で|や|及び|並びに|[0-9０-９]+\s*[年月日]", piece):
             if m.end() < len(piece) - 1:
                 cut = m.end()
         return start + cut
@@ -854,6 +919,15 @@ class Extractor:
             reach = 60 if kind == "other" else 24  # a meeting's outcome comes at the end of its clause
             window = re.split(r"[、。,;]", ftext[e:min(nxt, e + reach)])[0]
             status, status_end = None, e
+            english = bool(re.search("[a-z]", ftext[s:e], re.I))
+            if english and not re.match(r"\s+(?:was|were|has been|have been|is|are)\b", window):
+                # English puts the verb first ("signed a memorandum … to establish …"): a verb just before the act
+                # decides, not a purpose clause after it
+                before = ftext[max(0, s - 24):s]
+                found = [(mm.end(), st) for pattern, st in ACT_STATUSES for mm in re.finditer(pattern, before, re.I)]
+                if found:
+                    status = max(found)[1]  # the verb nearest the act
+                    window = ""
             for pattern, st in ACT_STATUSES:
                 if mm := re.search(pattern, window, flags=re.I):
                     if status is None or e + mm.start() < status_end:
@@ -929,6 +1003,14 @@ class Extractor:
                 previous_end = quote_end = max(previous_end, clause_end)
                 if status is None:
                     status = next((st for pattern, st in ACT_STATUSES if re.search(pattern, by.group(1), re.I)), None)
+            elif len({p.ref for p in parties}) < 2 and (with_ := re.match(r"\s+(?:with|between)\s", ftext[act_end:])):
+                # "Q-CTRL signed an MoU with NEC", "entered into a research agreement with Fujitsu": the partner
+                # follows the act
+                start_with = act_end + with_.end()
+                clause_end = re.search(r"[.;。]|$", ftext[start_with:]).start() + start_with
+                parties = parties + [x for x in mentions if start_with <= x.start < clause_end and x.role == "party"
+                                     and x.kind in ("Nation", "Institution", "Hub")]
+                previous_end = quote_end = max(previous_end, min(clause_end, start_with + 80))
             if status == INTENTION:
                 parties = _partner_list(ftext, parties, act_start, act_end)
             if status == INTENTION and len({p.ref for p in parties}) == 1 and self.home and \
@@ -1425,6 +1507,29 @@ def _without_names(cand: RelationCandidate, ex: Extractor) -> str:
     for surface in sorted(surfaces, key=len, reverse=True):
         folded = folded.replace(surface, "\0")
     return folded
+
+
+def _merge_restatements(agreements: list[RelationCandidate]) -> list[RelationCandidate]:
+    """One act told twice — a headline 「東芝とKIST、…連携協定を締結」 and the body's sentence with its date — is one
+    candidate: the same kind and the same parties, one of them with a date written near it and the other without
+    (only the passage's year, or none). The dated one stays and cites the other's quote too. Two acts of the same
+    parties that both carry a written date stay two (two workshops in May and December)."""
+    gone: set[int] = set()
+    for i, undated in enumerate(agreements):
+        if undated.date_basis == "written" or i in gone:
+            continue
+        key = (undated.fields["kind"], frozenset(undated.party_refs))
+        same = [j for j, a in enumerate(agreements) if j != i and j not in gone and a.date_basis == "written"
+                and (a.fields["kind"], frozenset(a.party_refs)) == key
+                and (not undated.fields.get("date") or str(a.fields.get("date", "")).startswith(undated.fields["date"]))]
+        if len(same) != 1:
+            continue  # none, or several dated acts it could be: the reviewer decides
+        kept = agreements[same[0]]
+        kept.more_evidence.append(undated.evidence)
+        kept.rule += "+restated"
+        kept.notes.append("the same act is also told without its date elsewhere in the document (cited too)")
+        gone.add(i)
+    return [a for k, a in enumerate(agreements) if k not in gone]
 
 
 def _merged_date(a: RelationCandidate, b: RelationCandidate) -> str | None | bool:

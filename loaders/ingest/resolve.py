@@ -2,7 +2,9 @@
 
 ``Resolver.resolve(text, kinds)`` says which stored entity a name means, or None. It is the only place ingest asks
 the store about names: through the search engine's ``Queries.resolve(text, kinds=())`` (issue #11), taking only its
-``match`` verdict (an ``ambiguous`` name is no known entity: the reviewer decides). Without that engine it falls back
+``match`` verdict (an ``ambiguous`` name is no known entity: the reviewer decides). A name in a document names an
+entity, never an agreement: without ``kinds`` every kind but Agreement is asked ("International Council of …" is no
+match for the agreement "MOU establishing the International Council of …"). Without that engine it falls back
 to the store's search, accepting only an unambiguous exact match of a normalised name or alias (NFKC, case, width,
 spacing and dashes folded by ``qgraph.text.normalise``). Answers are cached per document run.
 """
@@ -11,8 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qgraph.model import NodeKind
 from qgraph.store import Store
 from qgraph.text import normalise
+
+#: what a name in a document may resolve to: every kind but agreements
+ENTITY_KINDS = tuple(k.value for k in NodeKind if k is not NodeKind.AGREEMENT)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Resolver:
         self._cache: dict[tuple[str, tuple[str, ...]], Known | None] = {}
 
     def resolve(self, text: str, kinds: tuple[str, ...] = ()) -> Known | None:
+        kinds = kinds or ENTITY_KINDS
         key = normalise(text)
         if self.store is None or not key or len(key) > 200:
             return None

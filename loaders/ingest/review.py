@@ -7,13 +7,17 @@ candidate (``rule``, ``model``, ``confidence``, character offsets ``start``/``en
 review fields sit in their own mapping because ``status`` is also a data field (an agreement's ``signed`` …). A
 top-level ``review`` mapping says which run made the file. ``apply`` strips the review fields and validates the accepted and edited records with the very loader of the
 curated data (``loaders.validate.build_graph``: every problem with file, line, record and field), then writes them as
-one all-or-nothing load through ``write_changeset``.
+one changeset through ``write_changeset`` (``Store.commit``: all-or-nothing, under the store's writer lock, with the
+actor, the message and the source documents; dataset ``ingest``, so a replace load of the curated data leaves it).
 
 Invariants:
 - nothing with status ``proposed`` or ``rejected`` is written; a file with no decision writes nothing;
 - an accepted ``match: X`` writes no new entity: X gains the candidate's spellings as aliases and its citation, and
   every reference to the candidate's id in the file means X;
-- the documents cited by what is written are written with it (their registration is part of the same write).
+- the documents cited by what is written are written with it (their registration is part of the same write) and are
+  the changeset's source documents;
+- applying the same decisions again changes nothing and records nothing (``ApplyResult.changeset`` is None); the
+  applied changeset can be reverted like any other (``qgraph revert N``, ``POST /admin/revert/N``).
 """
 
 from __future__ import annotations
@@ -33,13 +37,12 @@ from qgraph.loaders import yaml_events
 from qgraph.loaders.files import SECTIONS, Origin, RawRecord
 from qgraph.loaders.validate import build_graph
 from qgraph.model import RECORD_BY_KIND, Citation, Graph, Node, NodeKind
-from qgraph.store import LoadReport, Store
+from qgraph.store import CommitResult, LoadReport, Store, Write, default_actor
 
 STATUSES = ("proposed", "accepted", "rejected", "edited")
 REVIEW_KEY = "review"
 #: top-level keys of a review file that are not data sections
 REVIEW_KEYS = ("review", "mentions")
-ACTOR_DEFAULT = "cli"
 
 
 @dataclass
@@ -145,6 +148,8 @@ class ApplyResult:
     skipped: dict[str, int]
     report: LoadReport | None
     message: str
+    #: the number of the changeset recorded, None when nothing was written (no decision, or already applied)
+    changeset: int | None = None
 
 
 def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, list[str]], dict[str, int], dict[str, Any]]:
@@ -218,7 +223,8 @@ def build_changes(text: str, file: str, store: Store) -> tuple[Graph, dict[str, 
     return graph, aliases_added, skipped, header
 
 
-EDITABLE = ("name", "name_ja", "date", "nation", "type", "kind", "parties", "framework", "host")
+EDITABLE = ("name", "name_ja", "date", "nation", "type", "kind", "parties", "framework", "host", "facility_type",
+            "operators")
 
 
 def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
@@ -241,27 +247,33 @@ def with_decisions(text: str, decisions: dict[str, dict[str, Any]]) -> str:
     return head + dump(doc)
 
 
-def write_changeset(store: Store, graph: Graph, *, actor: str, message: str) -> LoadReport:
-    """The one write of ingested facts: one changeset (``Store.commit``), all-or-nothing and idempotent."""
-    from qgraph.store import Write
-
+def write_changeset(store: Store, graph: Graph, *, actor: str, message: str,
+                    documents: Iterable[str] = ()) -> CommitResult:
+    """The one write of ingested facts: one changeset (``Store.commit``), all-or-nothing and idempotent, with the
+    actor, message and source documents."""
     # One changeset of the dataset "ingest": a later `qgraph load --replace` of the curated data leaves it alone.
-    return store.commit(Write(graph=graph, dataset="ingest"), actor=actor, message=message).report
+    return store.commit(Write(graph=graph, dataset="ingest"), actor=actor, message=message,
+                        documents=tuple(documents))
 
 
-def apply_review(text: str, file: str, store: Store, *, actor: str = ACTOR_DEFAULT,
+def apply_review(text: str, file: str, store: Store, *, actor: str | None = None,
                  message: str | None = None) -> ApplyResult:
+    """Validate the decided records of a review file and write them as one changeset (``actor``: who decided, by
+    default the OS user). Raises DatasetError (nothing written) when a record is wrong."""
     graph, aliases, skipped, header = build_changes(text, file, store)
     written: dict[str, int] = {}
     for node in graph.nodes:
         written[node.kind.value] = written.get(node.kind.value, 0) + 1
     review_id = header.get("id") if isinstance(header, dict) else None
-    docs = ", ".join(d.id for d in graph.documents) or "no document"
-    msg = message or f"review {review_id or file}: {sum(written.values())} records from {docs}"
+    documents = [d.id for d in graph.documents]
+    msg = message or f"review {review_id or file}: {sum(written.values())} records from {', '.join(documents) or 'no document'}"
     if not graph.nodes:
         return ApplyResult(review_id, {}, {}, skipped, None, "nothing accepted: nothing written")
-    report = write_changeset(store, graph, actor=actor, message=msg)
-    return ApplyResult(review_id, written, aliases, skipped, report, msg)
+    result = write_changeset(store, graph, actor=actor or default_actor(), message=msg, documents=documents)
+    if result.changeset is None:
+        return ApplyResult(review_id, {}, {}, skipped, result.report,
+                           "nothing changed: these decisions are already in the graph (no changeset recorded)")
+    return ApplyResult(review_id, written, aliases, skipped, result.report, msg, result.changeset.number)
 
 
 def accept_all(review: Review) -> Review:

@@ -30,6 +30,8 @@ _SUBNUM = re.compile(r"^[(（]([0-9０-９]{1,2})[)）]\s*(\S.{0,60})$|^(\d{1,2}
 _TITLE = re.compile(r"^[(（]([^()（）]{2,40})[)）]$|^[<＜]\s*(.{2,50}?)\s*[>＞]$|^[○◎]\s*(.{2,50})$|^【(.{2,40})】$")
 _JA_END = re.compile(r"[。！？!?]")
 _OPEN, _CLOSE = "「『（(［[【〈《“", "」』）)］]】〉》”"
+#: a line at least this long, without a sentence end, is a paragraph that a line or page break cut
+CONTINUED_LINE = 24
 _EN_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|St|No|Jr|Sr|vs|etc|e\.g|i\.e|U\.S|U\.K|Dept|Gov|Sen|Rep)|\b[A-Z])\.$")
 
 
@@ -218,9 +220,12 @@ def segment(source: SourceText, language: str = "auto") -> Segmented:
             continue
         if bullet:
             lead = line_start + bullet.end()
+        last_start, last_end = open_body["pieces"][-1] if open_body is not None else (0, 0)
         if not bullet and open_body is not None and open_body["section"] == sections.label() and \
-                not _JA_END.search(text[open_body["pieces"][-1][1] - 1:open_body["pieces"][-1][1]]):
-            open_body["pieces"].append((lead, trail))  # a paragraph cut by a page break goes on
+                not _JA_END.search(text[last_end - 1:last_end]) and last_end - last_start >= CONTINUED_LINE:
+            # a paragraph cut by a line or page break goes on; a short line without a sentence end (a dateline, a
+            # publisher, a title) is a paragraph of its own
+            open_body["pieces"].append((lead, trail))
             continue
         open_body = {"kind": "body", "pieces": [(lead, trail)], "section": sections.label()}
         blocks.append(open_body)

@@ -32,7 +32,8 @@ def ingest(
     output: Annotated[str, typer.Option("--output", "-o", help="Review file to write (- for stdout).")] = "-",
     accept_all: Annotated[bool, typer.Option(
         "--accept-all", help="FOR TESTS AND BENCHMARKS ONLY: accept every candidate unreviewed and write them.")] = False,
-    actor: Annotated[str, typer.Option("--actor", help="Who writes (with --accept-all).")] = "cli",
+    actor: Annotated[Optional[str], typer.Option("--actor", help="Who writes, with --accept-all (default: the OS "
+                                                                 "user).")] = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -88,13 +89,15 @@ def ingest(
 @review_app.command("apply")
 def apply(
     file: Annotated[Path, typer.Argument(help="A review file (from `qgraph ingest`) with decisions.")],
-    actor: Annotated[str, typer.Option("--actor", help="Who decided (recorded with the change).")] = "cli",
+    actor: Annotated[Optional[str], typer.Option("--actor", help="Who decided: the changeset's actor (default: the "
+                                                                 "OS user).")] = None,
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="What the change is.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate the accepted and edited candidates like curated data and write them as one change."""
+    """Validate the accepted and edited candidates like curated data and write them as one changeset (with the
+    actor, the message and the source documents; `qgraph revert N` undoes it)."""
     from qgraph.loaders import DatasetError
     from qgraph.loaders.ingest.review import apply_review, build_changes
 
@@ -119,14 +122,16 @@ def apply(
             raise typer.Exit(2) from None
     summary = {"ok": True, "review": result.review, "written": result.written,
                "aliases_added": result.aliases_added, "skipped": result.skipped, "message": result.message,
-               "data_version": result.report.data_version if result.report else None}
+               "data_version": result.report.data_version if result.report else None,
+               "changeset": result.changeset}
     if as_json:
         print_json(summary)
         return
     if not result.written:
-        out.print(result.message)
+        sys.stdout.write(f"{result.message}\n")  # one line, never wrapped
         return
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result.written.items()))
-    sys.stdout.write(f"written: {counts} ({result.message}); data version {summary['data_version']}\n")
+    sys.stdout.write(f"written: {counts} ({result.message}); changeset {result.changeset}, data version "
+                     f"{summary['data_version']}\n")
     for target, names in result.aliases_added.items():
         sys.stdout.write(f"  {target}: new aliases {', '.join(names)}\n")

@@ -82,6 +82,7 @@ def load(
             return
         try:
             report = load_graph(s, graph, bulk=bulk, workers=workers, show=show, replace=replace, dataset=dataset)
+            s.prepare()  # the memory store's search index, built here and saved, not on a server's first search
         except ValueError as exc:  # a replace that would strand another dataset's edge, an edge end missing …
             if as_json:
                 print_json({"ok": False, "problems": [{"message": str(exc)}]})

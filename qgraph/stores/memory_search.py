@@ -2,20 +2,31 @@
 find the same candidates (``qgraph.search`` makes the terms and ranks; this module only finds).
 
 Invariants:
-- built once per data version (the memory store drops it when the graph changes and builds it on the first search),
-  never written to disk;
+- built once per data version and saved beside the graph file (``graph.json.search``, numpy arrays in one ``.npz``,
+  no pickles), tagged with a digest of the graph file's bytes: a process that opens the same file loads it instead of
+  analysing every node again, and an index whose tag differs from the file it sits beside is never used (it is
+  rebuilt and replaced atomically);
 - nodes are numbered in ``sort_key`` order (entities before agreements, name, id), and every posting list is a
-  sorted numpy array of those numbers, so "the first ``cap`` matches in the fixed order" is a slice, and "every
-  word" / "some word" are sorted-array intersections / unions that run in C;
-- a word's alternatives are found in the vocabulary as Lucene finds them: equal terms, terms within the word's
-  edit distance (optimal string alignment, rapidfuzz, over the terms of a length that can be that close), terms
-  starting with a prefix (a bisection of the sorted vocabulary).
+  sorted run of those numbers (one CSR array per field: ``indices[indptr[t]:indptr[t + 1]]`` for term ``t``), so "the
+  first ``cap`` matches in the fixed order" is a slice, and "every word" / "some word" are sorted-array
+  intersections / unions that run in C;
+- strings (ids, sort keys, analysed values) are kept as UTF-8 blobs with offsets and decoded only for the candidates
+  a query returns; a vocabulary is one newline-joined text split once: loading the index is reading its arrays;
+- a word's alternatives are found in the vocabulary as Lucene finds them: equal terms; terms within the word's edit
+  distance (optimal string alignment, rapidfuzz), among the terms that can be that close — a length within the
+  distance and a character signature (one bit per character, modulo 64) that differs in at most two bits per edit,
+  a vectorised filter that never drops a match, since one edit removes at most one character and adds at most one;
+  terms starting with a prefix (one contiguous range of the sorted vocabulary, so its postings are one slice).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,37 +35,115 @@ from rapidfuzz.distance import OSA
 
 from qgraph.search import Candidate, Clause, Plan, index_entry
 
+FORMAT = "qgraph-search/1"
 _EMPTY = np.zeros(0, dtype=np.int32)
 
 
+class _Strings(Sequence[str]):
+    """A list of strings kept as one UTF-8 blob and the offsets of its items (``offsets[i]:offsets[i + 1]``)."""
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self.blob, self.offsets = blob, offsets
+        self._starts = offsets.tolist()  # Python ints: an item is two list reads and one slice
+
+    @classmethod
+    def of(cls, items: Sequence[str]) -> _Strings:
+        data = [s.encode() for s in items]
+        offsets = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, data), dtype=np.int64, count=len(data)), out=offsets[1:])
+        return cls(b"".join(data), offsets)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return self.blob[self._starts[i]:self._starts[i + 1]].decode()
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}.blob": np.frombuffer(self.blob, dtype=np.uint8), f"{name}.offsets": self.offsets}
+
+    @classmethod
+    def from_arrays(cls, z: Any, name: str) -> _Strings:
+        return cls(z[f"{name}.blob"].tobytes(), z[f"{name}.offsets"])
+
+
+def _signature(term: str) -> int:
+    sig = 0
+    for ch in term:
+        sig |= 1 << (ord(ch) & 63)
+    return sig
+
+
 class _Field:
-    """One field's postings (term -> sorted node numbers) and its vocabulary, sorted and by length."""
+    """One field's vocabulary (sorted), postings (CSR) and, per term, its length and character signature. The
+    vocabulary is saved as one newline-joined text (terms hold no white space) and read back as a list."""
 
-    def __init__(self, postings: dict[str, list[int]]) -> None:
-        self.postings = {t: np.asarray(p, dtype=np.int32) for t, p in postings.items()}
-        self.vocab = sorted(self.postings)
-        self.by_length: dict[int, list[str]] = {}
-        for t in self.vocab:
-            self.by_length.setdefault(len(t), []).append(t)
+    def __init__(self, vocab: list[str], indptr: np.ndarray, indices: np.ndarray, lengths: np.ndarray,
+                 signatures: np.ndarray) -> None:
+        self.vocab, self.indptr, self.indices = vocab, indptr, indices
+        self.lengths, self.signatures = lengths, signatures
 
-    def alternatives(self, c: Clause) -> list[str]:
-        found = [c.text] if c.text in self.postings else []
-        if c.edits:
-            for n in range(len(c.text) - c.edits, len(c.text) + c.edits + 1):
-                choices = self.by_length.get(n)
-                if choices:
-                    found += [t for t, _, _ in process.extract(c.text, choices, scorer=OSA.distance,
-                                                               score_cutoff=c.edits, limit=None) if t != c.text]
-        if c.prefix:
-            i = bisect_left(self.vocab, c.text)
-            while i < len(self.vocab) and self.vocab[i].startswith(c.text):
-                if self.vocab[i] != c.text:
-                    found.append(self.vocab[i])
-                i += 1
-        return found
+    @classmethod
+    def build(cls, pairs: tuple[list[str], list[int]]) -> _Field:
+        """``pairs``: (term, node number) for every term of every node, node numbers ascending."""
+        terms, nodes = pairs
+        vocab = sorted(set(terms))
+        number = {t: j for j, t in enumerate(vocab)}
+        term_ids = np.fromiter((number[t] for t in terms), dtype=np.int32, count=len(terms))
+        order = np.argsort(term_ids, kind="stable")  # stable: each term's nodes stay ascending
+        indices = np.asarray(nodes, dtype=np.int32)[order]
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_ids, minlength=len(vocab)), out=indptr[1:])
+        lengths = np.fromiter(map(len, vocab), dtype=np.int32, count=len(vocab))
+        signatures = np.fromiter(map(_signature, vocab), dtype=np.uint64, count=len(vocab))
+        return cls(vocab, indptr, indices, lengths, signatures)
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}.vocab": np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
+                f"{name}.indptr": self.indptr, f"{name}.indices": self.indices,
+                f"{name}.lengths": self.lengths, f"{name}.signatures": self.signatures}
+
+    @classmethod
+    def from_arrays(cls, z: Any, name: str) -> _Field:
+        text = z[f"{name}.vocab"].tobytes().decode()
+        return cls(text.split("\n") if text else [], z[f"{name}.indptr"], z[f"{name}.indices"],
+                   z[f"{name}.lengths"], z[f"{name}.signatures"])
+
+    def _find(self, term: str) -> int | None:
+        j = bisect_left(self.vocab, term)
+        return j if j < len(self.vocab) and self.vocab[j] == term else None
+
+    def _postings(self, lo: int, hi: int) -> np.ndarray:
+        return self.indices[self.indptr[lo]:self.indptr[hi]]
 
     def nodes(self, c: Clause) -> list[np.ndarray]:
-        return [self.postings[t] for t in self.alternatives(c)]
+        """The posting lists of the clause's alternatives (the equal term, terms within its edits, terms it
+        begins), possibly overlapping."""
+        out: list[np.ndarray] = []
+        if not len(self.vocab):
+            return out
+        j = self._find(c.text)
+        if j is not None:
+            out.append(self._postings(j, j + 1))
+        if c.edits:
+            n, k = len(c.text), c.edits
+            near = np.abs(self.lengths - n) <= k
+            near &= np.bitwise_count(self.signatures ^ np.uint64(_signature(c.text))) <= 2 * k
+            near_ids = np.flatnonzero(near).tolist()
+            choices = [self.vocab[t] for t in near_ids]
+            for _, _, at in process.extract(c.text, choices, scorer=OSA.distance, score_cutoff=k, limit=None):
+                t = near_ids[at]
+                if t != j:
+                    out.append(self._postings(t, t + 1))
+        if c.prefix:
+            lo = bisect_left(self.vocab, c.text)
+            last = ord(c.text[-1])
+            hi = bisect_left(self.vocab, c.text[:-1] + chr(last + 1), lo) if last < 0x10FFFF else len(self.vocab)
+            if hi - lo == 1:
+                out.append(self._postings(lo, hi))
+            elif hi > lo:  # several terms' runs, one after the other: sorted and deduplicated once
+                out.append(np.unique(self._postings(lo, hi)))
+        return out
 
 
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
@@ -66,29 +155,105 @@ def _union(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 class SearchIndex:
+    """Built from the nodes (``SearchIndex(nodes)``) or read from a file (``load``); ``candidates`` answers
+    ``Store.search_candidates``."""
+
     def __init__(self, nodes: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
-        """``nodes``: (id, kind, properties) of every node."""
+        """Build the index of ``nodes``: (id, kind, properties) of every node."""
+        self._take(self._arrays(nodes))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, Any]) -> SearchIndex:
+        index = cls.__new__(cls)
+        index._take(arrays)
+        return index
+
+    def _take(self, arrays: dict[str, Any]) -> None:
+        self.ids = _Strings.from_arrays(arrays, "ids")
+        self.sorts = _Strings.from_arrays(arrays, "sorts")
+        self._values = _Strings.from_arrays(arrays, "values")
+        self._value_starts = arrays["values.per_node"].tolist()
+        self.kind_names = [str(k) for k in arrays["kind_names"]]
+        self._kind_code = {k: i for i, k in enumerate(self.kind_names)}
+        self.kind_codes = arrays["kind_codes"]
+        self.fields = {f: _Field.from_arrays(arrays, f) for f in ("names", "description")}
+        self.exact_keys = arrays["exact.keys"]
+        self.exact_indptr, self.exact_indices = arrays["exact.indptr"], arrays["exact.indices"]
+
+    @staticmethod
+    def _arrays(nodes: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
         entries = [(node_id, kind, index_entry(node_id, kind, props)) for node_id, kind, props in nodes]
         entries.sort(key=lambda e: e[2].sort_key)
-        self.ids = [e[0] for e in entries]
-        self.kinds = [e[1] for e in entries]
-        kind_names = sorted(set(self.kinds))
-        self._kind_code = {k: i for i, k in enumerate(kind_names)}
-        self.kind_codes = np.asarray([self._kind_code[k] for k in self.kinds], dtype=np.int8)
-        self.sorts = [e[2].sort_key for e in entries]
-        self.values = [tuple(e[2].values) for e in entries]
-        names: dict[str, list[int]] = {}
-        desc: dict[str, list[int]] = {}
-        exact: dict[str, list[int]] = {}
+        kinds = [e[1] for e in entries]
+        kind_names = sorted(set(kinds))
+        code = {k: i for i, k in enumerate(kind_names)}
+        names: tuple[list[str], list[int]] = ([], [])
+        desc: tuple[list[str], list[int]] = ([], [])
+        exact: tuple[list[str], list[int]] = ([], [])
+        values: list[str] = []
+        per_node = [0]
         for i, (_, _, e) in enumerate(entries):
-            for t in e.name_terms:
-                names.setdefault(t, []).append(i)
-            for t in e.description_terms:
-                desc.setdefault(t, []).append(i)
-            for h in e.exact:
-                exact.setdefault(h, []).append(i)
-        self.fields = {"names": _Field(names), "description": _Field(desc)}
-        self.exact = {h: np.asarray(p, dtype=np.int32) for h, p in exact.items()}
+            for terms, into in ((e.name_terms, names), (e.description_terms, desc), (e.exact, exact)):
+                into[0].extend(terms)
+                into[1].extend([i] * len(terms))
+            values.extend(e.values)
+            per_node.append(len(values))
+        arrays: dict[str, Any] = {
+            **_Strings.of([e[0] for e in entries]).arrays("ids"),
+            **_Strings.of([e[2].sort_key for e in entries]).arrays("sorts"),
+            **_Strings.of(values).arrays("values"),
+            "values.per_node": np.asarray(per_node, dtype=np.int64),
+            "kind_names": np.asarray(kind_names, dtype=str),
+            "kind_codes": np.asarray([code[k] for k in kinds], dtype=np.int8),
+            **_Field.build(names).arrays("names"), **_Field.build(desc).arrays("description"),
+        }
+        ex = _Field.build(exact)  # exact-key hashes: a vocabulary of fixed-width hex strings, looked up whole
+        arrays.update({"exact.keys": np.asarray(ex.vocab, dtype="S20"), "exact.indptr": ex.indptr,
+                       "exact.indices": ex.indices})
+        return arrays
+
+    # ------------------------------------------------------------------ the file beside the graph
+
+    def save(self, path: Path, tag: str) -> None:
+        """Write the index to ``path`` (atomically: a temporary file in the same folder, then a rename), tagged
+        with ``tag`` (what it was built from)."""
+        arrays: dict[str, Any] = {
+            **self.ids.arrays("ids"), **self.sorts.arrays("sorts"), **self._values.arrays("values"),
+            "values.per_node": np.asarray(self._value_starts, dtype=np.int64),
+            "kind_names": np.asarray(self.kind_names, dtype=str), "kind_codes": self.kind_codes,
+            **self.fields["names"].arrays("names"), **self.fields["description"].arrays("description"),
+            "exact.keys": self.exact_keys, "exact.indptr": self.exact_indptr, "exact.indices": self.exact_indices,
+            "format": np.asarray(FORMAT), "tag": np.asarray(tag),
+        }
+        for stale in path.parent.glob(".search-*.tmp"):  # left by a process killed while saving (not one saving now)
+            try:
+                if time.time() - stale.stat().st_mtime > 600:
+                    stale.unlink()
+            except OSError:
+                pass
+        fd, tmp = tempfile.mkstemp(prefix=".search-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, tag: str) -> SearchIndex | None:
+        """The index saved at ``path`` if it was built from ``tag`` (and is readable), else None."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["format"]) != FORMAT or str(z["tag"]) != tag:
+                    return None
+                return cls.from_arrays({k: z[k] for k in z.files})
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+        except Exception:  # a damaged zip (zipfile.BadZipFile) and the like: rebuild, never fail a search
+            return None
+
+    # ------------------------------------------------------------------ queries
 
     def _only(self, found: np.ndarray, kinds: tuple[str, ...]) -> np.ndarray:
         if not kinds or not len(found):
@@ -99,12 +264,22 @@ class SearchIndex:
     def _clause(self, c: Clause, fields: tuple[str, ...]) -> np.ndarray:
         return _union([a for f in fields for a in self.fields[f].nodes(c)])
 
+    def _exact(self, hashes: tuple[str, ...]) -> np.ndarray:
+        if not hashes or not len(self.exact_keys):
+            return _EMPTY
+        keys = np.asarray(hashes, dtype="S20")
+        at = np.searchsorted(self.exact_keys, keys)
+        ok = at < len(self.exact_keys)
+        at = at[ok][self.exact_keys[at[ok]] == keys[ok]]
+        return _union([self.exact_indices[self.exact_indptr[j]:self.exact_indptr[j + 1]] for j in at.tolist()])
+
     def _candidate(self, i: int, exact: bool) -> Candidate:
-        return Candidate(self.ids[i], self.kinds[i], self.sorts[i], self.values[i], exact)
+        values = tuple(self._values[v] for v in range(self._value_starts[i], self._value_starts[i + 1]))
+        return Candidate(self.ids[i], self.kind_names[self.kind_codes[i]], self.sorts[i], values, exact)
 
     def candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                    exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
-        exact = self._only(_union([self.exact[h] for h in plan.exact if h in self.exact]), kinds)[:exact_cap]
+        exact = self._only(self._exact(plan.exact), kinds)[:exact_cap]
         clauses = plan.required if mode == "all" else plan.clauses
         found: np.ndarray | None = None
         if clauses:
@@ -121,5 +296,5 @@ class SearchIndex:
             found = self._only(found, kinds)
         if found is None:
             found = _EMPTY
-        return ([self._candidate(int(i), True) for i in exact], int(len(found)),
-                [self._candidate(int(i), False) for i in found[:cap]])
+        return ([self._candidate(int(i), True) for i in exact.tolist()], int(len(found)),
+                [self._candidate(int(i), False) for i in found[:cap].tolist()])

@@ -59,6 +59,13 @@ export function post(path, body, raw) {
                       headers: { "Content-Type": "application/json", Accept: raw ? "*/*" : "application/json" } });
 }
 
+/** A write: POST with the editor's bearer token (held by the page in memory only, never in the URL or storage). */
+export function postAs(path, body, token) {
+  return call(path, { method: "POST", body: JSON.stringify(body || {}),
+                      headers: { "Content-Type": "application/json", Accept: "application/json",
+                                 Authorization: "Bearer " + token } });
+}
+
 // ---------------------------------------------------------------- suggestions and names
 
 const flag = (name) => (document.body.getAttribute("data-" + name) === "true" ? null : false);

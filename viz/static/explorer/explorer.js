@@ -9,7 +9,7 @@
  * - every request goes to this origin (the page's Content-Security-Policy allows nothing else).
  * window.qgraph exposes the network, the data sets and a few actions for tests and the benchmark.
  */
-import { ApiError, get, post, resolve, suggest } from "./api.js";
+import { ApiError, get, post, postAs, resolve, suggest } from "./api.js";
 import { applyI18n, fieldLabel, getLang, label, schema, setLang, t, valueLabel } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -567,10 +567,17 @@ function externalBadge(note) {
   return b;
 }
 
-function agreementBlock(a) {
+function agreementBlock(a, shownId) {
   const li = el("li", "agreement");
   li.setAttribute("data-agreement", a.id);
   li.appendChild(el("div", "a-name", state.lang === "ja" && a.name_ja ? a.name_ja : a.name));
+  if (a.id !== shownId) {
+    // the agreement's own record: its properties, history and edit form (a two-party agreement is a line, no node)
+    const open = el("button", "open-record", t("details.record"));
+    open.type = "button";
+    open.addEventListener("click", () => showDetails(a.id));
+    li.appendChild(open);
+  }
   li.appendChild(el("div", "a-meta", [label("AgreementKind", a.kind), a.date || "—", a.status ? label("AgreementStatus", a.status) : null].filter(Boolean).join(" · ")));
   if (a.parties && a.parties.length) li.appendChild(el("div", "a-parties", t("details.parties") + ": " + a.parties.map(partyName).join(", ")));
   if (a.framework) li.appendChild(el("div", "a-parties", t("details.under") + ": " + nameOf(a.framework)));
@@ -629,7 +636,7 @@ async function showDetails(id) {
   if (!agreements.length) body.appendChild(el("p", "none", t("details.none")));
   else {
     const ol = el("ol", "agreements");
-    agreements.slice(0, 50).forEach((a) => ol.appendChild(agreementBlock(a)));
+    agreements.slice(0, 50).forEach((a) => ol.appendChild(agreementBlock(a, id)));
     body.appendChild(ol);
     if (agreements.length > 50) body.appendChild(el("p", null, t("details.more", { n: agreements.length - 50 })));
   }
@@ -646,6 +653,9 @@ async function showDetails(id) {
   $("act-hide").onclick = () => hide(id);
   $("act-focus").onclick = () => focusOn(id);
   $("act-paths").onclick = () => { $("path-a").value = nameOf(e); $("path-a").setAttribute("data-id", id); $("path-b").focus(); };
+  $("details-record").hidden = false;
+  prepareEdit(e, p, detail, agreements);
+  await showHistory(id, token);
 }
 
 function showLine(edgeId) {
@@ -659,8 +669,173 @@ function showLine(edgeId) {
   const ol = el("ol", "agreements");
   e.items.map((it) => drawn.agreements[it.id]).filter(Boolean).forEach((a) => ol.appendChild(agreementBlock(a)));
   $("details-body").replaceChildren(el("h3", null, t("details.agreements")), ol);
+  $("details-record").hidden = true;  // a line is no record: no history, nothing to edit
+  editing = null;
   panel.hidden = false;
   panel.removeAttribute("data-entity");
+}
+
+// ------------------------------------------------------------------------------------------------ history, edits
+
+/** The changesets that touched the entity (newest first), each explorer edit with an Undo button. */
+async function showHistory(id, token) {
+  const ol = $("details-history");
+  let h;
+  try { h = await get("/entities/" + encodeURIComponent(id) + "/history"); } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) report(err);
+    if (token === detailsToken) ol.replaceChildren();
+    return;
+  }
+  if (token !== detailsToken) return;
+  const items = h.changesets.map((it) => it.changeset).reverse();
+  const undone = new Set(items.map((c) => c.reverts).filter((n) => n !== null && n !== undefined));
+  ol.replaceChildren();
+  if (!items.length) ol.appendChild(el("li", "none", t("history.none")));
+  items.slice(0, 12).forEach((c) => {
+    const li = el("li");
+    li.setAttribute("data-changeset", String(c.number));
+    li.appendChild(el("span", "h-msg", "#" + c.number + " " + c.message));
+    li.appendChild(el("span", "h-meta", " — " + c.actor + ", " + c.time.replace("T", " ").slice(0, 16)));
+    if (c.dataset === "explorer" && (c.reverts === null || c.reverts === undefined) && !undone.has(c.number)) {
+      const b = el("button", "undo-edit", t("history.undo"));
+      b.type = "button";
+      b.setAttribute("data-undo", String(c.number));
+      b.addEventListener("click", () => undoEdit(c.number));
+      li.appendChild(b);
+    }
+    ol.appendChild(li);
+  });
+}
+
+let editing = null;  // the record the edit form is for: {id, kind, props}
+const FIXED_FIELDS = ["id", "sources", "external", "external_note"];  // they follow from the citation
+
+function option(value, text) {
+  const o = el("option", null, text);
+  o.value = value;
+  return o;
+}
+
+/** Fill the edit form for this record: its fields, its agreements, the canvas entities, the documents cited. */
+function prepareEdit(e, props, detail, agreements) {
+  editing = { id: e.id, kind: e.kind, props };
+  const fields = (schema().nodes[e.kind] || {}).fields || {};
+  const names = Object.keys(fields).filter((f) => !FIXED_FIELDS.includes(f));
+  const keep = $("edit-field").value;
+  $("edit-field").replaceChildren(...names.map((f) => option(f, fieldLabel(e.kind, f))));
+  if (names.includes(keep)) $("edit-field").value = keep;
+  onEditField();
+  const own = e.kind === "Agreement" ? [{ id: e.id, name: e.name, name_ja: e.name_ja }] : agreements.slice(0, 50);
+  $("edit-agreement").replaceChildren(...(own.length ? own.map((a) => option(a.id, nameOf(a))) : [option("", t("edit.nochoice"))]));
+  const others = state.entities.filter((x) => x !== e.id);
+  $("edit-with").replaceChildren(...(others.length ? others.map((x) => option(x, partyName(x))) : [option("", t("edit.nochoice"))]));
+  const kinds = Object.keys(schema().enums.AgreementKind || {});
+  $("edit-kind").replaceChildren(...kinds.map((k) => option(k, label("AgreementKind", k))));
+  const docs = new Set();
+  [...(detail.sources || []), ...agreements.flatMap((a) => a.sources || [])].forEach((c) => docs.add(c.document));
+  $("edit-docs").replaceChildren(...[...docs].sort().map((d) => option(d, d)));
+  if (!$("edit-doc").value && docs.size) $("edit-doc").value = [...docs].sort()[0];
+  if (e.kind !== "Agreement" && !$("edit-party").value) $("edit-party").value = "";
+}
+
+/** The value input for the chosen field: a list of the enum's members, or text (lists as "a | b"). */
+function onEditField() {
+  if (!editing) return;
+  const f = $("edit-field").value;
+  const meta = ((schema().nodes[editing.kind] || {}).fields || {})[f] || {};
+  const members = (schema().enums[meta.type]) ? Object.keys(schema().enums[meta.type]) : null;
+  const current = editing.props[f];
+  $("edit-choice").hidden = !members || meta.list;
+  $("edit-value").hidden = !$("edit-choice").hidden;
+  if (members && !meta.list) {
+    $("edit-choice").replaceChildren(...members.map((m) => option(m, label(meta.type, m))));
+    if (current) $("edit-choice").value = current;
+  } else {
+    $("edit-value").value = Array.isArray(current) ? current.join(" | ") : current === undefined || current === null ? "" : String(current);
+  }
+}
+
+function onEditAction() {
+  const action = $("edit-action").value;
+  document.querySelectorAll("#edit-form .edit-part").forEach((d) => { d.hidden = !d.getAttribute("data-for").split(" ").includes(action); });
+}
+
+function onEditCite() {
+  const general = $("edit-cite-general").checked;
+  document.querySelectorAll("#edit-form .edit-cite").forEach((d) => { d.hidden = (d.getAttribute("data-cite") === "general") !== general; });
+}
+
+function editValue() {
+  const f = $("edit-field").value;
+  const meta = ((schema().nodes[editing.kind] || {}).fields || {})[f] || {};
+  if (!$("edit-choice").hidden) return $("edit-choice").value;
+  const raw = $("edit-value").value.trim();
+  if (meta.list) return raw ? raw.split("|").map((x) => x.trim()).filter(Boolean) : [];
+  if (meta.type === "number" && raw !== "" && !Number.isNaN(Number(raw))) return Number(raw);
+  return raw === "" ? null : raw;
+}
+
+function editStatus(text, error) {
+  const s = $("edit-status");
+  s.textContent = text;
+  s.classList.toggle("error", !!error);
+}
+
+function editToken() {
+  const token = $("edit-token").value.trim();
+  if (!token) { editStatus(t("edit.notoken"), true); $("edit-token").focus(); }
+  return token;
+}
+
+async function submitEdit(ev) {
+  ev.preventDefault();
+  if (!editing) return;
+  const token = editToken();
+  if (!token) return;
+  const action = $("edit-action").value;
+  const citation = $("edit-cite-general").checked
+    ? { general_knowledge: true, note: $("edit-note").value.trim() }
+    : { document: $("edit-doc").value.trim() || null, section: $("edit-section").value.trim(), quote: $("edit-quote").value.trim() };
+  const body = { action, citation, message: $("edit-message").value.trim() };
+  if (action === "set") Object.assign(body, { entity: editing.id, field: $("edit-field").value, value: editValue() });
+  else if (action === "add_alias") Object.assign(body, { entity: editing.id, value: $("edit-alias").value.trim() });
+  else if (action === "add_party" || action === "remove_party") {
+    const r = await resolve($("edit-party").value);
+    if (!r.match) { editStatus(t("unknown", { q: $("edit-party").value }), true); return; }
+    Object.assign(body, { entity: $("edit-agreement").value, value: r.match.id });
+  } else {
+    const agreement = { kind: $("edit-kind").value };
+    if ($("edit-date").value.trim()) agreement.date = $("edit-date").value.trim();
+    if ($("edit-name").value.trim()) agreement.name = $("edit-name").value.trim();
+    Object.assign(body, { parties: [editing.id, $("edit-with").value], agreement });
+  }
+  let result;
+  try { result = await postAs("/edits", body, token); } catch (err) {
+    if (err instanceof ApiError && !err.outage) { editStatus(t("edit.refused", { detail: err.detail }), true); return; }
+    report(err); return;
+  }
+  await redrawAfterWrite();
+  ["edit-alias", "edit-message", "edit-name"].forEach((x) => { $(x).value = ""; });  // done: ready for the next one
+  editStatus(result.changeset ? t("edit.saved", { n: result.changeset }) : t("edit.unchanged"), false);
+  qgraph.lastEdit = result;
+}
+
+async function undoEdit(number) {
+  const token = editToken();
+  if (!token) { $("edit").open = true; return; }
+  let result;
+  try { result = await postAs("/edits/" + number + "/undo", {}, token); } catch (err) {
+    if (err instanceof ApiError && !err.outage) { $("edit").open = true; editStatus(t("edit.refused", { detail: err.detail }), true); return; }
+    report(err); return;
+  }
+  await redrawAfterWrite();
+  editStatus(t("history.undone", { n: result.changeset }), false);
+  qgraph.lastUndo = result;
+}
+
+/** A write changed the graph: draw the canvas and the panel again from the new version. */
+async function redrawAfterWrite() {
+  try { await draw(); await afterDraw(); } catch (err) { report(err); }
 }
 
 // ------------------------------------------------------------------------------------------------ paths
@@ -788,7 +963,7 @@ function highlightPaths() {
     const on = onPath.has(e.from) && onPath.has(e.to) && (e.items || []).some((it) => agreementsOnPath.has(it.id));
     const orig = drawn.original["edge:" + e.id] || {};
     if (on) pathEdges.push(e.id);
-    edgeUpdates.push(on ? { id: e.id, color: orig.color, width: 5 } : { id: e.id, color: { color: "#e3e6ea" }, width: 1 });
+    edgeUpdates.push(on ? { id: e.id, color: orig.color, width: 5 } : { id: e.id, color: { color: "rgba(227,230,234,1)" }, width: 1 });
   });
   nodes.update(nodeUpdates);
   edges.update(edgeUpdates);
@@ -989,6 +1164,11 @@ function wire() {
   $("path-form").addEventListener("submit", findPaths);
   ["path-a", "path-b"].forEach((id) => $(id).addEventListener("input", () => $(id).removeAttribute("data-id")));
   $("path-clear").addEventListener("click", clearPaths);
+  $("edit-form").addEventListener("submit", submitEdit);
+  $("edit-action").addEventListener("change", onEditAction);
+  $("edit-field").addEventListener("change", onEditField);
+  $("edit-cite-doc").addEventListener("change", onEditCite);
+  $("edit-cite-general").addEventListener("change", onEditCite);
   document.addEventListener("keydown", (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && ev.key === "z" && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) { ev.preventDefault(); undo(); }
   });

@@ -1,7 +1,7 @@
 /* Every UI string of the explorer in English and Japanese, and the labels of what the schema declares.
  *
  * UI strings: one entry per key, [English, Japanese], so a key cannot exist in one language only. Elements carry
- * data-i18n (textContent), data-i18n-placeholder or data-i18n-title keys; code asks t(key, values). A key missing
+ * data-i18n (textContent), data-i18n-placeholder, data-i18n-title or data-i18n-label (aria-label) keys; code asks t(key, values). A key missing
  * here shows the key (a test would see it).
  * Labels of node kinds, enum members (agreement kinds, domains, statuses …) and edge types are not here: they are the
  * schema declaration's (qgraph/schema.yaml), which the page embeds as JSON (#qgraph-schema, from
@@ -81,6 +81,42 @@ const STRINGS = {
   "loading": ["Loading…", "読み込み中…"],
   "selected": ["Selected: {name}", "選択中：{name}"],
   "notice.truncated": ["The canvas was cut at its node limit; some partners are missing.", "ノード数の上限に達したため、一部の連携先は表示されていません。"],
+  "details.record": ["Open its record", "記録を開く"],
+  "history": ["History", "変更履歴"],
+  "history.none": ["No recorded change touches it.", "この記録に関わる変更はありません。"],
+  "history.undo": ["Undo", "取り消す"],
+  "history.undone": ["Undone as changeset {n}.", "変更 {n} として取り消しました。"],
+  "edit": ["Edit this record", "この記録を編集"],
+  "edit.token": ["Editor token", "編集用トークン"],
+  "edit.action": ["Change", "変更の種類"],
+  "edit.set": ["Correct a field", "項目を訂正"],
+  "edit.add_alias": ["Add an alias", "別名を追加"],
+  "edit.add_party": ["Add a party to an agreement", "協定に当事者を追加"],
+  "edit.remove_party": ["Remove a party from an agreement", "協定から当事者を削除"],
+  "edit.add_agreement": ["Add an agreement with an entity on the canvas", "キャンバス上のエンティティとの協定を追加"],
+  "edit.field": ["Field", "項目"],
+  "edit.value": ["New value", "新しい値"],
+  "edit.alias": ["Alias", "別名"],
+  "edit.agreement": ["Agreement", "協定"],
+  "edit.party": ["Party (name or id)", "当事者（名称または ID）"],
+  "edit.with": ["With", "相手"],
+  "edit.kind": ["Kind", "種類"],
+  "edit.date": ["Date (YYYY, YYYY-MM or YYYY-MM-DD)", "日付（YYYY、YYYY-MM、YYYY-MM-DD）"],
+  "edit.name": ["Name (optional)", "名称（任意）"],
+  "edit.citation": ["What it rests on (required)", "根拠（必須）"],
+  "edit.cite.doc": ["A passage of a source document", "出典文書の一節"],
+  "edit.cite.general": ["General knowledge (marks the record external)", "一般知識（記録を外部情報として示します）"],
+  "edit.doc": ["Document id", "文書 ID"],
+  "edit.section": ["Section", "節"],
+  "edit.quote": ["Verbatim quote", "引用（原文のまま）"],
+  "edit.note": ["What general knowledge", "どのような一般知識か"],
+  "edit.message": ["Message for the history (optional)", "履歴に残すメッセージ（任意）"],
+  "edit.save": ["Save as one changeset", "一つの変更として保存"],
+  "edit.saved": ["Saved as changeset {n}.", "変更 {n} として保存しました。"],
+  "edit.unchanged": ["Nothing changed: nothing was recorded.", "変更がないため記録されませんでした。"],
+  "edit.notoken": ["An editor token is needed to edit.", "編集には編集用トークンが必要です。"],
+  "edit.nochoice": ["(nothing to choose on the canvas)", "（キャンバス上に候補がありません）"],
+  "edit.refused": ["Not saved: {detail}", "保存されませんでした：{detail}"],
 };
 const INDEX = { en: 0, ja: 1 };
 
@@ -135,6 +171,7 @@ export function applyI18n(root) {
     e.setAttribute("placeholder", t(e.getAttribute("data-i18n-placeholder")));
   });
   root.querySelectorAll("[data-i18n-title]").forEach((e) => { e.setAttribute("title", t(e.getAttribute("data-i18n-title"))); });
+  root.querySelectorAll("[data-i18n-label]").forEach((e) => { e.setAttribute("aria-label", t(e.getAttribute("data-i18n-label"))); });
 }
 
 export const KEYS = Object.keys(STRINGS);

@@ -126,7 +126,8 @@ async function apply() {
     method: "POST", headers: headers(), body: JSON.stringify({ decisions: state.decisions }) });
   const body = await answer.json();
   if (!answer.ok) { say(`not applied: ${JSON.stringify(body.detail)}`); return; }
-  say(`applied: ${JSON.stringify(body.written)}`);
+  say(body.changeset ? `applied: changeset ${body.changeset}: ${JSON.stringify(body.written)}`
+                     : `applied: ${body.message}`);
 }
 
 document.addEventListener("keydown", (event) => {

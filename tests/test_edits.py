@@ -1,0 +1,94 @@
+"""Edits in place over HTTP on both stores (``POST /edits``, ``POST /edits/{n}/undo``): each a cited changeset with
+the editor's name and message, validated as a data file is, undoable by its author only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qgraph.api import create_app
+from qgraph.config import Settings
+from qgraph.loaders import default_data_dir, read_graph
+from qgraph.loaders.edits import Cite, Edit, plan
+from qgraph.store import Store, WriteConflict
+
+EDITOR = "editor-token-0123456789abcdef012"
+OTHER = "second-editor-token-0123456789ab"
+DOC = {"document": "measures-2024", "section": "III(1) 国際連携の進展", "quote": "産総研と KRISS (韓国)⁵の量子分野を含む MOU の改訂"}
+
+
+def as_(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def parties(store: Store, agreement: str) -> list[str]:
+    _, rel = store.relations(agreement, 100)
+    return sorted(e.source for e, _ in rel if e.type == "PARTY_TO" and e.target == agreement)
+
+
+def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: Store) -> None:
+    store.load(read_graph([default_data_dir()], store))
+    app = create_app(Settings(tokens=f"bob:editor:{EDITOR},eve:editor:{OTHER}"), store=store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        alias: dict[str, Any] = {"action": "add_alias", "entity": "kriss", "value": "KRISS Daejeon",
+                                 "citation": {"general_knowledge": True, "note": "its usual name in Korea"}}
+        assert c.post("/edits", json=alias).status_code == 401  # no token, no write
+        done = c.post("/edits", json=alias, headers=as_(EDITOR))
+        assert done.status_code == 200, done.text
+        n = done.json()["changeset"]
+        cs = store.changeset(n)
+        assert cs is not None and cs.actor == "bob" and cs.dataset == "explorer" and "alias" in cs.message
+        kriss = store.get_node("kriss")
+        assert kriss is not None and "KRISS Daejeon" in kriss.properties["aliases"]
+        assert kriss.properties["external"] is True  # general knowledge marks the record
+        assert c.get("/entities/kriss/history").json()["changesets"][-1]["changeset"]["number"] == n
+
+        # validated as a data file is: the field is named, nothing is written
+        version = c.get("/health").json()["data_version"]
+        bad = c.post("/edits", headers=as_(EDITOR), json={"action": "set", "entity": "aist", "field": "founded",
+                                                           "value": "last spring", "citation": DOC})
+        assert bad.status_code == 422 and "field 'founded'" in bad.json()["detail"][0]
+        uncited = c.post("/edits", headers=as_(EDITOR), json={"action": "set", "entity": "aist", "field": "founded",
+                                                               "value": "2001-04", "citation": {}})
+        assert uncited.status_code == 422 and "citation" in uncited.json()["detail"]
+        assert c.get("/health").json()["data_version"] == version
+
+        # a new agreement between two entities, then a party added and removed (its edge goes)
+        new = c.post("/edits", headers=as_(EDITOR), json={
+            "action": "add_agreement", "parties": ["kriss", "nist"], "agreement": {"kind": "mou", "date": "2024-03"},
+            "citation": DOC, "message": "KRISS–NIST MOU (test)"})
+        assert new.status_code == 200, new.text
+        agreement = new.json()["entity"]
+        assert parties(store, agreement) == ["kriss", "nist"]
+        node = store.get_node(agreement)
+        assert node is not None and node.sources[0].document == "measures-2024"
+        assert store.changeset(new.json()["changeset"]).message == "KRISS–NIST MOU (test)"  # type: ignore[union-attr]
+        added = c.post("/edits", headers=as_(EDITOR), json={"action": "add_party", "entity": agreement, "value": "aist",
+                                                             "citation": DOC})
+        assert added.status_code == 200 and parties(store, agreement) == ["aist", "kriss", "nist"]
+        removed = c.post("/edits", headers=as_(EDITOR), json={"action": "remove_party", "entity": agreement,
+                                                               "value": "nist", "citation": DOC})
+        assert removed.status_code == 200 and parties(store, agreement) == ["aist", "kriss"]
+
+        # an edit computed from a read that another write has overtaken is refused, not applied over it
+        stale, _ = plan(store, Edit("add_alias", "aist", value="AIST Tsukuba"), Cite(**DOC), "bob")
+        assert c.post("/edits", headers=as_(OTHER), json={"action": "add_alias", "entity": "aist", "value": "産総研つくば",
+                                                          "citation": DOC}).status_code == 200
+        with pytest.raises(WriteConflict, match="aist"):
+            store.commit(stale, actor="bob")
+        aist = store.get_node("aist")
+        assert aist is not None and "産総研つくば" in aist.properties["aliases"]
+        assert "AIST Tsukuba" not in aist.properties["aliases"]
+
+        # undo: only the author's own explorer edits; a later edit of the same facts is named
+        assert c.post(f"/edits/{n}/undo", headers=as_(OTHER)).status_code == 403
+        assert c.post("/edits/1/undo", headers=as_(EDITOR)).status_code == 403  # the load is no explorer edit
+        conflict = c.post(f"/edits/{new.json()['changeset']}/undo", headers=as_(EDITOR))  # nist's edge: removed since
+        assert conflict.status_code == 409 and conflict.json()["later"] == [removed.json()["changeset"]]
+        undone = c.post(f"/edits/{n}/undo", headers=as_(EDITOR))
+        assert undone.status_code == 200, undone.text
+        kriss = store.get_node("kriss")
+        assert kriss is not None and "KRISS Daejeon" not in kriss.properties["aliases"]
+        assert not kriss.properties.get("external")
