@@ -82,7 +82,7 @@ def bench_store(store: Store, graph: Graph, changesets: int, repeats: int) -> di
     store.wipe()
     # The initial load as a big load is made: in bulk on Neo4j (one transaction of every row exceeds a default
     # server's transaction memory); it records its changeset (a summary) when complete.
-    out["initial_load_s"] = round(timed(lambda: store.load(graph, bulk=store.kind == "neo4j")), 2)
+    out["initial_load_s"] = round(timed(lambda: store.load(graph, bulk=store.kind == "neo4j", workers=1)), 2)
     with_history, without = [], []
     for r in range(repeats):
         a = changed_graph(graph, 0.01, f" (run {r} a)")
