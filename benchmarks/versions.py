@@ -90,7 +90,7 @@ def run(store: Store, env: dict[str, str], a: Graph, b: Graph, args: argparse.Na
         except BaseException as exc:  # noqa: BLE001 (reported)
             failures.append(exc)
 
-    replies, mixed, statuses = [0], [0], Counter[int]()
+    replies, mixed, statuses, kinds = [0], [0], Counter[int](), Counter[str]()
     lock = threading.Lock()
 
     def reader(seed: int) -> None:
@@ -105,12 +105,14 @@ def run(store: Store, env: dict[str, str], a: Graph, b: Graph, args: argparse.Na
                     names = ([x["name"] for p in r.json()["partners"] for x in p["agreements"]]
                              if r.status_code == 200 else [])
                 marks = {n.endswith(MARK) for n in names}
-                bad = len(marks) > 1 or (len(marks) == 1 and r.headers.get("x-data-version")
-                                         != (version_b if marks.pop() else version_a))
+                both = len(marks) > 1
+                header = len(marks) == 1 and r.headers.get("x-data-version") != (version_b if marks.pop()
+                                                                                 else version_a)
                 with lock:
                     replies[0] += 1
                     statuses[r.status_code] += 1
-                    mixed[0] += bool(bad)
+                    mixed[0] += both or header
+                    kinds["rows of both versions" if both else "header of the other version"] += both or header
 
     threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader, args=(i,))
                                                    for i in range(args.readers)]
@@ -127,7 +129,8 @@ def run(store: Store, env: dict[str, str], a: Graph, b: Graph, args: argparse.Na
     if failures:
         raise failures[0]
     return {"store": store.kind, "replies": replies[0], "mixed": mixed[0], "statuses": dict(statuses),
-            "loads_written": loads[0], "agreements": total}
+            "loads_written": loads[0], "agreements": total,
+            "how": dict(kinds)}
 
 
 def main() -> None:
@@ -164,7 +167,7 @@ def main() -> None:
                 store.wipe()
             result = run(store, env, a, b, args, other)
             print(f"{kind:7} replies {result['replies']:,}, mixing versions {result['mixed']}, statuses "
-                  f"{result['statuses']}, loads written {result['loads_written']} "
+                  f"{result['statuses']} {result['how']}, loads written {result['loads_written']} "
                   f"({result['agreements']:,} agreements each)")
 
 
