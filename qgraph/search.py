@@ -391,11 +391,11 @@ def _why_words(n: int, fuzzy: list[str], prefix: list[str]) -> str:
     return f"{'all ' if n > 1 else ''}{n} query word{'s' if n != 1 else ''}" + (f", {'; '.join(extra)}" if extra else "")
 
 
-def rank_one(p: Plan, c: Candidate, memo: list[dict[str, float]] | None = None) -> Ranked | None:
-    """The candidate's best field and score, or None if no query word matches it. ``memo``: per clause of
-    ``p.clauses``, how well it matches each term seen, shared by the candidates of one query (their terms repeat:
-    "university" in hundreds of names)."""
-    memo = [{} for _ in p.clauses] if memo is None else memo
+def rank_one(p: Plan, c: Candidate, memo: dict[str, tuple[float, ...] | None] | None = None) -> Ranked | None:
+    """The candidate's best field and score, or None if no query word matches it. ``memo``: how well each clause of
+    ``p.clauses`` matches a term (None: none does), shared by the candidates of one query (their terms repeat:
+    "university" in hundreds of names; most terms match no clause and are then skipped at once)."""
+    memo = {} if memo is None else memo
     values = [Value.decode(v) for v in c.values]
     aliases = tuple(v.text for v in values if v.field == ALIAS)
     if p.fields == ("names",):
@@ -410,43 +410,43 @@ def rank_one(p: Plan, c: Candidate, memo: list[dict[str, float]] | None = None) 
     required = p.required
     if not required:
         return None
-    # clauses by their position in p.clauses (the memo's key); ``required`` is all clauses when none is required
-    positions = {id(cl): i for i, cl in enumerate(p.clauses)}
-    req = [(memo[positions[id(cl)]], cl) for cl in required]
-    opt = [(memo[i], cl) for i, cl in enumerate(p.clauses) if cl.optional]
+    clauses = p.clauses
+    # ``required`` holds clauses of ``p.clauses`` (all of them when none is required): their positions there
+    positions = {id(cl): i for i, cl in enumerate(clauses)}
+    req = [positions[id(cl)] for cl in required]
+    opt = [i for i, cl in enumerate(clauses) if cl.optional]
     # (score, -order, field, matched, words found, fuzzy and prefix matches): the why is written for the best only
     best: tuple[float, int, str, str, int, list[tuple[str, str]], list[tuple[str, str]]] | None = None
 
+    for v in values:
+        for t in v.terms:
+            if t not in memo:
+                qs = tuple(cl.matches(t) for cl in clauses)
+                memo[t] = qs if any(qs) else None
+
     def consider(fld: str, text: str, vterms: Sequence[str], order: int) -> None:
         nonlocal best
+        hot = [(t, qs) for t in vterms if (qs := memo[t]) is not None]  # in order: the first best term wins
+        if not hot:
+            return
         quality, fuzzy, prefix, covered = [], [], [], set()
-        for known, cl in req:
+        for i in req:
             q, hit = 0.0, ""
-            for t in vterms:
-                m = known.get(t)
-                if m is None:
-                    m = known[t] = cl.matches(t)
-                if m > q:
-                    q, hit = m, t
+            for t, qs in hot:
+                if qs[i] > q:
+                    q, hit = qs[i], t
             quality.append(q)
             if q:
                 covered.add(hit)
                 if q == 0.9:
-                    fuzzy.append((cl.text, hit))
-                elif q == 0.8 and cl.text != hit:
-                    prefix.append((cl.text, hit))
-        if not any(quality):
-            return
-        for known, cl in opt:
-            for t in vterms:
-                m = known.get(t)
-                if m is None:
-                    m = known[t] = cl.matches(t)
-                if m:
-                    covered.add(t)
+                    fuzzy.append((clauses[i].text, hit))
+                elif q == 0.8 and clauses[i].text != hit:
+                    prefix.append((clauses[i].text, hit))
         found = sum(1 for q in quality if q)
         if not found:
             return
+        for i in opt:
+            covered.update(t for t, qs in hot if qs[i])
         coverage = len(covered) / max(1, len(set(vterms)))
         tier = _TIERS[fld] if found == len(required) else 20 * found / len(required)
         exactness = max(0.0, (sum(quality) / found - 0.8) / 0.2) * found / len(quality)
@@ -477,7 +477,7 @@ def rank(p: Plan, candidates: Iterable[Candidate]) -> list[Ranked]:
     for c in candidates:
         if c.id not in seen or c.exact:
             seen[c.id] = c
-    memo: list[dict[str, float]] = [{} for _ in p.clauses]
+    memo: dict[str, tuple[float, ...] | None] = {}
     out = [r for r in map(lambda c: rank_one(p, c, memo), seen.values()) if r is not None]
     out.sort(key=lambda r: (-r.score, r.sort))
     return out
