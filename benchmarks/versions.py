@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,14 +30,13 @@ from typing import Any
 
 import httpx
 
-from benchmarks.abuse import free_port
+from benchmarks.abuse import serve  # qgraph serve on a free loopback port, once /health answers
 from qgraph.loaders import read_graph
 from qgraph.model import Graph, NodeKind
 from qgraph.store import Store, Write
 from qgraph.synth import generate
 
 MARK = " (version B)"
-QGRAPH = Path(sys.executable).with_name("qgraph")
 
 
 def two_versions(graph: Graph) -> tuple[Graph, Graph]:
@@ -47,23 +44,6 @@ def two_versions(graph: Graph) -> tuple[Graph, Graph]:
                                                                                "name": n.properties["name"] + MARK}})
                                            if n.kind is NodeKind.AGREEMENT else n for n in graph.nodes]})
     return graph, b
-
-
-def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([str(QGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(base + "/health", timeout=5).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("qgraph serve did not start")
-        time.sleep(0.2)
 
 
 def run(store: Store, env: dict[str, str], a: Graph, b: Graph, args: argparse.Namespace,
