@@ -192,3 +192,64 @@ def test_the_api_answers_again_when_the_version_moved(tmp_path: object) -> None:
     with TestClient(create_app(store=always), raise_server_exceptions=False) as client:
         busy = client.get("/search?q=aist")
         assert busy.status_code == 503 and busy.json()["error"] == "busy" and busy.headers["retry-after"] == "1"
+
+
+@pytest.mark.neo4j
+def test_a_neo4j_view_does_not_trust_what_it_read_while_a_commit_was_applied(neo4j_store: Store) -> None:
+    """Neo4j applies a commit record by record, so a reader can see part of one (the metadata node included): the
+    writer marks its commit, a view that sees a live mark after a query answers again, and one that begins while a
+    mark is live waits until it is gone."""
+    from qgraph.store import VersionChanged
+
+    a, _ = two_versions(neo4j_store)
+    neo4j_store.load(a)
+    with neo4j_store.pinned() as view:
+        assert view.counts().total_nodes == len(a.nodes)
+        with neo4j_store._commit_mark():  # type: ignore[attr-defined]
+            with pytest.raises(VersionChanged, match="being committed"):
+                view.counts()
+        assert view.counts().total_nodes == len(a.nodes)  # the mark is gone and nothing changed: trusted again
+
+    began = threading.Event()
+
+    def begin() -> None:
+        with neo4j_store.pinned() as later:
+            began.set()
+            later.counts()
+
+    with neo4j_store._commit_mark():  # type: ignore[attr-defined]
+        thread = threading.Thread(target=begin)
+        thread.start()
+        time.sleep(0.5)
+        assert not began.is_set()  # waiting for the commit to be applied
+    thread.join(timeout=10)
+    assert began.is_set()
+
+
+@pytest.mark.neo4j
+def test_a_dead_writers_mark_is_ignored_then_removed(neo4j_store: Store) -> None:
+    from qgraph.stores.neo4j import COMMIT_STALE
+
+    driver = neo4j_store.driver  # type: ignore[attr-defined]
+
+    def marks() -> list[str]:
+        return [r["id"] for r in driver.execute_query("MATCH (w:QgraphWriting) RETURN w.id AS id").records]
+
+    a, b = two_versions(neo4j_store)
+    neo4j_store.load(a)
+    assert marks() == []  # the load removed its own mark
+    driver.execute_query("CREATE (:QgraphWriting {id: 'dead', beat: datetime.realtime().epochMillis - $age})",
+                         age=int(COMMIT_STALE * 1000) + 5000)
+    with neo4j_store.pinned() as view:  # neither waits nor answers again for a mark that stopped beating
+        assert view.counts().total_nodes == len(a.nodes)
+    neo4j_store.load(b, replace=True)
+    assert marks() == []  # the next writer removed it
+
+    class Boom(RuntimeError):
+        pass
+
+    with pytest.raises(Boom):  # a commit that fails leaves no mark either
+        with neo4j_store._writer():  # type: ignore[attr-defined]
+            with neo4j_store._commit_mark():  # type: ignore[attr-defined]
+                raise Boom
+    assert marks() == []

@@ -6,7 +6,10 @@ Invariants:
   (``Store.pinned()``, one per API request) runs all of a request's reads in one read transaction and checks after
   each query that no write committed meanwhile (the changeset count of the metadata node), raising
   ``VersionChanged`` otherwise (Neo4j reads are read-committed: without the check, one answer could hold rows of two
-  versions);
+  versions). Neo4j applies a commit to the store record by record, so a reader can also see *part* of a commit,
+  the metadata node included: the writer therefore marks its commit (``mark_commit.cypher``, a small transaction of
+  its own, committed before the data transaction commits and refreshed until that commit returns), and a pinned read
+  waits while a mark is live before it begins and answers again when one is live after a query;
 - every write (``Store.commit``) is one write transaction that first takes the writer lock (``lock_meta.cypher``),
   reads what it changes, writes only the diff, the metadata and a ``QgraphChangeset`` node (not an ``Entity``: no
   query, count, search or export sees it), so several API replicas share one history;
@@ -27,6 +30,8 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -56,6 +61,11 @@ UPGRADE_BATCH = 2_000
 log = logging.getLogger("qgraph.neo4j")
 #: rows per UNWIND batch for the bulk path (measured: see benchmarks/RESULTS.md)
 BULK_BATCH = 10_000
+#: seconds between refreshes of a commit's mark while the commit is applied, and after how long without one a mark is
+#: a dead writer's (ignored by readers, removed by the next writer)
+COMMIT_BEAT = 1.0
+COMMIT_STALE = 15.0
+_STALE_MS = int(COMMIT_STALE * 1000)
 
 
 def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
@@ -149,8 +159,10 @@ class Neo4jStore(Store):
                     if pin.tx.closed():
                         raise cancel.Cancelled  # the request is over: its view was closed under this thread
                     records = list(pin.tx.run(cypher.query(name), params))
-                    now = pin.tx.run(cypher.query("get_version")).single()
-                if (now["changesets"] if now else None) != pin.changesets:
+                    now = pin.tx.run(cypher.query("get_version"), stale=_STALE_MS).single(strict=True)
+                if now["writing"]:
+                    raise VersionChanged("a write was being committed while this request was reading")
+                if now["changesets"] != pin.changesets:
                     raise VersionChanged("a write committed while this request was reading")
                 return records
             return self._call(in_pin)
@@ -237,12 +249,46 @@ class Neo4jStore(Store):
             try:
                 meta = self._call(lambda: tx.run(cypher.query("lock_meta")).single(strict=True)["meta"])
                 yield _Neo4jTx(self, tx, {k: v for k, v in meta.items() if k not in ("key", "_lock")})
-                self._call(tx.commit)
+                with self._commit_mark():
+                    self._call(tx.commit)
             finally:
                 if not tx.closed():
                     tx.close()
         finally:
             session.close()
+
+    @contextmanager
+    def _commit_mark(self) -> Iterator[None]:
+        """Mark a commit in progress for the readers (see the module docstring) while the block runs: the mark is
+        committed before, refreshed every ``COMMIT_BEAT`` seconds by a thread, and removed after (with any mark a dead
+        writer left). If the mark cannot be written, nothing is committed."""
+        mark_id = uuid.uuid4().hex
+
+        def put(query: str) -> None:
+            self._call(lambda: self.driver.execute_query(query, id=mark_id, stale=_STALE_MS, database_=self.database))
+
+        mark, unmark = cypher.query("mark_commit"), cypher.query("unmark_commit")
+        put(mark)
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(COMMIT_BEAT):
+                try:
+                    put(mark)
+                except (StoreError, StoreUnavailable) as exc:  # the commit itself will say what is wrong
+                    log.debug("refreshing a commit mark: %s", exc)
+
+        beater = threading.Thread(target=beat, name="qgraph-commit-mark", daemon=True)
+        beater.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beater.join()
+            try:
+                put(unmark)
+            except (StoreError, StoreUnavailable) as exc:  # readers ignore it once it stops beating
+                log.warning("could not remove the mark of a commit (ignored after %g s): %s", COMMIT_STALE, exc)
 
     def _apply(self, tx: neo4j.Transaction, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
                changeset: Changeset, opts: WriteOptions) -> None:
@@ -359,8 +405,14 @@ class Neo4jStore(Store):
             pin: _Pin | None = None
             try:
                 view = copy.copy(self)
-                rows = self._call(lambda: list(tx.run(cypher.query("get_meta"))))
-                meta = {k: v for k, v in rows[0]["meta"].items() if k not in ("key", "_lock")} if rows else {}
+                row = self._call(lambda: tx.run(cypher.query("get_meta"), stale=_STALE_MS).single(strict=True))
+                pause = 0.01
+                while row["writing"]:  # a commit is being applied: begin once it is (or the deadline says stop)
+                    cancel.check()
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.2)
+                    row = self._call(lambda: tx.run(cypher.query("get_meta"), stale=_STALE_MS).single(strict=True))
+                meta = {k: v for k, v in (row["meta"] or {}).items() if k not in ("key", "_lock")}
                 pin = view._pin = _Pin(tx, meta.get("changesets"), meta)
                 yield view
             finally:
@@ -407,8 +459,8 @@ class Neo4jStore(Store):
     def meta(self) -> dict[str, str]:
         if self._pin is not None:
             return dict(self._pin.meta)
-        rows = self.read("get_meta")
-        return {k: v for k, v in rows[0]["meta"].items() if k not in ("key", "_lock")} if rows else {}
+        rows = self.read("get_meta", stale=_STALE_MS)
+        return {k: v for k, v in (rows[0]["meta"] or {}).items() if k not in ("key", "_lock")} if rows else {}
 
     def save_review(self, review_id: str, body: str) -> None:
         from datetime import UTC, datetime
