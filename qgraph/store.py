@@ -116,6 +116,23 @@ class Write:
     expect_edges: tuple[tuple[EdgeKey, Edge | None], ...] = ()
 
 
+def enriches(old: Node, new: Node) -> bool:
+    """``new`` is ``old`` with aliases or citations added and nothing else changed."""
+    if old.kind != new.kind:
+        return False
+    a, b = dict(old.properties), dict(new.properties)
+    old_aliases, new_aliases = a.pop("aliases", None) or [], b.pop("aliases", None) or []
+    return (a == b and all(x in new_aliases for x in old_aliases) and all(x in new.sources for x in old.sources)
+            and (len(new_aliases) > len(old_aliases) or len(new.sources) > len(old.sources)))
+
+
+def drops(old: Node, new: Node) -> bool:
+    """``new`` lacks an alias or a citation that ``old`` has."""
+    new_aliases = new.properties.get("aliases") or []
+    return (any(x not in new_aliases for x in old.properties.get("aliases") or [])
+            or any(x not in new.sources for x in old.sources))
+
+
 def _check_expected(tx: WriteTx, write: Write) -> None:
     nodes = tx.nodes([i for i, _ in write.expect_nodes])
     edges = tx.edges([k for k, _ in write.expect_edges])
@@ -405,6 +422,7 @@ class Store(ABC):
             if state is None:
                 state = tx.full_state_hash()
             nodes_put, edges_put = self._diff_puts(tx, write)
+            nodes_put = self._keep_contributions(write, nodes_put)
             nodes_del, edges_del = self._diff_removals(tx, write, nodes_put, edges_put)
             node_changes = nodes_put + nodes_del
             edge_changes = edges_put + edges_del
@@ -469,8 +487,14 @@ class Store(ABC):
                 nodes.append(NodeChange(id=node.id, kind=node.kind.value, op="added", after=node,
                                         dataset_after=write.dataset))
             elif old[0] != node:
+                # Aliases or citations that another dataset adds to a node (an accepted ingest match, an alias added
+                # in the explorer), or takes back (its revert), leave the node its owner's: the owner's replace load
+                # keeps or removes it.
+                owner = old[1] or DEFAULT_DATASET
+                if owner == write.dataset or not (enriches(old[0], node) or enriches(node, old[0])):
+                    owner = write.dataset
                 nodes.append(NodeChange(id=node.id, kind=node.kind.value, op="changed", before=old[0], after=node,
-                                        dataset_before=old[1], dataset_after=write.dataset))
+                                        dataset_before=old[1], dataset_after=owner))
         keys = [e.key for e in graph.edges]
         if len(set(keys)) != len(keys):
             raise ValueError("an edge is given twice in one write")
@@ -486,6 +510,56 @@ class Store(ABC):
                                         before=old_edge[0], after=edge, dataset_before=old_edge[1],
                                         dataset_after=write.dataset))
         return nodes, edges
+
+    def _keep_contributions(self, write: Write, nodes: list[NodeChange]) -> list[NodeChange]:
+        """A write of a node's owner does not drop the aliases and citations that other datasets added to it: a
+        ``qgraph load`` of ``data/`` rewrites a curated node from its file, and the aliases an accepted ingest match or
+        an explorer edit gave it stay (taken from the history: what those datasets' changesets added and did not
+        take back). Only nodes the write would strip of something are looked up; the history is read only then."""
+        losing = [c for c in nodes if c.op == "changed" and c.before is not None and c.after is not None
+                  and c.dataset_after == write.dataset and drops(c.before, c.after)]
+        if not losing:
+            return nodes
+        losing_ids = {c.id for c in losing}
+        added = self._contributions(losing_ids, exclude=write.dataset)
+        out: list[NodeChange] = []
+        for c in nodes:
+            extra = added.get(c.id) if c.id in losing_ids else None
+            if extra and c.before is not None and c.after is not None:
+                aliases = list(c.after.properties.get("aliases") or [])
+                aliases += [a for a in c.before.properties.get("aliases") or [] if a in extra[0] and a not in aliases]
+                sources = list(c.after.sources)
+                sources += [x for x in c.before.sources if x in extra[1] and x not in sources]
+                props = dict(c.after.properties)
+                if aliases:
+                    props["aliases"] = aliases
+                after = Node(id=c.after.id, kind=c.after.kind, properties=props, sources=sources)
+                if after == c.before:
+                    continue  # the file says what the node already holds: nothing changes
+                c = NodeChange(id=c.id, kind=c.kind, op=c.op, before=c.before, after=after,
+                               dataset_before=c.dataset_before, dataset_after=c.dataset_after)
+            out.append(c)
+        return out
+
+    def _contributions(self, ids: set[str], *, exclude: str) -> dict[str, tuple[list[str], list[Citation]]]:
+        """For each node of ``ids``: the aliases and citations that changesets of datasets other than ``exclude``
+        added to it and that no later one took back (a revert, a removal), in history order. A summarised changeset
+        (a load over the diff limit) holds no values and adds nothing here."""
+        out: dict[str, tuple[list[str], list[Citation]]] = {}
+        for cs in self.changesets():
+            if (cs.dataset or DEFAULT_DATASET) == exclude or cs.summary:
+                continue
+            for n in cs.nodes:
+                if n.id not in ids or n.before is None or n.after is None:
+                    continue
+                aliases, sources = out.setdefault(n.id, ([], []))
+                before_a = n.before.properties.get("aliases") or []
+                after_a = n.after.properties.get("aliases") or []
+                aliases[:] = [a for a in aliases if a in after_a or a not in before_a]
+                aliases += [a for a in after_a if a not in before_a and a not in aliases]
+                sources[:] = [x for x in sources if x in n.after.sources or x not in n.before.sources]
+                sources += [x for x in n.after.sources if x not in n.before.sources and x not in sources]
+        return out
 
     @staticmethod
     def _diff_removals(tx: WriteTx, write: Write, nodes_put: list[NodeChange],

@@ -46,6 +46,7 @@ from qgraph.loaders.ingest.resolve import Resolver  # noqa: E402
 from qgraph.loaders.ingest.review import with_decisions  # noqa: E402
 from qgraph.loaders.ingest.segment import segment  # noqa: E402
 from qgraph.store import Store, Write  # noqa: E402
+from qgraph.model import Graph  # noqa: E402
 from qgraph.stores.memory import MemoryStore  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -645,6 +646,50 @@ def test_accepted_match_adds_the_spelling_as_an_alias(curated: MemoryStore, tmp_
     assert result.aliases_added == {"aist": ["量子技術研究所"]}
     assert "量子技術研究所" in store.get_node("aist").properties["aliases"]
     assert store.get_node(cand["id"]) is None
+
+
+def test_an_alias_from_ingest_survives_a_reload_of_the_curated_data(store: Store) -> None:
+    """#14: curated and ingested data coexist. An accepted match gives a curated entity an alias and a citation;
+    the entity stays the curated dataset's, a replace load of data/ keeps the alias (and records nothing when the
+    files did not change), a changed file still keeps it, and once the ingest changeset is reverted the next load
+    does not bring it back. The same holds for an alias added in the explorer (its own dataset)."""
+    curated = read_graph([REPO / "data"])
+    store.load(curated)
+    review = ingest([Input(name="r.txt", data="CERN と量子技術研究所は協定を締結した（2024年5月）。".encode())], store)
+    doc = yaml.safe_load(review.to_yaml())
+    cand = next(r for r in doc["institutions"] if r.get("name_ja") == "量子技術研究所")
+    cand["review"].update(status="accepted", match="aist")
+    result = apply_review(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "review.yaml", store)
+    aist = store.get_node("aist")
+    assert "量子技術研究所" in aist.properties["aliases"]
+    cited = [c for c in aist.sources if c not in next(n for n in curated.nodes if n.id == "aist").sources]
+    assert cited, "the match's citation was added"
+
+    again = store.commit(Write(graph=curated, replace=True), actor="tester", message="curated reload")
+    assert again.changeset is None, [(n.id, n.op, n.dataset_before, n.dataset_after) for n in again.changeset.nodes]  # the files did not change: nothing to record, the alias stays
+    assert store.get_node("aist") == aist
+
+    renamed = curated.model_copy(update={"nodes": [
+        n.model_copy(update={"properties": {**n.properties, "name": n.properties["name"] + " (renamed)"}})
+        if n.id == "aist" else n for n in curated.nodes]})
+    changed = store.commit(Write(graph=renamed, replace=True), actor="tester", message="curated edit")
+    after = store.get_node("aist")
+    assert changed.changeset is not None and after.properties["name"].endswith("(renamed)")
+    assert "量子技術研究所" in after.properties["aliases"] and all(c in after.sources for c in cited)
+    assert {n.id: n.dataset_after for n in changed.changeset.nodes} == {"aist": "curated"}
+
+    store.commit(Write(graph=curated, replace=True), actor="tester", message="curated edit undone")
+    store.revert(result.changeset, actor="tester", force=True)  # the ingest match is taken back (later loads touched aist)
+    assert "量子技術研究所" not in (store.get_node("aist").properties.get("aliases") or [])
+    store.commit(Write(graph=curated, replace=True), actor="tester", message="curated reload")
+    assert store.get_node("aist") == next(n for n in curated.nodes if n.id == "aist")
+
+    base = store.get_node("aist")
+    edited = base.model_copy(update={"properties": {**base.properties,
+                                                    "aliases": [*(base.properties.get("aliases") or []), "産総研QC"]}})
+    store.commit(Write(graph=Graph(nodes=[edited], edges=[]), dataset="explorer"), actor="editor", message="alias")
+    store.commit(Write(graph=renamed, replace=True), actor="tester", message="curated edit")
+    assert "産総研QC" in store.get_node("aist").properties["aliases"]
 
 
 # ------------------------------------------------------------------------------------------------ CLI
