@@ -525,7 +525,7 @@ class Store(ABC):
         out: list[NodeChange] = []
         for c in nodes:
             extra = added.get(c.id) if c.id in losing_ids else None
-            if extra and c.before is not None and c.after is not None:
+            if extra and (extra[0] or extra[1]) and c.before is not None and c.after is not None:
                 aliases = list(c.after.properties.get("aliases") or [])
                 aliases += [a for a in c.before.properties.get("aliases") or [] if a in extra[0] and a not in aliases]
                 sources = list(c.after.sources)
@@ -536,8 +536,7 @@ class Store(ABC):
                 after = Node(id=c.after.id, kind=c.after.kind, properties=props, sources=sources)
                 if after == c.before:
                     continue  # the file says what the node already holds: nothing changes
-                c = NodeChange(id=c.id, kind=c.kind, op=c.op, before=c.before, after=after,
-                               dataset_before=c.dataset_before, dataset_after=c.dataset_after)
+                c = c.model_copy(update={"after": after})
             out.append(c)
         return out
 

@@ -68,6 +68,11 @@ COMMIT_STALE = 15.0
 _STALE_MS = int(COMMIT_STALE * 1000)
 
 
+def _meta_of(props: dict[str, Any] | None) -> dict[str, str]:
+    """The metadata node's properties without its key and the writer lock's counter."""
+    return {k: v for k, v in (props or {}).items() if k not in ("key", "_lock")}
+
+
 def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
@@ -248,7 +253,7 @@ class Neo4jStore(Store):
             tx = self._call(session.begin_transaction)
             try:
                 meta = self._call(lambda: tx.run(cypher.query("lock_meta")).single(strict=True)["meta"])
-                yield _Neo4jTx(self, tx, {k: v for k, v in meta.items() if k not in ("key", "_lock")})
+                yield _Neo4jTx(self, tx, _meta_of(meta))
                 with self._commit_mark():
                     self._call(tx.commit)
             finally:
@@ -405,14 +410,15 @@ class Neo4jStore(Store):
             pin: _Pin | None = None
             try:
                 view = copy.copy(self)
-                row = self._call(lambda: tx.run(cypher.query("get_meta"), stale=_STALE_MS).single(strict=True))
                 pause = 0.01
-                while row["writing"]:  # a commit is being applied: begin once it is (or the deadline says stop)
+                while True:  # while a commit is being applied, begin once it is (or the deadline says stop)
+                    row = self._call(lambda: tx.run(cypher.query("get_meta"), stale=_STALE_MS).single(strict=True))
+                    if not row["writing"]:
+                        break
                     cancel.check()
                     time.sleep(pause)
                     pause = min(pause * 2, 0.2)
-                    row = self._call(lambda: tx.run(cypher.query("get_meta"), stale=_STALE_MS).single(strict=True))
-                meta = {k: v for k, v in (row["meta"] or {}).items() if k not in ("key", "_lock")}
+                meta = _meta_of(row["meta"])
                 pin = view._pin = _Pin(tx, meta.get("changesets"), meta)
                 yield view
             finally:
@@ -460,7 +466,7 @@ class Neo4jStore(Store):
         if self._pin is not None:
             return dict(self._pin.meta)
         rows = self.read("get_meta", stale=_STALE_MS)
-        return {k: v for k, v in (rows[0]["meta"] or {}).items() if k not in ("key", "_lock")} if rows else {}
+        return _meta_of(rows[0]["meta"]) if rows else {}
 
     def save_review(self, review_id: str, body: str) -> None:
         from datetime import UTC, datetime
