@@ -253,6 +253,9 @@ def check(raw: Any, source: str = "schema") -> Schema:
                     problems.append(f"{where}: no {key} (every {name} member needs one)")
                 elif key == "noun":
                     _names(m.get(key), f"{where}.noun", problems)
+                elif key == "share" and (isinstance(m[key], bool) or not isinstance(m[key], (int, float))
+                                         or m[key] <= 0):
+                    problems.append(f"{where}: share {m[key]!r} is not a positive number")
             members.append(MemberSpec(str(value), label, {k: v for k, v in m.items() if k != "label"}))
         enums[name] = EnumSpec(str(name), tuple(members))
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import pycountry
 
-from qgraph.model import AgreementKind, AgreementStatus, Domain, FacilityType, FrameworkType, InstitutionType
+from qgraph.model import Domain, FacilityType, FrameworkType, InstitutionType
 from qgraph.schema import SCHEMA
 
 #: research-heavy nations first: nation weights fall off with this rank (Zipf), the rest follow in code order
@@ -61,30 +61,31 @@ _KANA = ("ka", "カ"), ("ki", "キ"), ("ku", "ク"), ("ke", "ケ"), ("ko", "コ"
     ("do", "ド"), ("ba", "バ"), ("be", "ベ"), ("bi", "ビ"), ("po", "ポ"), ("zen", "ゼン"), ("ran", "ラン"), \
     ("kan", "カン"), ("ten", "テン"), ("lin", "リン"), ("vel", "ヴェル")
 
-#: institution type -> (share, [(English template, Japanese template)]); {p} is a generated place name
-_TYPES: dict[InstitutionType, tuple[float, list[tuple[str, str]]]] = {
-    InstitutionType.UNIVERSITY: (0.40, [("University of {p}", "{p}大学"), ("{p} Institute of Technology", "{p}工科大学"),
-                                        ("{p} National University", "国立{p}大学"), ("{p} University", "{p}大学")]),
-    InstitutionType.COMPANY: (0.30, [("{p} Quantum Inc.", "{p}量子株式会社"), ("{p} Photonics Ltd", "{p}フォトニクス"),
-                                     ("{p} Qubit Systems", "{p}キュービットシステムズ"), ("{p} Instruments", "{p}計測")]),
-    InstitutionType.NATIONAL_LAB: (0.12, [("{p} National Laboratory", "{p}国立研究所"),
-                                          ("{p} Institute for Quantum Science", "{p}量子科学研究所")]),
-    InstitutionType.GOVERNMENT_BODY: (0.04, [("{p} Ministry of Science", "{p}科学省"),
-                                             ("{p} Office of Technology Policy", "{p}技術政策局")]),
-    InstitutionType.FUNDING_AGENCY: (0.04, [("{p} Research Foundation", "{p}研究財団"),
-                                            ("{p} Science Agency", "{p}科学振興機構")]),
-    InstitutionType.INDUSTRY_CONSORTIUM: (0.04, [("{p} Quantum Industry Consortium", "{p}量子産業協議会")]),
-    InstitutionType.INTERNATIONAL_ORGANISATION: (0.02, [("International {p} Quantum Organisation", "国際{p}量子機構")]),
-    InstitutionType.OTHER: (0.04, [("{p} Quantum Centre", "{p}量子センター")]),
+#: institution type -> [(English template, Japanese template)] for a generated name; {p} is a generated place name. A
+#: type without templates (one added to the declaration) is named "{p} <its label>"
+_NAME_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "university": [("University of {p}", "{p}大学"), ("{p} Institute of Technology", "{p}工科大学"),
+                   ("{p} National University", "国立{p}大学"), ("{p} University", "{p}大学")],
+    "company": [("{p} Quantum Inc.", "{p}量子株式会社"), ("{p} Photonics Ltd", "{p}フォトニクス"),
+                ("{p} Qubit Systems", "{p}キュービットシステムズ"), ("{p} Instruments", "{p}計測")],
+    "national-lab": [("{p} National Laboratory", "{p}国立研究所"), ("{p} Institute for Quantum Science", "{p}量子科学研究所")],
+    "government-body": [("{p} Ministry of Science", "{p}科学省"), ("{p} Office of Technology Policy", "{p}技術政策局")],
+    "funding-agency": [("{p} Research Foundation", "{p}研究財団"), ("{p} Science Agency", "{p}科学振興機構")],
+    "industry-consortium": [("{p} Quantum Industry Consortium", "{p}量子産業協議会")],
+    "international-organisation": [("International {p} Quantum Organisation", "国際{p}量子機構")],
+    "other": [("{p} Quantum Centre", "{p}量子センター")],
 }
-_KIND_WEIGHTS = {AgreementKind.MOU: 35, AgreementKind.MOC: 10, AgreementKind.AGREEMENT: 15,
-                 AgreementKind.COOPERATION_DOCUMENT: 10, AgreementKind.JOINT_STATEMENT: 8,
-                 AgreementKind.LETTER_OF_INTENT: 8, AgreementKind.ALLIANCE: 6, AgreementKind.OTHER: 8}
+#: how often each institution type is drawn (the declaration's ``share``) and how it is named
+_TYPES: dict[InstitutionType, tuple[float, list[tuple[str, str]]]] = {
+    InstitutionType(m.value): (float(m.get("share")), _NAME_TEMPLATES.get(m.value)
+                               or [("{p} " + m.label.en, "{p}" + m.label.ja)])
+    for m in SCHEMA.enum("InstitutionType").members}
+#: how often each kind, status and institution type is drawn: the declaration's relative ``share`` of each member, so
+#: a kind added to the schema is generated too
+_KIND_WEIGHTS = {m.value: float(m.get("share")) for m in SCHEMA.enum("AgreementKind").members}
 #: the kind's noun in a generated name, English and Japanese (the schema declaration's)
 _KIND_WORDS = {m.value: (m.get("noun")["en"], m.get("noun")["ja"]) for m in SCHEMA.enum("AgreementKind").members}
-_STATUS_WEIGHTS = {AgreementStatus.SIGNED: 60, AgreementStatus.RENEWED: 10, AgreementStatus.REVISED: 8,
-                   AgreementStatus.ANNOUNCED: 8, AgreementStatus.LAUNCHED: 5, AgreementStatus.AGREED: 5,
-                   AgreementStatus.HELD: 4}
+_STATUS_WEIGHTS = {m.value: float(m.get("share")) for m in SCHEMA.enum("AgreementStatus").members}
 #: a domain in a generated name ("… on quantum computing"), the schema declaration's
 _DOMAIN_WORDS = {m.value: m.get("phrase") for m in SCHEMA.enum("Domain").members}
 _FOCUS = ("superconducting qubits", "trapped ions", "photonic computing", "quantum networks", "quantum sensing",
@@ -373,7 +374,7 @@ def generate(out_dir: Path | str, *, entities: int, agreements: int, seed: int =
         if len(parties) < 2:
             parties.append(next(p for p in inst_ids if p not in parties))
         degree.update(parties)
-        kind = rng.choices(kinds, weights=kind_w)[0].value
+        kind = rng.choices(kinds, weights=kind_w)[0]
         date = _date(rng)
         doms = sorted(rng.sample(domains, rng.choice((1, 1, 2, 2, 3))), key=domains.index)
         a, b = parties[0], parties[1]
@@ -383,7 +384,7 @@ def generate(out_dir: Path | str, *, entities: int, agreements: int, seed: int =
         name = f"{short_a[0]}–{short_b[0]}{more} {kind_en} on {_DOMAIN_WORDS[doms[0]]} ({date[:4]})"
         name_ja = f"{short_a[1]}と{short_b[1]}の{kind_ja}" if short_a[1] and short_b[1] else None
         w.row({"id": f"{kind}-{date[:4]}-{i + 1}", "name": name, "name_ja": name_ja, "kind": kind,
-               "parties": parties, "date": date, "status": rng.choices(statuses, weights=status_w)[0].value,
+               "parties": parties, "date": date, "status": rng.choices(statuses, weights=status_w)[0],
                "domains": doms,
                "framework": rng.choice(framework_ids) if framework_ids and rng.random() < 0.08 else None,
                **common})

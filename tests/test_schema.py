@@ -3,7 +3,8 @@
 A new agreement kind is tried in a temporary copy of the declaration, named by ``QGRAPH_SCHEMA`` in a subprocess (the
 declaration is read once per process): no other file changes, and the kind is validated, stored, drawn with its
 colour in the legend, offered as an explorer checkbox (the canvas legend the page makes its checkboxes from),
-labelled in both languages on the explorer page (the declaration's labels it embeds) and phrased in a path summary.
+labelled in both languages on the explorer page (the declaration's labels it embeds), phrased in a path summary and
+drawn by the synthetic generator by its declared share.
 """
 
 from __future__ import annotations
@@ -52,14 +53,18 @@ def test_one_error_names_every_missing_entry() -> None:
     broken["nodes"]["Agreement"]["links"]["framework"]["targets"] = ["Frame"]
     del broken["edges"]["HOSTED_BY"]
     del broken["nodes"]["Facility"]["fields"]["status"]["label"]["en"]
+    broken["enums"]["AgreementStatus"]["members"]["held"]["share"] = 0
+    del broken["enums"]["InstitutionType"]["members"]["company"]["share"]
     with pytest.raises(schema.SchemaError) as caught:
         schema.check(broken, "copy.yaml")
     text = str(caught.value)
-    assert text.startswith("copy.yaml: the schema declaration has 5 problem(s):")
+    assert text.startswith("copy.yaml: the schema declaration has 7 problem(s):")
     for expected in ("enums.AgreementKind.moc: no colour", "nodes.Hub: no ja label",
                      "nodes.Agreement.links.framework: unknown target kind 'Frame'",
                      "nodes.Hub.links.host: unknown edge type 'HOSTED_BY'",
-                     "nodes.Facility.fields.status: no en label"):
+                     "nodes.Facility.fields.status: no en label",
+                     "enums.AgreementStatus.held: share 0 is not a positive number",
+                     "enums.InstitutionType.company: no share (every InstitutionType member needs one)"):
         assert expected in text
     schema.check(raw)  # the untouched declaration passes
 
@@ -70,7 +75,7 @@ def test_a_declaration_file_that_is_not_there_is_named(tmp_path: Path) -> None:
 
 
 _TREATY = {"label": {"en": "Treaty", "ja": "条約"}, "noun": {"en": "treaty", "ja": "条約"},
-           "phrase": "a treaty", "colour": "#ABCDEF"}
+           "phrase": "a treaty", "colour": "#ABCDEF", "share": 20}
 
 _PROGRAM = r"""
 import json, sys
@@ -81,6 +86,7 @@ from qgraph.config import get_settings
 from qgraph.loaders import default_data_dir, read_graph
 from qgraph.queries import Queries
 from qgraph.store import open_store
+from qgraph.synth import generate
 from qgraph.viz import MapOptions, export
 from qgraph.viz.views import subgraph
 
@@ -101,7 +107,10 @@ with open_store(get_settings(), write=True) as store:
         page = client.get("/").text
         start = page.index('<script type="application/json" id="qgraph-schema">')
         labels = json.loads(page[page.index(">", start) + 1:page.index("</script>", start)])
-    print(json.dumps({"kind": node.properties["kind"] if node else None, "summary": paths.paths[0].summary,
+    # the synthetic generator draws the new kind by its share, and the loader takes what it wrote
+    synthetic = read_graph([generate(extra.parent / "synth", entities=40, agreements=400).out_dir])
+    treaties = sum(1 for a in synthetic.nodes if a.properties.get("kind") == "treaty")
+    print(json.dumps({"kind": node.properties["kind"] if node else None, "synthetic_treaties": treaties, "summary": paths.paths[0].summary,
                       "legend": "#ABCDEF" in html and "Treaty" in html,
                       "checkbox": {"kind": "treaty", "colour": "#ABCDEF", "label": "Treaty"} in [
                           {k: a.get(k) for k in ("kind", "colour", "label")} for a in canvas["legend"]["agreements"]],
@@ -126,6 +135,7 @@ def test_a_new_agreement_kind_is_one_entry_in_the_declaration(store: Store, tmp_
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["kind"] == "treaty"
+    assert seen["synthetic_treaties"] > 0
     assert "signed a treaty — KRISS–NRC treaty (test)" in seen["summary"] and "in 2024-02" in seen["summary"]
     assert seen["legend"] and seen["checkbox"]
     assert seen["page"] == {"label": {"en": "Treaty", "ja": "条約"}, "colour": "#ABCDEF"}  # the explorer's labels
