@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from qgraph.api.middleware import HttpGuard
+from qgraph.api.responses import error_response
 from qgraph.store import VersionChanged
 
 ATTEMPTS = 6
@@ -24,14 +25,8 @@ ATTEMPTS = 6
 BACKOFF = 0.02
 
 
-class OneVersion:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class OneVersion(HttpGuard):
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         received: list[Message] = []  # what the first attempt read, replayed to the next ones
 
         for attempt in range(ATTEMPTS):
@@ -54,9 +49,8 @@ class OneVersion:
                 return
             except VersionChanged:
                 continue
-        response = JSONResponse(status_code=503, headers={"Retry-After": "1"},
-                                content={"error": "busy", "detail": "The graph changed while this request was read "
-                                                                    f"{ATTEMPTS} times in a row; try again."})
+        response = error_response(503, "busy", f"The graph changed while this request was read {ATTEMPTS} times in a "
+                                               "row; try again.", headers={"Retry-After": "1"})
         await response(scope, receive, send)
 
 

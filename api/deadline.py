@@ -14,21 +14,19 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qgraph import cancel
-from qgraph.api.middleware import NotedSend
+from qgraph.api.middleware import HttpGuard, NotedSend
+from qgraph.api.responses import error_response
 
 
-class Deadline:
+class Deadline(HttpGuard):
     def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
+        super().__init__(app)
+        self.seconds = seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         noted = NotedSend(send)
         try:
             with cancel.deadline(self.seconds):  # copied into the thread that runs the route
@@ -37,10 +35,9 @@ class Deadline:
         except (TimeoutError, cancel.Cancelled):
             if noted.started:  # half a response is out: nothing better to do than drop the connection
                 raise
-            response = JSONResponse(
-                status_code=503, headers={"Retry-After": "5"},
-                content={"error": "timeout", "detail": f"No answer within {self.seconds:g} s; the graph database may "
-                                                       "be overloaded or unreachable. Try again shortly."})
+            response = error_response(503, "timeout", f"No answer within {self.seconds:g} s; the graph database may "
+                                                      "be overloaded or unreachable. Try again shortly.",
+                                      headers={"Retry-After": "5"})
             await response(scope, receive, send)
 
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from qgraph.api.responses import error_response
 from qgraph.api.routes.admin import AdminRefused
 from qgraph.queries import Ambiguous, BadParameter, NotFound, TooExpensive
 from qgraph.results import Suggestion
@@ -48,52 +49,46 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _json(status: int, error: str, detail: object) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={
-            "error": "not_found", "detail": str(exc),
-            "suggestions": [s.model_dump(mode="json") for s in exc.suggestions]})
+        return error_response(404, "not_found", str(exc),
+                              suggestions=[s.model_dump(mode="json") for s in exc.suggestions])
 
     @app.exception_handler(Ambiguous)
     async def ambiguous(_: Request, exc: Ambiguous) -> JSONResponse:
-        return JSONResponse(status_code=409, content={
-            "error": "ambiguous", "detail": str(exc), "candidates": [c.model_dump(mode="json") for c in exc.candidates]})
+        return error_response(409, "ambiguous", str(exc),
+                              candidates=[c.model_dump(mode="json") for c in exc.candidates])
 
     @app.exception_handler(AdminRefused)
     async def refused(_: Request, exc: AdminRefused) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(status_code=exc.status, headers=headers,
-                            content={"error": exc.error, "detail": exc.detail})
+        return error_response(exc.status, exc.error, exc.detail, headers=headers)
 
     @app.exception_handler(BadParameter)
     async def bad_parameter(_: Request, exc: BadParameter) -> JSONResponse:
-        return _json(422, "bad_parameter", [{"loc": ["query", exc.param], "msg": str(exc)}])
+        return error_response(422, "bad_parameter", [{"loc": ["query", exc.param], "msg": str(exc)}])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _json(422, "bad_parameter", [{"loc": list(e["loc"]), "msg": f"{e['loc'][-1]}: {e['msg']}"}
-                                            for e in exc.errors()])
+        return error_response(422, "bad_parameter", [{"loc": list(e["loc"]), "msg": f"{e['loc'][-1]}: {e['msg']}"}
+                                                     for e in exc.errors()])
 
     @app.exception_handler(TooExpensive)
     async def too_expensive(_: Request, exc: TooExpensive) -> JSONResponse:
-        return _json(422, "too_expensive", str(exc))
+        return error_response(422, "too_expensive", str(exc))
 
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
         log.warning("store unavailable: %s", exc)
-        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
-                            content={"error": "store_unavailable",
-                                     "detail": "The graph database cannot be reached right now; try again shortly."})
+        return error_response(503, "store_unavailable",
+                              "The graph database cannot be reached right now; try again shortly.",
+                              headers={"Retry-After": "5"})
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
         log.error("store error: %s", exc)
-        return _json(503, "store_error", "The graph database could not answer this query.")
+        return error_response(503, "store_error", "The graph database could not answer this query.")
 
     # Anything else: the 500 of ``qgraph.api.middleware.CatchAll`` (a handler here would run in Starlette's
     # ServerErrorMiddleware, which re-raises after answering, and the server would then drop the connection).

@@ -15,7 +15,8 @@ Header size and count, request-line length and the header timeout are the HTTP s
 they must be enforced before the request exists, which no ASGI middleware can do.
 
 All of it is plain ASGI rather than Starlette's ``BaseHTTPMiddleware`` (a millisecond per request each on this
-project's benchmark machine). None of it keeps state between requests.
+project's benchmark machine), on one base (``HttpGuard``: what is not an HTTP request passes through), and answers in
+the one error shape (``qgraph.api.responses``). None of it keeps state between requests.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qgraph import cancel
+from qgraph.api.responses import error_response
 
 log = logging.getLogger("qgraph.api")
 
@@ -52,14 +54,28 @@ class NotedSend:
         await self.send(message)
 
 
-class CatchAll:
+class HttpGuard:
+    """The base of the guards: ``guard`` sees the HTTP requests ``applies`` selects; anything else (lifespan events,
+    websockets, the requests it does not select) goes to the app untouched."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    def applies(self, scope: Scope) -> bool:
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http" and self.applies(scope):
+            await self.guard(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class CatchAll(HttpGuard):
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         noted = NotedSend(send)
         try:
             await self.app(scope, receive, noted)
@@ -67,26 +83,23 @@ class CatchAll:
             if noted.started:  # half a response is out: the server must drop the connection, nothing else is honest
                 raise
             log.exception("unexpected error")
-            await JSONResponse(status_code=500, content=INTERNAL_ERROR)(scope, receive, send)
+            await error_response(500, **INTERNAL_ERROR)(scope, receive, send)
 
 
 class PayloadTooLarge(Exception):
     pass
 
 
-class BodyLimit:
+class BodyLimit(HttpGuard):
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+        super().__init__(app)
+        self.max_bytes = max_bytes
 
     def _refuse(self) -> JSONResponse:
-        return JSONResponse(status_code=413, headers={"Connection": "close"},
-                            content={"error": "payload_too_large",
-                                     "detail": f"The request body is larger than {self.max_bytes} bytes."})
+        return error_response(413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.",
+                              headers={"Connection": "close"})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = Headers(scope=scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse()(scope, receive, send)
@@ -111,17 +124,13 @@ class BodyLimit:
             await self._refuse()(scope, receive, send)
 
 
-class Head:
+class Head(HttpGuard):
     """HEAD as GET without the body; the headers (Content-Length included) are GET's."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        return scope["method"] == "HEAD"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
                 if message.get("more_body", False):
@@ -136,7 +145,7 @@ class Head:
 EXPENSIVE_PREFIXES = ("/analysis/", "/export/", "/paths")
 
 
-class Expensive:
+class Expensive(HttpGuard):
     """At most ``concurrency`` expensive requests run at once in this process, ``queue`` more wait for a place, and
     any further one answers 429 with Retry-After at once: cheap requests (/health, /search, /entities) keep threads
     and CPU while expensive ones run. Per process, by design: it protects this process (each replica or worker has
@@ -144,21 +153,21 @@ class Expensive:
 
     def __init__(self, app: ASGIApp, *, concurrency: int, queue: int,
                  prefixes: tuple[str, ...] = EXPENSIVE_PREFIXES) -> None:
-        self.app, self.concurrency, self.queue, self.prefixes = app, concurrency, queue, prefixes
+        super().__init__(app)
+        self.concurrency, self.queue, self.prefixes = concurrency, queue, prefixes
         self.admitted = 0  # running + waiting
         self._slots: asyncio.Semaphore | None = None  # made in the server's event loop, on first use
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        return scope["path"].startswith(self.prefixes)
+
+    async def guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.admitted >= self.concurrency + self.queue:
-            response = JSONResponse(
-                status_code=429, headers={"Retry-After": "5"},
-                content={"error": "too_many_requests",
-                         "detail": f"{self.admitted} expensive requests (analyses, exports, paths) are running or "
-                                   "waiting on this server; try again in a few seconds."})
+            response = error_response(
+                429, "too_many_requests", f"{self.admitted} expensive requests (analyses, exports, paths) are "
+                                          "running or waiting on this server; try again in a few seconds.",
+                headers={"Retry-After": "5"})
             await response(scope, receive, send)
             return
         loop = asyncio.get_running_loop()

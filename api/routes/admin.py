@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from qgraph import auth
+from qgraph.api.responses import error_response
 from qgraph.loaders import DatasetError, default_data_dir, read_graph
 from qgraph.store import DEFAULT_DATASET, RevertConflict, Write
 
@@ -79,13 +79,12 @@ def reload(request: Request, actor: AdminDep) -> Any:
         try:
             graph = read_graph(paths, store)
         except DatasetError as exc:
-            return JSONResponse(status_code=422, content={"error": "bad_data",
-                                                          "detail": [str(p) for p in exc.problems]})
+            return error_response(422, "bad_data", [str(p) for p in exc.problems])
         try:
             result = store.commit(Write(graph=graph, replace=True, dataset=DEFAULT_DATASET), actor=actor,
                                   message="reload")
         except ValueError as exc:
-            return JSONResponse(status_code=422, content={"error": "bad_data", "detail": [str(exc)]})
+            return error_response(422, "bad_data", [str(exc)])
     report, cs = result.report, result.changeset
     return ReloadResult(data_version=report.data_version, before=report.before.as_dict(),
                         after=report.after.as_dict(), changeset=cs.number if cs else None, recorded=cs is not None)
@@ -103,12 +102,11 @@ def revert(request: Request, actor: AdminDep, number: Annotated[int, Path(ge=1, 
         try:
             result = store.revert(number, actor=actor, force=force)
         except RevertConflict as exc:
-            return JSONResponse(status_code=409, content={"error": "conflict", "detail": str(exc),
-                                                          "later": exc.later})
+            return error_response(409, "conflict", str(exc), later=exc.later)
         except LookupError as exc:
-            return JSONResponse(status_code=404, content={"error": "not_found", "detail": str(exc)})
+            return error_response(404, "not_found", str(exc))
         except ValueError as exc:
-            return JSONResponse(status_code=422, content={"error": "not_revertable", "detail": str(exc)})
+            return error_response(422, "not_revertable", str(exc))
     cs = result.changeset
     return RevertResult(reverted=number, changeset=cs.number if cs else None, data_version=result.report.data_version)
 

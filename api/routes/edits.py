@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from qgraph.api.deps import DATE_PATTERN, ID_PATTERN
+from qgraph.api.responses import error_response
 from qgraph.api.routes.admin import REFUSALS, EditorDep
 from qgraph.loaders import DatasetError
 from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, plan
@@ -95,10 +95,6 @@ class UndoResult(BaseModel):
     data_version: str
 
 
-def _refused(status: int, error: str, detail: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
-
-
 @router.post("/edits", response_model=EditResult,
              responses={**REFUSALS, 404: {"description": "No such entity"},
                         409: {"description": "The record changed while the edit was made; nothing was written"},
@@ -111,14 +107,14 @@ def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
         try:
             write, entity = plan(store, body.edit(), cite, actor)
         except EditRefused as exc:
-            return _refused(exc.status, "refused", str(exc))
+            return error_response(exc.status, "refused", str(exc))
         except DatasetError as exc:
-            return _refused(422, "bad_data", [str(p) for p in exc.problems])
+            return error_response(422, "bad_data", [str(p) for p in exc.problems])
         try:
             result = store.commit(write, actor=actor, message=body.summary(),
                                   documents=[c.document] if c.document and not c.general_knowledge else [])
         except WriteConflict as exc:  # another write changed the record between the read and the write
-            return _refused(409, "conflict", str(exc))
+            return error_response(409, "conflict", str(exc))
     cs = result.changeset
     return EditResult(entity=entity, changeset=cs.number if cs else None, data_version=result.report.data_version)
 
@@ -131,14 +127,13 @@ def undo(request: Request, actor: EditorDep, number: Annotated[int, Path(ge=1, l
     with request.app.state.open_writer() as store:
         target = store.changeset(number)
         if target is None:
-            return _refused(404, "not_found", f"no changeset number {number}")
+            return error_response(404, "not_found", f"no changeset number {number}")
         if target.actor != actor or target.dataset != DATASET or target.reverts is not None:
-            return _refused(403, "forbidden", f"changeset {number} is not an explorer edit of {actor}'s; an admin "
+            return error_response(403, "forbidden", f"changeset {number} is not an explorer edit of {actor}'s; an admin "
                                               "reverts any changeset with POST /admin/revert/{number}")
         try:
             result = store.revert(number, actor=actor, message=f"undo changeset {number}")
         except RevertConflict as exc:
-            return JSONResponse(status_code=409, content={"error": "conflict", "detail": str(exc),
-                                                          "later": exc.later})
+            return error_response(409, "conflict", str(exc), later=exc.later)
     cs = result.changeset
     return UndoResult(undone=number, changeset=cs.number if cs else None, data_version=result.report.data_version)

@@ -16,9 +16,10 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from qgraph.api.responses import error_response
 from qgraph.api.routes.admin import require_role
 from qgraph.loaders import DatasetError
 
@@ -38,10 +39,6 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 #: the actor: the name of a token with the role editor (or admin)
 EditorDep = Annotated[str, Depends(require_role("editor"))]
-
-
-def _refused(status: int, error: str, detail: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
 
 
 def _body(review: Any) -> str:
@@ -67,7 +64,7 @@ async def ingest_upload(
     data = await file.read(limit + 1)
     name = (file.filename or "upload").replace("/", "_")[-200:]
     if len(data) > limit:
-        return _refused(413, "too_large", f"{name}: larger than {limit} bytes (QGRAPH_INGEST_MAX_BYTES)")
+        return error_response(413, "too_large", f"{name}: larger than {limit} bytes (QGRAPH_INGEST_MAX_BYTES)")
 
     def work() -> Any:
         from qgraph.loaders.ingest import DocumentInfo, ExtraMissing, IngestError, Input, ingest
@@ -77,7 +74,7 @@ async def ingest_upload(
                 review = ingest([Input(name=name, data=data)], store, language=lang, settings=settings,
                                 info=DocumentInfo(url=url, title=title, publisher=publisher, date=date))
             except (IngestError, ExtraMissing) as exc:
-                return _refused(422, "bad_document", str(exc))
+                return error_response(422, "bad_document", str(exc))
             review.header["created_by"] = actor
             store.save_review(review.id, _body(review))
         return {"review": review.id, "documents": review.header["documents"], "candidates": review.counts(),
@@ -121,10 +118,10 @@ def get_review(request: Request, _: EditorDep, review_id: str) -> Any:
     import re
 
     if not re.fullmatch(REVIEW_ID[1:-1], review_id):
-        return _refused(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
+        return error_response(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
     stored = _stored(request, review_id)
     if stored is None:
-        return _refused(404, "not_found", f"no review {review_id!r}")
+        return error_response(404, "not_found", f"no review {review_id!r}")
     from qgraph.loaders.ingest.review import parse_review
 
     _, records, problems = parse_review(stored["yaml"], f"{review_id}.yaml")
@@ -141,10 +138,10 @@ def put_review(request: Request, _: EditorDep, review_id: str, update: ReviewUpd
     import re
 
     if not re.fullmatch(REVIEW_ID[1:-1], review_id):
-        return _refused(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
+        return error_response(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
     stored = _stored(request, review_id)
     if stored is None:
-        return _refused(404, "not_found", f"no review {review_id!r}")
+        return error_response(404, "not_found", f"no review {review_id!r}")
     stored["yaml"] = update.text(stored["yaml"])
     with request.app.state.open_writer() as store:
         store.save_review(review_id, json.dumps(stored, ensure_ascii=False))
@@ -159,10 +156,10 @@ def apply_stored(request: Request, actor: EditorDep, review_id: str, update: Rev
     from qgraph.loaders.ingest.review import apply_review
 
     if not re.fullmatch(REVIEW_ID[1:-1], review_id):
-        return _refused(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
+        return error_response(422, "bad_parameter", "review_id: must look like rev-0123456789ab")
     stored = _stored(request, review_id)
     if stored is None:
-        return _refused(404, "not_found", f"no review {review_id!r}")
+        return error_response(404, "not_found", f"no review {review_id!r}")
     text = update.text(stored["yaml"]) if update is not None else stored["yaml"]
     with request.app.state.open_writer() as store:
         if update is not None:
@@ -171,7 +168,7 @@ def apply_stored(request: Request, actor: EditorDep, review_id: str, update: Rev
         try:
             result = apply_review(text, f"{review_id}.yaml", store, actor=actor)
         except DatasetError as exc:
-            return _refused(422, "bad_data", [str(p) for p in exc.problems])
+            return error_response(422, "bad_data", [str(p) for p in exc.problems])
     return {"review": review_id, "written": result.written, "aliases_added": result.aliases_added,
             "skipped": result.skipped, "message": result.message, "changeset": result.changeset,
             "data_version": result.report.data_version if result.report else None}
@@ -193,5 +190,5 @@ def review_page() -> Response:
 def review_asset(name: str) -> Response:
     types = {"review.js": "text/javascript", "review.css": "text/css"}
     if name not in types:
-        return _refused(404, "not_found", name)
+        return error_response(404, "not_found", name)
     return Response(_asset(name), media_type=types[name], headers={"X-Content-Type-Options": "nosniff"})
