@@ -12,8 +12,9 @@ Invariants:
   node and the edges it declares; an edge it no longer declares (a removed party) is removed. The write names the
   node and edges it was computed from (``expect_nodes`` / ``expect_edges``): if another write changed them in the
   meantime, ``Store.commit`` refuses it (``WriteConflict``) rather than undo that change. Edits belong to the
-  ``explorer`` dataset, so that a replace-load of the curated files does not silently drop an added agreement (a
-  reload of the files does put the files' values back on a record they hold);
+  ``explorer`` dataset, so that a replace-load of the curated files does not silently drop an added agreement, and
+  a reload of the files keeps a corrected field, an added alias or a removed party unless the file itself changed
+  that field or party since its last load (``Store._merge_others``: the file's new value wins);
 - what may be edited is what the schema declares: any field of the kind except the id, the citations and the
   external mark (which follow from the citation given).
 """

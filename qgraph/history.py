@@ -93,6 +93,9 @@ class NodeChange(_Model):
     after: Node | None = None
     dataset_before: str | None = None
     dataset_after: str | None = None
+    #: what the write gave, when ``after`` differs from it: the write's value merged with what other datasets changed
+    #: since the write's dataset last wrote the node (``Store._merge_others``); its next write is compared with this
+    given: Node | None = None
 
     @property
     def fact(self) -> str:
@@ -110,6 +113,8 @@ class EdgeChange(_Model):
     after: Edge | None = None
     dataset_before: str | None = None
     dataset_after: str | None = None
+    #: as ``NodeChange.given``
+    given: Edge | None = None
 
     @property
     def key(self) -> EdgeKey:

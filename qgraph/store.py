@@ -54,6 +54,7 @@ from qgraph.search import Candidate, Plan
 
 
 T = TypeVar("T")
+N = TypeVar("N", Node, Edge)
 
 
 class StoreError(RuntimeError):
@@ -126,11 +127,32 @@ def enriches(old: Node, new: Node) -> bool:
             and (len(new_aliases) > len(old_aliases) or len(new.sources) > len(old.sources)))
 
 
-def drops(old: Node, new: Node) -> bool:
-    """``new`` lacks an alias or a citation that ``old`` has."""
-    new_aliases = new.properties.get("aliases") or []
-    return (any(x not in new_aliases for x in old.properties.get("aliases") or [])
-            or any(x not in new.sources for x in old.sources))
+def _merge_list(base: list[Any], current: list[Any], given: list[Any]) -> list[Any]:
+    """``current`` without what ``given`` took out of ``base``, then what ``given`` added to it, in order."""
+    out = [x for x in current if x in given or x not in base]
+    return out + [x for x in given if x not in base and x not in out]
+
+
+def merge3(base: N, current: N, given: N) -> N:
+    """A node or edge as ``given`` writes it, keeping what others changed since ``base`` (what the same dataset gave
+    last time): a property ``given`` left as in ``base`` keeps its current value; one it changed takes the new value;
+    list properties (aliases, domains …) and the citations merge element by element (``_merge_list``)."""
+    sources = _merge_list(base.sources, current.sources, given.sources)
+    if not isinstance(given, Node):
+        return given.model_copy(update={"sources": sources})
+    assert isinstance(base, Node) and isinstance(current, Node)
+    props: dict[str, Any] = {}
+    for key in dict.fromkeys([*current.properties, *given.properties]):
+        b, c, g = base.properties.get(key), current.properties.get(key), given.properties.get(key)
+        if isinstance(g, list) or isinstance(c, list):
+            value: Any = _merge_list(b or [], c or [], g or [])
+            if not value and c != [] and g != []:
+                value = None  # no element left: absent, unless one side holds an explicit empty list
+        else:
+            value = c if g == b else g
+        if value is not None:
+            props[key] = value
+    return given.model_copy(update={"properties": props, "sources": sources})
 
 
 def _check_expected(tx: WriteTx, write: Write) -> None:
@@ -422,7 +444,7 @@ class Store(ABC):
             if state is None:
                 state = tx.full_state_hash()
             nodes_put, edges_put = self._diff_puts(tx, write)
-            nodes_put = self._keep_contributions(write, nodes_put)
+            nodes_put, edges_put = self._merge_others(write, nodes_put, edges_put)
             nodes_del, edges_del = self._diff_removals(tx, write, nodes_put, edges_put)
             node_changes = nodes_put + nodes_del
             edge_changes = edges_put + edges_del
@@ -511,54 +533,61 @@ class Store(ABC):
                                         dataset_after=write.dataset))
         return nodes, edges
 
-    def _keep_contributions(self, write: Write, nodes: list[NodeChange]) -> list[NodeChange]:
-        """A write of a node's owner does not drop the aliases and citations that other datasets added to it: a
-        ``qgraph load`` of ``data/`` rewrites a curated node from its file, and the aliases an accepted ingest match or
-        an explorer edit gave it stay (taken from the history: what those datasets' changesets added and did not
-        take back). Only nodes the write would strip of something are looked up; the history is read only then."""
-        losing = [c for c in nodes if c.op == "changed" and c.before is not None and c.after is not None
-                  and c.dataset_after == write.dataset and drops(c.before, c.after)]
-        if not losing:
-            return nodes
-        losing_ids = {c.id for c in losing}
-        added = self._contributions(losing_ids, exclude=write.dataset)
-        out: list[NodeChange] = []
-        for c in nodes:
-            extra = added.get(c.id) if c.id in losing_ids else None
-            if extra and (extra[0] or extra[1]) and c.before is not None and c.after is not None:
-                aliases = list(c.after.properties.get("aliases") or [])
-                aliases += [a for a in c.before.properties.get("aliases") or [] if a in extra[0] and a not in aliases]
-                sources = list(c.after.sources)
-                sources += [x for x in c.before.sources if x in extra[1] and x not in sources]
-                props = dict(c.after.properties)
-                if aliases:
-                    props["aliases"] = aliases
-                after = Node(id=c.after.id, kind=c.after.kind, properties=props, sources=sources)
-                if after == c.before:
-                    continue  # the file says what the node already holds: nothing changes
-                c = c.model_copy(update={"after": after})
-            out.append(c)
-        return out
+    def _merge_others(self, write: Write, nodes: list[NodeChange],
+                      edges: list[EdgeChange]) -> tuple[list[NodeChange], list[EdgeChange]]:
+        """A dataset's write does not undo what other datasets did to its facts since it last wrote them: a
+        ``qgraph load`` of ``data/`` rewrites curated records from the files, and a correction made in the explorer, an
+        alias an accepted ingest match added, or a party the explorer removed stays, unless the file changed that same
+        property (then the file's new value wins). A three-way merge (``merge3``) of what the dataset gave last time
+        (the base: ``given`` or ``after`` of its last changeset on the fact), the current value and the new one.
 
-    def _contributions(self, ids: set[str], *, exclude: str) -> dict[str, tuple[list[str], list[Citation]]]:
-        """For each node of ``ids``: the aliases and citations that changesets of datasets other than ``exclude``
-        added to it and that no later one took back (a revert, a removal), in history order. A summarised changeset
-        (a load over the diff limit) holds no values and adds nothing here."""
-        out: dict[str, tuple[list[str], list[Citation]]] = {}
-        for cs in self.changesets():
-            if (cs.dataset or DEFAULT_DATASET) == exclude or cs.summary:
+        Only facts the write changes or adds that a changeset of another dataset touched are looked at, and the
+        history is read for those alone. A fact whose base is unknown (its dataset never wrote it, or recorded it in
+        a summary) is written as given."""
+        changed_nodes = {c.fact: c for c in nodes if c.op == "changed"}
+        put_edges = {c.fact: c for c in edges}
+        wanted = changed_nodes.keys() | put_edges.keys()
+        if not wanted:
+            return nodes, edges
+        touched = wanted & self._facts_of_others(write.dataset)
+        if not touched:
+            return nodes, edges
+        base: dict[str, NodeChange | EdgeChange] = {}  # the dataset's last change of the fact
+        for cs in self.changesets_touching(touched):
+            if (cs.dataset or DEFAULT_DATASET) != write.dataset:
                 continue
-            for n in cs.nodes:
-                if n.id not in ids or n.before is None or n.after is None:
-                    continue
-                aliases, sources = out.setdefault(n.id, ([], []))
-                before_a = n.before.properties.get("aliases") or []
-                after_a = n.after.properties.get("aliases") or []
-                aliases[:] = [a for a in aliases if a in after_a or a not in before_a]
-                aliases += [a for a in after_a if a not in before_a and a not in aliases]
-                sources[:] = [x for x in sources if x in n.after.sources or x not in n.before.sources]
-                sources += [x for x in n.after.sources if x not in n.before.sources and x not in sources]
-        return out
+            for ch in (*cs.nodes, *cs.edges):
+                if ch.fact in touched:
+                    base[ch.fact] = ch  # a summary's change holds no value: the base is unknown
+        drop: set[str] = set()
+        merged: dict[str, NodeChange | EdgeChange] = {}
+        for fact, last in base.items():
+            given_before = last.given or last.after
+            ch = changed_nodes.get(fact) or put_edges[fact]
+            if given_before is None or ch.after is None:
+                continue  # a summary, or the dataset had removed it: the write puts it as given
+            if ch.before is None:  # an edge another dataset removed: it stays removed unless the write changed it
+                if ch.after == given_before:
+                    drop.add(fact)
+                continue
+            value = merge3(given_before, ch.before, ch.after)
+            if value == ch.before:
+                drop.add(fact)
+            elif value != ch.after:
+                merged[fact] = ch.model_copy(update={"after": value, "given": ch.after})
+        if not drop and not merged:
+            return nodes, edges
+        return ([merged.get(c.fact, c) for c in nodes if c.fact not in drop],
+                [merged.get(c.fact, c) for c in edges if c.fact not in drop])
+
+    def _facts_of_others(self, dataset: str) -> set[str]:
+        """The facts that changesets of datasets other than ``dataset`` touched (summaries excluded)."""
+        return {f for cs in self.changesets() if (cs.dataset or DEFAULT_DATASET) != dataset and not cs.summary
+                for f in cs.facts()}
+
+    def changesets_touching(self, facts: set[str]) -> list[Changeset]:
+        """The changesets that touched any of these facts (``NodeChange.fact``, ``EdgeChange.fact``), in order."""
+        return [cs for cs in self.changesets() if not facts.isdisjoint(cs.facts())]
 
     @staticmethod
     def _diff_removals(tx: WriteTx, write: Write, nodes_put: list[NodeChange],

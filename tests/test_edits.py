@@ -12,7 +12,7 @@ from qgraph.api import create_app
 from qgraph.config import Settings
 from qgraph.loaders import default_data_dir, read_graph
 from qgraph.loaders.edits import Cite, Edit, plan
-from qgraph.store import Store, WriteConflict
+from qgraph.store import Store, Write, WriteConflict
 
 EDITOR = "editor-token-0123456789abcdef012"
 OTHER = "second-editor-token-0123456789ab"
@@ -92,3 +92,59 @@ def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: 
         kriss = store.get_node("kriss")
         assert kriss is not None and "KRISS Daejeon" not in kriss.properties["aliases"]
         assert not kriss.properties.get("external")
+
+
+def test_corrections_survive_a_reload_of_the_curated_files(store: Store) -> None:
+    """#14: a reload of data/ makes the curated facts equal to the files, but does not undo what an editor changed
+    since: a corrected field, an added alias, a removed party stay while the files leave them as they were; a file
+    that changes the same field wins; a file that changes another field is applied beside the correction. A reload
+    of unchanged files records nothing."""
+    curated = read_graph([default_data_dir()], store)
+    store.load(curated)
+    original = store.get_node("aist")
+    assert original is not None
+    agreement = "utokyo-uchicago-ibm-agreement-2023-05"
+    party_count = len(parties(store, agreement))
+
+    def edit(e: Edit) -> None:
+        write, _ = plan(store, e, Cite(**DOC), "bob")
+        assert store.commit(write, actor="bob", message="correction").changeset is not None
+
+    edit(Edit("set", "aist", field="description", value="Corrected description (test)"))
+    edit(Edit("add_alias", "aist", value="AIST Tsukuba"))
+    removed = parties(store, agreement)[0]
+    edit(Edit("remove_party", agreement, value=removed))
+    corrected = store.get_node("aist")
+    if store.kind == "neo4j":  # changesets recorded before their dataset was a property: read from their bodies
+        store.driver.execute_query("MATCH (c:QgraphChangeset) REMOVE c.dataset, c.summary")  # type: ignore[attr-defined]
+
+    def reload(graph: Any) -> Any:
+        return store.commit(Write(graph=graph, replace=True), actor="curator", message="reload").changeset
+
+    assert reload(curated) is None  # the files did not change: nothing recorded, the corrections stay
+    assert store.get_node("aist") == corrected and len(parties(store, agreement)) == party_count - 1
+    assert removed not in parties(store, agreement)
+
+    def with_aist(**props: Any) -> Any:
+        return curated.model_copy(update={"nodes": [
+            n.model_copy(update={"properties": {**n.properties, **props}}) if n.id == "aist" else n
+            for n in curated.nodes]})
+
+    # the file changes another field: applied, the correction kept; the next reload of the same files records nothing
+    renamed = with_aist(name=original.properties["name"] + " (renamed)")
+    cs = reload(renamed)
+    assert cs is not None and [n.id for n in cs.nodes] == ["aist"] and not cs.edges
+    now = store.get_node("aist")
+    assert now.properties["name"].endswith("(renamed)")
+    assert now.properties["description"] == "Corrected description (test)"
+    assert "AIST Tsukuba" in now.properties["aliases"] and "産総研" in now.properties["aliases"]
+    assert cs.nodes[0].given is not None and cs.nodes[0].given.properties["description"] == \
+        original.properties["description"]  # what the files said, kept as the next reload's base
+    assert reload(renamed) is None and store.get_node("aist") == now
+
+    # the file changes the corrected field: the file wins
+    rewritten = with_aist(name=original.properties["name"] + " (renamed)", description="New text from the file")
+    assert reload(rewritten) is not None
+    assert store.get_node("aist").properties["description"] == "New text from the file"
+    assert "AIST Tsukuba" in store.get_node("aist").properties["aliases"]
+    assert removed not in parties(store, agreement)  # still removed through all of it

@@ -14,7 +14,7 @@ Invariants:
 - nothing with status ``proposed`` or ``rejected`` is written; a file with no decision writes nothing;
 - an accepted ``match: X`` writes no new entity: X gains the candidate's spellings as aliases and its citation, and
   every reference to the candidate's id in the file means X; X stays its dataset's, and that dataset's next load
-  keeps what the match added (``Store._keep_contributions``);
+  keeps what the match added (``Store._merge_others``);
 - the documents cited by what is written are written with it (their registration is part of the same write) and are
   the changeset's source documents;
 - applying the same decisions again changes nothing and records nothing (``ApplyResult.changeset`` is None); the

@@ -340,7 +340,8 @@ class Neo4jStore(Store):
             tx.run(cypher.query("set_meta"), meta=meta).consume()
             tx.run(cypher.query("create_changeset"), number=changeset.number, id=changeset.id, time=changeset.time,
                    data_version_before=changeset.data_version_before, data_version=changeset.data_version,
-                   body=dumps(changeset), facts=sorted(changeset.facts())).consume()
+                   body=dumps(changeset), facts=sorted(changeset.facts()),
+                   dataset=changeset.dataset or DEFAULT_DATASET, summary=changeset.summary).consume()
 
         if opts.bulk:
             self._bulk_put(statements, rows, size, opts)
@@ -390,6 +391,23 @@ class Neo4jStore(Store):
         if until <= after:
             return []
         return [loads(r["body"]) for r in self.read("get_changesets", after=after, until=until)]
+
+    def _facts_of_others(self, dataset: str) -> set[str]:
+        out: set[str] = set()
+        for r in self.read("changeset_facts_of_others", dataset=dataset,
+                           until=int(self.meta().get("changesets") or 0)):
+            if r["dataset"] is None:  # recorded by an earlier version: the body says
+                cs = loads(r["body"])
+                if (cs.dataset or DEFAULT_DATASET) == dataset or cs.summary:
+                    continue
+            out.update(r["facts"])
+        return out
+
+    def changesets_touching(self, facts: set[str]) -> list[Changeset]:
+        last = int(self.meta().get("changesets") or 0)
+        if last == 0 or not facts:
+            return []
+        return [loads(r["body"]) for r in self.read("changesets_touching", facts=sorted(facts), until=last)]
 
     def changeset_points(self) -> list[ChangesetPoint]:
         last = int(self.meta().get("changesets") or 0)
