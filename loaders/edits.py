@@ -15,17 +15,24 @@ Invariants:
   ``explorer`` dataset, so that a replace-load of the curated files does not silently drop an added agreement, and
   a reload of the files keeps a corrected field, an added alias or a removed party unless the file itself changed
   that field or party since its last load (``Store._merge_others``: the file's new value wins);
+- a quote is checked against its document's text where this machine has it (the document's ``file``, relative to
+  the data directory's parent, as ``data/documents.yaml`` gives it): a quote not in it (compared after NFKC, ignoring
+  whitespace) is refused; where the text is not here the edit is written and says that its quote was not verified;
 - what may be edited is what the schema declares: any field of the kind except the id, the citations and the
   external mark (which follow from the citation given).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from qgraph.loaders.files import Origin, RawRecord
+from qgraph.loaders.files import Origin, RawRecord, default_data_dir
 from qgraph.loaders.validate import build_graph
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
@@ -100,6 +107,48 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100].strip("-")
 
 
+#: a document file larger than this, or not plain text, is not read to check a quote
+MAX_TEXT_BYTES = 50_000_000
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+
+
+def _squeezed(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+@functools.lru_cache(maxsize=8)
+def _document_text(path: str, mtime_ns: int) -> str:
+    return _squeezed(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+
+def _document_file(store: Store, document: str) -> Path | None:
+    known = {d.get("id"): d for d in json.loads(store.meta().get("documents") or "[]")}
+    name = (known.get(document) or {}).get("file")
+    if not name:
+        return None
+    base = default_data_dir()
+    for candidate in (Path(name), base.parent / name, base / name):
+        if (candidate.is_absolute() and candidate.suffix.lower() in TEXT_SUFFIXES and candidate.is_file()
+                and candidate.stat().st_size <= MAX_TEXT_BYTES):
+            return candidate.resolve()
+    return None
+
+
+def check_quote(store: Store, cite: Cite) -> bool | None:
+    """Whether the citation's quote is in its document's text: True, or None when there is no quote (general
+    knowledge) or no text of the document on this machine to check it against. Raises ``EditRefused`` (422) when
+    the text is here and the quote is not in it."""
+    if cite.general_knowledge or not cite.document or not (cite.quote or "").strip():
+        return None
+    path = _document_file(store, cite.document)
+    if path is None:
+        return None
+    if _squeezed(cite.quote or "") not in _document_text(str(path), path.stat().st_mtime_ns):
+        raise EditRefused(422, f"citation: the quote is not in document {cite.document!r} ({path.name}); quote it "
+                               "verbatim (spacing may differ)")
+    return True
+
+
 def _cite(record: dict[str, Any], cite: Cite) -> None:
     if cite.general_knowledge:
         if not (cite.note or "").strip():
@@ -135,6 +184,7 @@ def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> tuple[Write, str]:
         before = _declared_edges(kind, record)
         _change(record, node, edit)
     _cite(record, cite)
+    check_quote(store, cite)
     raw = RawRecord(SCHEMA.node(kind.value).plural, record, Origin(f"edit by {actor}", None))
     graph = build_graph([raw], store)
     after = {(str(e.type), e.source, e.target) for e in graph.edges}

@@ -3,6 +3,7 @@ the editor's name and message, validated as a data file is, undoable by its auth
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from qgraph.loaders import default_data_dir, read_graph
 from qgraph.loaders.edits import Cite, Edit, plan
 from qgraph.store import Store, Write, WriteConflict
 
+#: the source document's text, where the curated data's documents.yaml places it (absent: quotes are not checked)
+SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "sources" / "quantum-industry-measures-2024.ja.txt"
 EDITOR = "editor-token-0123456789abcdef012"
 OTHER = "second-editor-token-0123456789ab"
 DOC = {"document": "measures-2024", "section": "III(1) 国際連携の進展", "quote": "産総研と KRISS (韓国)⁵の量子分野を含む MOU の改訂"}
@@ -53,6 +56,12 @@ def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: 
         uncited = c.post("/edits", headers=as_(EDITOR), json={"action": "set", "entity": "aist", "field": "founded",
                                                                "value": "2001-04", "citation": {}})
         assert uncited.status_code == 422 and "citation" in uncited.json()["detail"]
+        if SOURCE.exists():  # a quote is checked against the document's text (the source file beside the repository)
+            invented = c.post("/edits", headers=as_(EDITOR), json={
+                "action": "set", "entity": "aist", "field": "founded", "value": "2001-04",
+                "citation": {**DOC, "quote": "産総研は2001年4月に設立された"}})
+            assert invented.status_code == 422, invented.text
+            assert "the quote is not in document 'measures-2024'" in invented.json()["detail"]
         assert c.get("/health").json()["data_version"] == version
 
         # a new agreement between two entities, then a party added and removed (its edge goes)
@@ -60,6 +69,8 @@ def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: 
             "action": "add_agreement", "parties": ["kriss", "nist"], "agreement": {"kind": "mou", "date": "2024-03"},
             "citation": DOC, "message": "KRISS–NIST MOU (test)"})
         assert new.status_code == 200, new.text
+        assert new.json()["quote_verified"] is (True if SOURCE.exists() else None)
+        assert done.json()["quote_verified"] is None  # general knowledge: no quote
         agreement = new.json()["entity"]
         assert parties(store, agreement) == ["kriss", "nist"]
         node = store.get_node(agreement)

@@ -19,7 +19,7 @@ from qgraph.api.deps import DATE_PATTERN, ID_PATTERN
 from qgraph.api.responses import error_response
 from qgraph.api.routes.admin import REFUSALS, EditorDep
 from qgraph.loaders import DatasetError
-from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, plan
+from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, check_quote, plan
 from qgraph.model import AgreementKind, AgreementStatus, Domain
 from qgraph.store import RevertConflict, WriteConflict
 
@@ -87,6 +87,9 @@ class EditResult(BaseModel):
     entity: str = Field(description="The id of the record written (a new agreement's id for add_agreement).")
     changeset: int | None = Field(description="The changeset recorded; None when the edit changed nothing.")
     data_version: str
+    quote_verified: bool | None = Field(
+        None, description="True: the quote was found in the document's text; None: general knowledge, or the "
+                          "document's text is not on the server to check the quote against.")
 
 
 class UndoResult(BaseModel):
@@ -106,6 +109,7 @@ def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
     with request.app.state.open_writer() as store:
         try:
             write, entity = plan(store, body.edit(), cite, actor)
+            verified = check_quote(store, cite)
         except EditRefused as exc:
             return error_response(exc.status, "refused", str(exc))
         except DatasetError as exc:
@@ -116,7 +120,8 @@ def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
         except WriteConflict as exc:  # another write changed the record between the read and the write
             return error_response(409, "conflict", str(exc))
     cs = result.changeset
-    return EditResult(entity=entity, changeset=cs.number if cs else None, data_version=result.report.data_version)
+    return EditResult(entity=entity, changeset=cs.number if cs else None, data_version=result.report.data_version,
+                      quote_verified=verified)
 
 
 @router.post("/edits/{number}/undo", response_model=UndoResult,
