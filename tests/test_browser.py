@@ -202,6 +202,22 @@ def test_ego_map_offline_node_count_search_and_tooltip(page: tuple[Any, Guard], 
     assert all(allowed(u) and not u.startswith("http") for u in guard.requests)
 
 
+def test_a_japanese_map_speaks_japanese(page: tuple[Any, Guard], curated: Store, tmp_path: Path) -> None:
+    """The script's messages and the tooltips' words follow the map's language (qgraph.viz.i18n)."""
+    pg, guard = page
+    open_map(pg, tmp_path, Queries(curated).ego_graph("aist", depth=1), MapOptions(lang="ja"))
+    assert pg.locator("h2").first.inner_text() == "検索"
+    pg.fill("#search", "AIST")
+    pg.press("#search", "Enter")
+    assert pg.locator("#status").inner_text() == "表示中：産業技術総合研究所"
+    pg.fill("#search", "zzzz")
+    pg.press("#search", "Enter")
+    assert pg.locator("#status").inner_text() == "「zzzz」に一致するものはありません"
+    assert "出典：measures-2024" in hover_node(pg, "aist")
+    assert pg.locator("#counts").inner_text().startswith("ノード ")
+    guard.assert_clean()
+
+
 def test_injected_names_show_as_text_and_run_nothing(page: tuple[Any, Guard], tmp_path: Path) -> None:
     pg, guard = page
     open_map(pg, tmp_path, hostile_subgraph())

@@ -24,6 +24,7 @@ from qgraph.schema import SCHEMA
 from qgraph.store import Store
 from qgraph.stores.memory import MemoryStore
 from qgraph.viz import MapOptions, build, export, render_html
+from qgraph.viz.i18n import WORDS, script_words, words
 from qgraph.viz.synthetic import synthetic_subgraph
 
 from hostile import EVIL_NAME, EVIL_TITLE, hostile_subgraph
@@ -116,6 +117,51 @@ def test_labels_switch_language_and_search_keys_cover_both(curated: Queries) -> 
     assert any(e.label.startswith(mou.ja) for e in ja_lines) and not any(mou.en + " " in e.label for e in ja_lines)
     assert all(i["kind_label"] == SCHEMA.enum("AgreementKind")[i["kind"]].label.ja
                for e in ja_lines for i in e.tip["agreements"])
+
+
+class _Shown(HTMLParser):
+    """What a reader sees or hears of a page: text outside scripts and styles, placeholders, labels, titles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skip += tag in ("script", "style")
+        self.parts += [v for k, v in attrs if k in ("placeholder", "aria-label", "title") and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def shown(html: str) -> str:
+    page = _Shown()
+    page.feed(html)
+    return "\n".join(page.parts)
+
+
+def test_a_japanese_map_says_everything_in_japanese(curated: Queries) -> None:
+    """The page's headings and controls, its notices and subtitle, and its script's words follow MapOptions.lang."""
+    ego = curated.ego_graph("aist", depth=1)
+    en, ja = render_html(ego), render_html(ego, MapOptions(lang="ja"))
+    en_text, ja_text = shown(en), shown(ja)
+    used = [k for k, (e, _) in WORDS.items() if k.startswith("page.") and "{" not in e and e in en_text]
+    assert len(used) >= 20, used
+    for key in used:
+        english, japanese = WORDS[key]
+        assert japanese in ja_text and english not in ja_text, key
+    assert words("ja", "page.show", label=SCHEMA.node("Institution").label.ja) in ja_text
+    assert "Find" not in ja_text and "Agreements" not in ja_text
+    subtitle = build(ego, MapOptions(lang="ja")).subtitle
+    assert subtitle[0].startswith("照会：aist を中心とするネットワーク（深さ 1）") and "データ版" in subtitle[1]
+    assert build(ego).subtitle[0].startswith("Query: ego network of aist, depth 1")
+    island = next(text for attrs, text in parse(ja).scripts if attrs.get("id") == "qgraph-data")
+    assert json.loads(island)["ui"] == script_words("ja") and script_words("ja")["focused"] == "表示中：{name}"
 
 
 def test_layout_is_deterministic_and_large_views_turn_physics_off() -> None:

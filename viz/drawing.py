@@ -11,7 +11,7 @@ Invariants:
   ``MapOptions.aggregate_over`` nodes the entities are grouped (by nation, or by kind) and ``notices`` says so.
 - deterministic: the layout is seeded and the input is sorted, so one subgraph always gives the same drawing;
 - in the drawing's language: kind, sub-type, status and field labels are the schema declaration's (``style``), the
-  few words of the drawing's own are in ``_WORDS``; which fields a tooltip lists, and which field holds a kind's
+  words of the drawing's own are ``qgraph.viz.i18n``'s; which fields a tooltip lists, and which field holds a kind's
   sub-type, follow from the declaration too (``_fact_fields``, ``Schema.subtype``).
 """
 
@@ -33,6 +33,7 @@ from qgraph.results import GraphEdge, GraphNode, SubgraphResult
 from qgraph.schema import SCHEMA, FieldSpec
 from qgraph.text import search_keys
 from qgraph.viz import style
+from qgraph.viz.i18n import WORDS, words
 
 MAX_TIP_ITEMS = 12
 MAX_CITES = 3
@@ -46,26 +47,6 @@ Aggregate = Literal["auto", "nation", "kind", "none"]
 
 #: "source <words> target" in a tooltip, the declaration's phrase of each edge type
 _RELATION_WORDS = {t: spec.phrase for t, spec in SCHEMA.edges.items()}
-#: the drawing's own words (what is not a declared label), in both languages
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {"external": "external: general knowledge, not in the source document", "undated": "undated",
-           "lines": "{n} agreements {dates}", "more": "… and {n} more agreement(s) in this view",
-           "more_short": "… and {n} more", "more_cites": "… and {n} more citation(s)",
-           "no_source": "Not in the source document (general knowledge)", "relation": "{a} {words} {b}",
-           "group": "{name} — {n} entities", "group1": "{name} — 1 entity", "no_nation": " (no nation)",
-           "members": "Members: ", "members_more": " … and {n} more", "inside": "agreements among members: {n}",
-           "between": "{n} agreement(s), {dates}"},
-    "ja": {"external": "外部情報：出典文書にない一般知識", "undated": "日付なし",
-           "lines": "協定 {n} 件 {dates}", "more": "… この表示にほか {n} 件の協定", "more_short": "… ほか {n} 件",
-           "more_cites": "… ほか出典 {n} 件", "no_source": "出典文書になし（一般知識）", "relation": "{a} → {b}（{words}）",
-           "group": "{name} — {n} 件", "group1": "{name} — 1 件", "no_nation": "（国・地域なし）",
-           "members": "構成：", "members_more": " … ほか {n} 件", "inside": "構成間の協定：{n} 件",
-           "between": "協定 {n} 件、{dates}"},
-}
-
-
-def words(lang: str, key: str, **values: Any) -> str:
-    return _WORDS["ja" if lang == "ja" else "en"][key].format(**values)
 
 
 def _fact_fields(kind: str) -> tuple[FieldSpec, ...]:
@@ -193,7 +174,7 @@ def short_label(node: GraphNode, lang: Lang) -> str:
 
 
 #: the tooltip's mark of a record that rests on general knowledge
-EXTERNAL_SUB = _WORDS["en"]["external"]
+EXTERNAL_SUB = WORDS["external"][0]
 
 
 def cite(c: Citation) -> dict[str, str]:
@@ -511,24 +492,25 @@ def size_nodes(nodes: list[DNode], edges: list[DEdge], size_by: SizeBy) -> None:
 # --------------------------------------------------------------------------------------------------- entry point
 
 
-def describe(result: SubgraphResult) -> str:
+def describe(result: SubgraphResult, lang: str = "en") -> str:
     """What was asked, in words: 'ego network of aist, depth 2'."""
     q = result.query
     view = q.get("view")
     if view == "ego":
-        return f"ego network of {q.get('id')}, depth {q.get('depth')}"
+        return words(lang, "query.ego", id=q.get("id"), depth=q.get("depth"))
     if view == "path":
-        return f"shortest paths {q.get('source')} → {q.get('target')} (k={q.get('k')}, ≤{q.get('max_hops')} hops)"
+        return words(lang, "query.path", source=q.get("source"), target=q.get("target"), k=q.get("k"),
+                     hops=q.get("max_hops"))
     if view == "nation":
-        return f"international partnerships of {str(q.get('code', '')).upper()}"
+        return words(lang, "query.nation", code=str(q.get("code", "")).upper())
     if view == "all":
-        return "the whole graph"
-    return "agreements matching the filters" if view == "agreements" else str(view or "subgraph")
+        return words(lang, "query.all")
+    return words(lang, "query.agreements") if view == "agreements" else str(view or "subgraph")
 
 
-def filters_text(filters: dict[str, Any]) -> str:
+def filters_text(filters: dict[str, Any], lang: str = "en") -> str:
     if not filters:
-        return "no filters"
+        return words(lang, "filters.none")
     return "; ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sorted(filters.items()))
 
 
@@ -540,20 +522,19 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
         group_by = opts.aggregate
     elif opts.aggregate == "auto" and node_count > opts.aggregate_over:
         group_by = "nation"
+    lang = opts.lang
     notices = []
     external = sorted(n.name for n in result.nodes if n.properties.get("external"))
     if external:
-        notices.append(f"External (general knowledge, not in the source document): {', '.join(external[:20])}"
-                       + (f" and {len(external) - 20} more" if len(external) > 20 else "")
-                       + ". Their tooltips say what they rest on.")
+        notices.append(words(lang, "notice.external", names=", ".join(external[:20]),
+                             more=words(lang, "notice.external_more", n=len(external) - 20) if len(external) > 20
+                             else ""))
     if result.truncated:
-        notices.append("This view was cut short at the node limit: some entities or agreements are missing. "
-                       "Narrow the query (filters, depth) to see all of it.")
+        notices.append(words(lang, "notice.truncated"))
     if group_by:
         nodes, edges = b.grouped(group_by)  # type: ignore[arg-type]
-        notices.append(f"Aggregated by {group_by}: {node_count:,} entities and agreements are drawn as "
-                       f"{len(nodes):,} groups; a line counts the agreements between two groups. Context relations "
-                       "are not drawn. Export GEXF or CSV, or narrow the query, to see single entities.")
+        notices.append(words(lang, "notice.aggregated", by=words(lang, f"by.{group_by}"), count=f"{node_count:,}",
+                             groups=f"{len(nodes):,}"))
     else:
         nodes, edges = b.entity_nodes(), b.entity_edges()
     cancel.check()  # between the stages: a served map stops when its request's deadline passes (qgraph.cancel)
@@ -565,12 +546,11 @@ def build(result: SubgraphResult, opts: MapOptions = MapOptions(), *, now: datet
     cancel.check()
     physics = len(nodes) <= opts.physics_max and not group_by
     if not physics and not group_by:
-        notices.append(f"{len(nodes):,} nodes: drawn with a precomputed layout and physics off (switch it on under "
-                       "Display if you want the nodes to move).")
+        notices.append(words(lang, "notice.static", n=f"{len(nodes):,}"))
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    subtitle = [f"Query: {describe(result)} · filters: {filters_text(result.filters)}",
-                f"As of data version {result.data_version or 'unknown'} · generated {stamp} · "
-                f"{len(result.nodes):,} nodes, {len(result.edges):,} edges in the subgraph"]
+    subtitle = [words(lang, "subtitle.query", query=describe(result, lang), filters=filters_text(result.filters, lang)),
+                words(lang, "subtitle.version", version=result.data_version or words(lang, "unknown"), stamp=stamp,
+                      nodes=f"{len(result.nodes):,}", edges=f"{len(result.edges):,}")]
     return Drawing(
         title=result.title, subtitle=subtitle, notices=notices, nodes=nodes, edges=edges, physics=physics,
         edge_labels=len(edges) <= opts.edge_labels_max, lang=opts.lang,

@@ -32,6 +32,7 @@ from qgraph import __version__, cancel
 from qgraph.results import SubgraphResult
 from qgraph.viz import style
 from qgraph.viz.drawing import Drawing, MapOptions, build
+from qgraph.viz.i18n import script_words, words
 
 VIS_VERSION = "9.1.2"
 _SOURCE_MAP = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
@@ -193,7 +194,8 @@ def render_drawing(d: Drawing) -> str:
     built = network_data(d)
     generator = (f"qgraph {__version__} (pyvis {metadata.version('pyvis')}, vis-network {VIS_VERSION})")
     return env.get_template("map.html.j2").render(
-        d=d, data=built["data"], legend=built["legend"], csp=a.csp(), generator=generator,
+        d=d, data={**built["data"], "ui": script_words(d.lang)}, legend=built["legend"], csp=a.csp(),
+        generator=generator, t=functools.partial(words, d.lang),
         font_stack=style.FONT_STACK, vis_js=a.vis_js, vis_css=a.vis_css, map_js=a.map_js, map_css=a.map_css)
 
 

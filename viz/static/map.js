@@ -19,6 +19,13 @@
 
   function setStatus(text) { byId("status").textContent = text || ""; }
 
+  // The page's words in its language (qgraph.viz.i18n, embedded as data.ui); {name} fields filled from values.
+  function t(key, values) {
+    var text = (data.ui || {})[key];
+    if (text === undefined) return key;
+    return text.replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? String(values[k]) : m; });
+  }
+
   // ------------------------------------------------------------------ tooltips (built on first hover)
 
   function tipElement(tip) {
@@ -26,7 +33,7 @@
     box.appendChild(el("div", "tip-title", tip.title));
     if (tip.alt) box.appendChild(el("div", "tip-alt", tip.alt));
     if (tip.sub) box.appendChild(el("div", "tip-sub", tip.sub));
-    if (tip.aliases && tip.aliases.length) box.appendChild(el("div", "tip-aliases", "Also: " + tip.aliases.join(", ")));
+    if (tip.aliases && tip.aliases.length) box.appendChild(el("div", "tip-aliases", t("also", { names: tip.aliases.join(", ") })));
     if (tip.text) box.appendChild(el("div", "tip-text", tip.text));
     (tip.facts || []).forEach(function (f) { box.appendChild(el("div", "tip-fact", f)); });
     if (tip.agreements && tip.agreements.length) {
@@ -35,9 +42,9 @@
         var li = el("li");
         li.appendChild(el("div", "tip-a-name", a.name));
         if (a.alt) li.appendChild(el("div", "tip-alt", a.alt));
-        li.appendChild(el("div", "tip-a-meta", [a.kind_label, a.date || "undated", a.status].filter(Boolean).join(" · ")));
-        if (a.parties && a.parties.length) li.appendChild(el("div", "tip-a-parties", "Parties: " + a.parties.join(", ")));
-        if (a.framework) li.appendChild(el("div", "tip-a-parties", "Under: " + a.framework));
+        li.appendChild(el("div", "tip-a-meta", [a.kind_label, a.date || t("undated"), a.status].filter(Boolean).join(" · ")));
+        if (a.parties && a.parties.length) li.appendChild(el("div", "tip-a-parties", t("parties", { names: a.parties.join(", ") })));
+        if (a.framework) li.appendChild(el("div", "tip-a-parties", t("under", { name: a.framework })));
         (a.cites || []).forEach(function (c) { li.appendChild(citeElement(c)); });
         list.appendChild(li);
       });
@@ -50,7 +57,7 @@
 
   function citeElement(c) {
     var d = el("div", "tip-cite");
-    d.appendChild(el("span", "tip-where", "Source: " + c.where));
+    d.appendChild(el("span", "tip-where", t("source", { where: c.where })));
     if (c.quote) d.appendChild(el("q", null, c.quote));
     return d;
   }
@@ -125,8 +132,8 @@
   function focusNode(id) {
     var n = nodes.get(id);
     if (!n) return false;
-    if (n.hidden) setStatus(n.label + " is hidden by the current filters; reset them to see it.");
-    else setStatus("Focused: " + n.label);
+    if (n.hidden) setStatus(t("hidden", { name: n.label }));
+    else setStatus(t("focused", { name: n.label }));
     network.selectNodes([id]);
     network.focus(id, { scale: Math.max(1.1, network.getScale()), animation: { duration: 450, easingFunction: "easeInOutQuad" } });
     qgraph.focused = id;
@@ -151,7 +158,7 @@
   byId("search-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var hits = showResults();
-    if (hits.length) focusNode(hits[0].id); else setStatus("No match for \u201c" + byId("search").value + "\u201d");
+    if (hits.length) focusNode(hits[0].id); else setStatus(t("nomatch", { q: byId("search").value }));
   });
 
   // ------------------------------------------------------------------ filters: kinds, agreement kinds, dates
@@ -215,7 +222,7 @@
     if (nodeChanges.length) nodes.update(nodeChanges);
     if (edgeChanges.length) edges.update(edgeChanges);
     qgraph.visibleNodes = shown;
-    byId("counts").textContent = shown + " of " + nodes.length + " nodes shown";
+    byId("counts").textContent = t("counts", { shown: shown, total: nodes.length });
   }
   qgraph.apply = apply;
   document.querySelectorAll("input[data-filter-kind], input[data-filter-akind]").forEach(function (c) { c.addEventListener("change", apply); });
@@ -239,7 +246,7 @@
     });
     network.setSelection({ nodes: ns, edges: es }, { unselectAll: true, highlightEdges: false });
     qgraph.selected = { nodes: ns, edges: es };
-    setStatus("Selected " + ns.length + " node(s)" + (akind ? " and " + es.length + " line(s)" : ""));
+    setStatus(akind ? t("selected.lines", { n: ns.length, lines: es.length }) : t("selected", { n: ns.length }));
   }
   document.querySelectorAll("button[data-select-kind]").forEach(function (b) {
     b.addEventListener("click", function () { selectGroup(b.getAttribute("data-select-kind"), null); });
@@ -290,17 +297,17 @@
 
   function showPath(aText, bText) {
     var a = resolve(aText), b = resolve(bText);
-    if (!a || !b) { byId("path-status").textContent = "Unknown: " + (!a ? aText : bText); return false; }
+    if (!a || !b) { byId("path-status").textContent = t("unknown", { q: !a ? aText : bText }); return false; }
     var sub = shortestPathSubgraph(a.id, b.id);
     if (!sub) {
-      byId("path-status").textContent = "No partnership path between " + a.label + " and " + b.label + " in this view.";
+      byId("path-status").textContent = t("nopath", { a: a.label, b: b.label });
       return false;
     }
     state.pathNodes = sub.nodes; state.pathEdges = sub.edges;
     apply();
     qgraph.path = { from: a.id, to: b.id, nodes: Object.keys(sub.nodes), edges: Object.keys(sub.edges) };
-    byId("path-status").textContent = "Showing the shortest path(s) " + a.label + " \u2192 " + b.label + ": " +
-      sub.length + " line(s), " + Object.keys(sub.nodes).length + " node(s).";
+    byId("path-status").textContent = t("path", { a: a.label, b: b.label, lines: sub.length,
+                                                  nodes: Object.keys(sub.nodes).length });
     network.fit({ nodes: Object.keys(sub.nodes), animation: { duration: 450 } });
     return true;
   }
