@@ -5,45 +5,15 @@ conflicting revert is refused. Then the same over HTTP (/changes, /history, /adm
 
 from __future__ import annotations
 
-import copy
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from qgraph.changes import briefing, entity_history, history_page, resolve
-from qgraph.loaders import default_data_dir, read_graph
 from qgraph.queries import BadParameter
 from qgraph.store import RevertConflict, Store
 
-DATED = "jp-us-summit-2023-05"  # its date changes
-SHRUNK = "utokyo-uchicago-ibm-agreement-2023-05"  # loses the party ibm
-NEW = "jp-us-test-mou-2026-11"
-
-
-def edited_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(default_data_dir(), folder, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
-    path = folder / "agreements.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    by_id = {a["id"]: a for a in doc["agreements"]}
-    by_id[DATED]["date"] = "2023-06"
-    by_id[SHRUNK]["parties"].remove("ibm")
-    doc["agreements"].append({"id": NEW, "name": "A test MOU", "kind": "mou", "parties": ["jp", "quantum-industry-canada"],
-                              "date": "2026-11", "status": "signed",
-                              "sources": copy.deepcopy(by_id[DATED]["sources"])})  # shared, it would dump as an alias
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return folder
-
-
-def scenario(store: Store, tmp_path: Path) -> str:
-    store.load(read_graph([default_data_dir()], store), replace=True, actor="curator")
-    first = store.meta()["data_version"]
-    folder = edited_copy(tmp_path)
-    result = store.load(read_graph([folder], store), replace=True, actor="curator", message="edits")
-    assert result.data_version != first
-    return first
+from scenario import DATED, NEW, SHRUNK, scenario
 
 
 def test_changes_since_the_first_version_list_exactly_the_three_changes(store: Store, tmp_path: Path) -> None:

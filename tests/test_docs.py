@@ -4,6 +4,7 @@ documented query file that does not exist) fails here."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,13 @@ def test_every_query_file_is_used_and_every_used_query_exists() -> None:
     used = set(re.findall(r'(?:query|read)\("([a-z_]+)"', code))
     assert used, "no query use found: the pattern is out of date"
     assert used == set(cypher.names())
+
+
+def test_no_test_module_imports_another() -> None:
+    """What several test modules share lives in helper modules (conftest, chromium, hostile, ingest_extra, scenario),
+    so that importing one test module never collects, skips or fixes up another."""
+    tests = Path(__file__).parent
+    offenders = [f"{p.name}: {line.strip()}" for p in sorted(tests.glob("*.py"))
+                 for line in p.read_text(encoding="utf-8").splitlines()
+                 if re.match(r"\s*(from|import)\s+test_\w+", line)]
+    assert offenders == []

@@ -1,7 +1,7 @@
 """The explorer at ``/`` in real headless Chromium, acting as a user: search, expand, read a citation, trace paths,
 scrub the dates, switch language, export what is shown, reload the link; ``/docs`` and ``/redoc`` offline; an
 injected name shown as text everywhere. Every request that is not to loopback is blocked and asserted absent (the
-``page`` fixture of test_browser), and so are console errors, failed requests and dialogs.
+``page`` fixture of tests/chromium.py), and so are console errors, failed requests and dialogs.
 
 Waiting polls ``page.evaluate`` (the page's Content-Security-Policy forbids eval, which ``wait_for_function`` needs).
 """
@@ -26,8 +26,8 @@ from qgraph.schema import SCHEMA
 from qgraph.store import AgreementFilter, Store
 from qgraph.stores.memory import MemoryStore
 
-from test_browser import Guard, browser, curated, page, poll  # noqa: F401  (fixtures)
-from test_viz import EVIL_NAME
+from chromium import Guard, browser, curated, page, poll  # noqa: F401  (fixtures)
+from hostile import EVIL_NAME
 
 pytestmark = pytest.mark.browser
 SOURCE_TEXT = Path("/work/shared/sources/quantum-industry-measures-2024.ja.txt")

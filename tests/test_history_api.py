@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from qgraph import auth
 from qgraph.api import create_app
 from qgraph.config import Settings
-from qgraph.loaders import default_data_dir, read_graph
+from qgraph.loaders import default_data_dir
 from qgraph.store import Store
 
-from test_changes import DATED, NEW, SHRUNK, edited_copy
+from scenario import DATED, NEW, SHRUNK, edited_copy
 
 ADMIN = "admin-token-0123456789abcdef0123"
 EDITOR = "editor-token-0123456789abcdef012"
@@ -104,7 +104,7 @@ def test_a_bad_token_file_line_is_named(tmp_path: Path) -> None:
 
 
 def test_export_marks_what_is_new_since_a_version(store: Store, tmp_path: Path) -> None:
-    from test_changes import scenario
+    from scenario import scenario
 
     scenario(store, tmp_path)
     with client_for(store) as c:

@@ -9,30 +9,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-try:
-    import docx  # noqa: F401
-    import fpdf  # noqa: F401
-    import pypdf  # noqa: F401
-    import spacy  # noqa: F401
-    import trafilatura  # noqa: F401
+from ingest_extra import EN_RELEASE, require
 
-    spacy.util.get_package_path("ja_ginza")
-    MISSING = None
-except Exception as exc:  # noqa: BLE001 - any of them missing means the extra is not installed
-    MISSING = str(exc)
-
-if MISSING:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but the ingest extra is missing ({MISSING}): scripts/bootstrap --test installs it",
-                    pytrace=False)
-    pytest.skip(f"the qgraph[ingest] extra is not installed ({MISSING})", allow_module_level=True)
+require()
 
 from typer.testing import CliRunner  # noqa: E402
 
@@ -52,13 +37,6 @@ from qgraph.stores.memory import MemoryStore  # noqa: E402
 from conftest import REPO  # noqa: E402
 
 runner = CliRunner()
-
-EN_RELEASE = """# AIST and NIST renew quantum metrology partnership
-
-TSUKUBA, Japan, March 12, 2024 — The National Institute of Advanced Industrial Science and Technology (hereinafter "AIST") and the National Institute of Standards and Technology (NIST) renewed their memorandum of understanding on quantum metrology on March 11, 2024.
-
-Separately, the University of Chicago and Keio University signed a letter of intent on quantum education in February 2024. The Ministry of Science and ICT (MSIT) announced a $1.2 billion quantum roadmap.
-"""
 
 JA_RELEASE = """量子暗号通信の共同研究に関する覚書の締結について
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from test_ingest import EN_RELEASE, REPO, MISSING  # noqa: F401  (skips or fails the module like test_ingest)
+from ingest_extra import EN_RELEASE, require
+
+require()
+
+from conftest import REPO  # noqa: E402
 
 from qgraph.api import create_app  # noqa: E402
 from qgraph.config import Settings  # noqa: E402

@@ -1,7 +1,7 @@
 """The review page (/review) in real headless Chromium: open a stored review with the editor token, see the document
 with each candidate's quote highlighted, accept with the keyboard, edit a name and say "same as" through the page,
 apply; the graph then holds exactly those decisions. Every request that is not to loopback is blocked and asserted
-absent (the ``page`` fixture of test_browser), and so are console errors, failed requests and dialogs; a candidate
+absent (the ``page`` fixture of tests/chromium.py), and so are console errors, failed requests and dialogs; a candidate
 whose name is markup shows as text.
 """
 
@@ -13,8 +13,12 @@ from typing import Any
 
 import pytest
 
-from test_browser import Guard, browser, page, poll  # noqa: F401  (fixtures)
-from test_ingest import EN_RELEASE, MISSING, REPO  # noqa: F401  (skips or fails the module like test_ingest)
+from chromium import Guard, browser, page, poll  # noqa: F401  (fixtures)
+from ingest_extra import EN_RELEASE, require
+
+require()
+
+from conftest import REPO  # noqa: E402
 
 from qgraph.config import Settings  # noqa: E402
 from qgraph.loaders import read_graph  # noqa: E402
