@@ -108,6 +108,9 @@ def vis_options(d: Drawing) -> dict[str, Any]:
         # A 2,000-entity canvas fitted to the window is at scale ~0.3, where every label is an unreadable 4 px smudge
         # that still costs a fillText per node per frame (a sixth of a frame's script time); zooming in shows them.
         nodes["scaling"] = {"label": {"drawThreshold": 9}}
+        # and no border stroke: a second anti-aliased path per node per frame, which the colour and the shape do not
+        # need (a selected or hovered node still gets its 3 px border: borderWidthSelected)
+        nodes["borderWidth"] = 0
     return {
         "autoResize": True,
         "nodes": nodes,
