@@ -332,3 +332,17 @@ def test_memory_search_index_is_saved_beside_its_file_and_read_only_for_that_fil
     assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == [1]  # saved again, read again
     (tmp_path / "graph.json.search").write_bytes(b"PK\x03\x04 not a zip")
     assert Queries(MemoryStore(copy)).search("Tohoku Univ") == answer and built == [1, 1]
+
+
+def test_node_sets_are_deduplicated_the_same_by_either_method() -> None:
+    """The memory index's union of postings: a long array goes through a bitmap (memory_search._unique), a short one
+    through np.unique; both give the sorted distinct values."""
+    import numpy as np
+
+    from qgraph.stores.memory_search import BITMAP_FROM, _unique
+
+    rng = np.random.default_rng(7)
+    for size, top in ((10, 50), (BITMAP_FROM - 1, 10**6), (BITMAP_FROM, 100), (200_000, 400_000), (50_000, 3)):
+        values = rng.integers(0, top, size=size, dtype=np.int32)
+        got = _unique(values)
+        assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
