@@ -25,12 +25,11 @@ Invariants:
 from __future__ import annotations
 
 import functools
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from qgraph.loaders.files import Origin, RawRecord, default_data_dir
 from qgraph.loaders.validate import build_graph
@@ -122,7 +121,7 @@ def _document_text(path: str, mtime_ns: int) -> str:
 
 
 def _document_file(store: Store, document: str) -> Path | None:
-    known = {d.get("id"): d for d in json.loads(store.meta().get("documents") or "[]")}
+    known = {d.get("id"): d for d in store.documents()}
     name = (known.get(document) or {}).get("file")
     if not name:
         return None
@@ -167,9 +166,17 @@ def _cite(record: dict[str, Any], cite: Cite) -> None:
         record["sources"].append(entry)
 
 
-def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> tuple[Write, str]:
-    """The ``Write`` an edit makes and the id of the record it writes. Raises ``EditRefused`` or ``DatasetError``
-    (the problems, as for a data file); reads only."""
+class Planned(NamedTuple):
+    write: Write
+    #: the id of the record written (a new agreement's id)
+    entity: str
+    #: ``check_quote``'s answer: True, or None (no quote, or no text of the document here to check it against)
+    quote_verified: bool | None
+
+
+def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> Planned:
+    """The ``Write`` an edit makes, the id of the record it writes and whether its quote was checked. Raises
+    ``EditRefused`` or ``DatasetError`` (the problems, as for a data file); reads only."""
     read: dict[tuple[str, str, str], Edge] = {}
     if edit.action == "add_agreement":
         kind, record, node = NodeKind.AGREEMENT, _new_agreement(store, edit), None
@@ -184,7 +191,7 @@ def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> tuple[Write, str]:
         before = _declared_edges(kind, record)
         _change(record, node, edit)
     _cite(record, cite)
-    check_quote(store, cite)
+    verified = check_quote(store, cite)
     raw = RawRecord(SCHEMA.node(kind.value).plural, record, Origin(f"edit by {actor}", None))
     graph = build_graph([raw], store)
     after = {(str(e.type), e.source, e.target) for e in graph.edges}
@@ -194,7 +201,7 @@ def plan(store: Store, edit: Edit, cite: Cite, actor: str) -> tuple[Write, str]:
     expect_edges = tuple((key, read.get(key)) for key in sorted(before | after))
     write = Write(graph=Graph(nodes=graph.nodes, edges=graph.edges), remove_edges=removed, dataset=DATASET,
                   expect_nodes=expect_nodes, expect_edges=expect_edges)
-    return write, str(record["id"])
+    return Planned(write, str(record["id"]), verified)
 
 
 def _declared_edges(kind: NodeKind, record: dict[str, Any]) -> set[tuple[str, str, str]]:

@@ -9,7 +9,6 @@ every citation pointing to a known document. Only a graph with no problem at all
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby, islice
@@ -207,7 +206,7 @@ def _raw_links(raw: RawRecord) -> list[tuple[str, str]]:
 def _stored_documents(store: Store | None) -> set[str]:
     if store is None:
         return set()
-    return {d["id"] for d in json.loads(store.meta().get("documents", "[]"))}
+    return {d["id"] for d in store.documents()}
 
 
 @paused_gc()

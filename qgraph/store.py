@@ -801,6 +801,10 @@ class Store(ABC):
     def meta(self) -> dict[str, str]:
         """What the last load recorded: ``data_version``, ``loaded_at``, ``documents`` (JSON). Empty when never loaded."""
 
+    def documents(self) -> list[dict[str, Any]]:
+        """The registered source documents (``meta()["documents"]``, parsed): id, title, file, sha256 …"""
+        return json.loads(self.meta().get("documents") or "[]")
+
     def clear(self, *, actor: str | None = None, message: str = "clear") -> CommitResult:
         """Remove every node and edge, as one recorded changeset (history is kept: the clear can be reverted)."""
         return self.commit(Write(clear=True), actor=actor or default_actor(), message=message)

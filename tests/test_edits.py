@@ -84,7 +84,7 @@ def test_edits_are_cited_changesets_validated_and_undone_by_their_author(store: 
         assert removed.status_code == 200 and parties(store, agreement) == ["aist", "kriss"]
 
         # an edit computed from a read that another write has overtaken is refused, not applied over it
-        stale, _ = plan(store, Edit("add_alias", "aist", value="AIST Tsukuba"), Cite(**DOC), "bob")
+        stale = plan(store, Edit("add_alias", "aist", value="AIST Tsukuba"), Cite(**DOC), "bob").write
         assert c.post("/edits", headers=as_(OTHER), json={"action": "add_alias", "entity": "aist", "value": "産総研つくば",
                                                           "citation": DOC}).status_code == 200
         with pytest.raises(WriteConflict, match="aist"):
@@ -118,7 +118,7 @@ def test_corrections_survive_a_reload_of_the_curated_files(store: Store) -> None
     party_count = len(parties(store, agreement))
 
     def edit(e: Edit) -> None:
-        write, _ = plan(store, e, Cite(**DOC), "bob")
+        write = plan(store, e, Cite(**DOC), "bob").write
         assert store.commit(write, actor="bob", message="correction").changeset is not None
 
     edit(Edit("set", "aist", field="description", value="Corrected description (test)"))

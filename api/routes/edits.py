@@ -19,7 +19,7 @@ from qgraph.api.deps import DATE_PATTERN, ID_PATTERN
 from qgraph.api.responses import error_response
 from qgraph.api.routes.admin import REFUSALS, EditorDep
 from qgraph.loaders import DatasetError
-from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, check_quote, plan
+from qgraph.loaders.edits import DATASET, Cite, Edit, EditRefused, plan
 from qgraph.model import AgreementKind, AgreementStatus, Domain
 from qgraph.store import RevertConflict, WriteConflict
 
@@ -108,8 +108,7 @@ def edit(request: Request, actor: EditorDep, body: EditIn) -> Any:
     cite = Cite(c.document, c.section, c.footnote, c.quote, c.general_knowledge, c.note)
     with request.app.state.open_writer() as store:
         try:
-            write, entity = plan(store, body.edit(), cite, actor)
-            verified = check_quote(store, cite)
+            write, entity, verified = plan(store, body.edit(), cite, actor)
         except EditRefused as exc:
             return error_response(exc.status, "refused", str(exc))
         except DatasetError as exc:

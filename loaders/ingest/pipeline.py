@@ -8,7 +8,6 @@ candidates are proposed, citing it. A document whose bytes the store already hol
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ def limits_of(settings: Settings) -> Limits:
 def stored_documents(store: Store | None) -> list[dict[str, Any]]:
     if store is None:
         return []
-    return json.loads(store.meta().get("documents", "[]"))
+    return store.documents()
 
 
 def _document_record(source: SourceText, seg: Segmented, info: DocumentInfo,
