@@ -10,6 +10,7 @@
 CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:QgraphMeta) REQUIRE m.key IS UNIQUE;
 CREATE CONSTRAINT changeset_number IF NOT EXISTS FOR (c:QgraphChangeset) REQUIRE c.number IS UNIQUE;
+CREATE CONSTRAINT vocab_seq IF NOT EXISTS FOR (v:QgraphVocab) REQUIRE v.seq IS UNIQUE;
 CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n._kind);
 CREATE INDEX agreement_date IF NOT EXISTS FOR (a:Agreement) ON (a.date_from);
 CREATE INDEX agreement_kind IF NOT EXISTS FOR (a:Agreement) ON (a.kind);

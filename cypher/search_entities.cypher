@@ -2,6 +2,13 @@
 // escaped there): $exact the hashes of the query's exact keys (null: none; up to $exact_cap nodes), $terms the query's words
 // (null: none), both restricted to $kinds (null: any). The word matches come in the fixed order `search_sort`
 // (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
+// `vocab_seq` / `vocab_id`: the newest vocabulary chunk, so the caller knows whether the exact alternatives it spelled
+// out for typo-tolerant words came from the current vocabulary (it reads the new chunks and asks again otherwise).
+CALL {
+  OPTIONAL MATCH (v:QgraphVocab)
+  WITH v ORDER BY v.seq DESC LIMIT 1
+  RETURN v.seq AS vocab_seq, v.id AS vocab_id
+}
 CALL {
   WITH $exact AS exact
   WITH exact WHERE exact IS NOT NULL
@@ -20,4 +27,4 @@ CALL {
   RETURN size(hits) AS total,
          [n IN hits[..$cap] | {id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values}] AS page
 }
-RETURN exact, total, page
+RETURN exact, total, page, vocab_seq, vocab_id

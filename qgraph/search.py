@@ -20,7 +20,9 @@ Analysis (``terms``):
 
 Matching. A query word matches a term that is equal, or — for Latin words of 5 or more characters — within edit
 distance 1 (2 from 10 characters; optimal string alignment distance, i.e. a swap of two neighbours counts as one
-edit, as in Lucene's fuzzy query), computed with rapidfuzz. A lone CJK character, and the last word of an
+edit, as in Lucene's fuzzy query), computed with rapidfuzz. The terms within a word's edits are found in a
+``Vocabulary`` (both stores: the memory store's index, the terms Neo4j's writers record) and reach Lucene spelled out
+as exact terms. A lone CJK character, and the last word of an
 autocomplete query, match as prefixes.
 
 Ranking (``rank``), best first: an exact name or alias (the whole normalised text, also without spaces and without
@@ -40,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -264,6 +266,61 @@ class Clause:
         return 0.0
 
 
+#: the shortest term a typo-tolerant word reaches: a relaxed plan's four-letter word at one edit
+FUZZY_MIN_TERM = 3
+_CJK_CHAR = re.compile(f"[{_CJK_RANGES}]")
+
+
+def fuzzy_term(term: str) -> bool:
+    """Whether a stored term can be within a query word's edit distance: a word of letters (not CJK, not digits: a
+    word of digits is matched as it is) of ``FUZZY_MIN_TERM`` or more characters."""
+    return len(term) >= FUZZY_MIN_TERM and not term.isdigit() and _CJK_CHAR.search(term) is None
+
+
+def signature(term: str) -> int:
+    """One bit per character (modulo 64): one edit changes at most two bits."""
+    sig = 0
+    for ch in term:
+        sig |= 1 << (ord(ch) & 63)
+    return sig
+
+
+class Vocabulary:
+    """Sorted distinct terms, with each term's length and character signature, and the terms within a word's edit
+    distance as Lucene's fuzzy query finds them (optimal string alignment, rapidfuzz): among the terms whose length is
+    within the distance and whose signature differs in at most two bits per edit — a vectorised filter that never
+    drops a match, since one edit removes at most one character and adds at most one. The memory store keeps one per
+    field of its index; Neo4j's store one per field of the terms its writers record (``QgraphVocab``)."""
+
+    def __init__(self, terms: list[str], lengths: Any = None, signatures: Any = None) -> None:
+        """``terms`` sorted and distinct; ``lengths`` and ``signatures`` (numpy arrays) made when not given."""
+        import numpy as np
+
+        self.terms = terms
+        self.lengths = lengths if lengths is not None else np.fromiter(map(len, terms), dtype=np.int32,
+                                                                       count=len(terms))
+        self.signatures = signatures if signatures is not None else np.fromiter(map(signature, terms),
+                                                                                dtype=np.uint64, count=len(terms))
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> Vocabulary:
+        return cls(sorted(set(terms)))
+
+    def near(self, text: str, edits: int) -> list[int]:
+        """The positions of the terms within ``edits`` of ``text`` (``text`` itself included when it is a term)."""
+        import numpy as np
+        from rapidfuzz import process
+
+        if not self.terms:
+            return []
+        near = np.abs(self.lengths - len(text)) <= edits
+        near &= np.bitwise_count(self.signatures ^ np.uint64(signature(text))) <= 2 * edits
+        near_ids = np.flatnonzero(near).tolist()
+        choices = [self.terms[t] for t in near_ids]
+        return sorted(near_ids[at] for _, _, at in process.extract(text, choices, scorer=OSA.distance,
+                                                                   score_cutoff=edits, limit=None))
+
+
 @dataclass(frozen=True)
 class Plan:
     """A query, analysed: the exact-key hashes, the words (required and optional) and the fields they may match."""
@@ -334,18 +391,45 @@ def lucene_escape(term: str) -> str:
     return "\\" + out if out in ("AND", "OR", "NOT") else out
 
 
-def lucene_clause(clause: Clause, fields: Sequence[str]) -> str:
+#: most exact alternatives a query's typo-tolerant words may spell out for Lucene (its clause limit is 1,024)
+ALTERNATIVES_BUDGET = 600
+
+#: ``near(field, clause)``: the terms of ``field`` within the clause's edit distance, or None (not known: Lucene's
+#: own fuzzy query is used)
+Near = Callable[[str, Clause], Sequence[str] | None]
+
+
+def lucene_clause(clause: Clause, fields: Sequence[str], near: Near | None = None, budget: list[int] | None = None) -> str:
+    """One query word for Lucene: the word, and within its edits either the terms ``near`` names (exact terms, each
+    escaped: what the memory store matches, found in the same vocabulary) or, without ``near``, Lucene's fuzzy
+    ``word~k``; a prefix as ``word*``. ``budget``: alternatives left for the whole query (spent here)."""
     t = lucene_escape(clause.text)
-    alts = [t] + ([f"{t}~{clause.edits}"] if clause.edits else []) + ([f"{t}*"] if clause.prefix else [])
-    return "(" + " OR ".join(f"search_{f}:{a}" for f in fields for a in alts) + ")"
+    out = []
+    for f in fields:
+        alts = [t]
+        if clause.edits:
+            found = near(f, clause) if near is not None and not clause.text.isdigit() else None
+            if found is not None and budget is not None and len(found) > budget[0]:
+                found = None
+            if found is None:
+                alts.append(f"{t}~{clause.edits}")
+            else:
+                if budget is not None:
+                    budget[0] -= len(found)
+                alts += [lucene_escape(x) for x in found if x != clause.text]
+        if clause.prefix:
+            alts.append(f"{t}*")
+        out += [f"search_{f}:{a}" for a in alts]
+    return "(" + " OR ".join(out) + ")"
 
 
-def lucene_query(p: Plan, mode: str) -> str | None:
+def lucene_query(p: Plan, mode: str, near: Near | None = None) -> str | None:
     """The Lucene query of a plan's words: ``all`` (every required word) or ``any`` (at least one word)."""
     clauses = p.required if mode == "all" else p.clauses
     if not clauses:
         return None
-    parts = [lucene_clause(c, p.fields) for c in clauses]
+    budget = [ALTERNATIVES_BUDGET]
+    parts = [lucene_clause(c, p.fields, near, budget) for c in clauses]
     return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
 
 

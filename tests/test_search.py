@@ -346,3 +346,67 @@ def test_node_sets_are_deduplicated_the_same_by_either_method() -> None:
         values = rng.integers(0, top, size=size, dtype=np.int32)
         got = _unique(values)
         assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
+
+
+# ------------------------------------------------------------------------------------------ Neo4j's vocabulary
+
+
+def _lab(node_id: str, name: str) -> Any:
+    from qgraph.model import Citation, Node, NodeKind
+
+    return Node(id=node_id, kind=NodeKind.INSTITUTION, sources=[Citation(document="doc-a", section="S9", quote="q")],
+                properties={"name": name, "type": "university"})
+
+
+@pytest.mark.neo4j
+def test_neo4j_spells_typos_out_from_the_vocabulary_its_writers_record(neo4j_store: Store, monkeypatch: Any,
+                                                                       caplog: Any) -> None:
+    """A typo-tolerant word reaches Lucene as the exact terms within its edits, found in the vocabulary every write
+    records in its own transaction (no Lucene fuzzy query, whose expansion was the slow part at 100k): a replica whose
+    copy is older reads the new chunks and asks again; past VOCAB_CHUNKS chunks a writer merges them; a database made
+    before the vocabulary existed falls back to Lucene's fuzzy query until a writer records its first chunk."""
+    from conftest import neo4j_settings
+    from qgraph.model import Graph
+    from qgraph.search import lucene_query
+    from qgraph.store import Write
+    from qgraph.stores import neo4j as neo
+    from qgraph.stores.neo4j import Neo4jStore
+
+    store = neo4j_store
+    store.load(Graph(nodes=[_lab("lab-q", "Quixotic Harbour University")]))
+    p = plan("Quixotik Harbour Universiti")
+    Queries(store).search("x")  # this process reads the vocabulary
+    spelled = lucene_query(p, "all", store._vocab.near)  # type: ignore[attr-defined]
+    assert spelled is not None and "~" not in spelled  # nothing left to Lucene's fuzzy expansion
+    assert "search_names:quixotic" in spelled and "search_names:university" in spelled
+    assert top(Queries(store), "Quixotik Harbour Universiti") == "lab-q"
+
+    with Neo4jStore.from_settings(neo4j_settings()) as replica:
+        rq = Queries(replica)
+        assert top(rq, "Quixotik Harbour") == "lab-q"  # the replica has read chunk 1
+        store.commit(Write(graph=Graph(nodes=[_lab("lab-z", "Zyzzogeton Institute")])), actor="tester")
+        assert top(rq, "Zyzzogetom") == "lab-z"  # a newer chunk: read, and the query asked again
+        assert top(rq, "Quixotik") == "lab-q"  # the older terms are kept
+
+        monkeypatch.setattr(neo, "VOCAB_CHUNKS", 3)
+        words = ["Marmalade", "Pemberton", "Gallimaufry", "Brouhahaly", "Kerfuffled"]
+        for i, w in enumerate(words):
+            store.commit(Write(graph=Graph(nodes=[_lab(f"lab-{i}", f"{w} Academy")])), actor="tester")
+        chunks = store.driver.execute_query("MATCH (v:QgraphVocab) RETURN count(v) AS n").records[0]["n"]  # type: ignore[attr-defined]
+        assert chunks <= 3
+        for i, w in enumerate(words + ["Quixotic", "Zyzzogeton"]):
+            typo = w[:3] + ("x" if w[3] != "x" else "y") + w[4:]
+            assert top(rq, typo) is not None, typo  # the replica started over from the merged chunk
+
+    # A database made before the vocabulary: no chunk. Readers fall back to Lucene's fuzzy query, the same answers.
+    store.driver.execute_query("MATCH (v:QgraphVocab) DELETE v")  # type: ignore[attr-defined]
+    with Neo4jStore.from_settings(neo4j_settings()) as old:
+        oq = Queries(old)
+        assert top(oq, "Quixotik Harbour Universiti") == "lab-q"
+        assert old._vocab.seq is None and "~" in lucene_query(p, "all", old._vocab.near)  # type: ignore[attr-defined]
+        # A writer of this version records the first chunk before it writes (with a message), then its own.
+        with caplog.at_level("WARNING", logger="qgraph.neo4j"):
+            old.commit(Write(graph=Graph(nodes=[_lab("lab-n", "Nebuchadnezzar College")])), actor="tester")
+        assert any("search vocabulary of" in r.getMessage() for r in caplog.records)
+        assert top(oq, "Quixotik Harbour Universiti") == "lab-q" and top(oq, "Nebuchadnezzer") == "lab-n"
+        assert old._vocab.seq is not None  # type: ignore[attr-defined]

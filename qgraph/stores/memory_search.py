@@ -13,10 +13,7 @@ Invariants:
 - strings (ids, sort keys, analysed values) are kept as UTF-8 blobs with offsets and decoded only for the candidates
   a query returns; a vocabulary is one newline-joined text split once: loading the index is reading its arrays;
 - a word's alternatives are found in the vocabulary as Lucene finds them: equal terms; terms within the word's edit
-  distance (optimal string alignment, rapidfuzz), among the terms that can be that close — a length within the
-  distance and a character signature (one bit per character, modulo 64) that differs in at most two bits per edit,
-  a vectorised filter that never drops a match, since one edit removes at most one character and adds at most one;
-  terms starting with a prefix (one contiguous range of the sorted vocabulary, so its postings are one slice).
+  distance (``qgraph.search.Vocabulary``, the same code Neo4j's store uses); terms starting with a prefix (one contiguous range of the sorted vocabulary, so its postings are one slice).
 """
 
 from __future__ import annotations
@@ -30,10 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
-from qgraph.search import Candidate, Clause, Plan, index_entry
+from qgraph.search import Candidate, Clause, Plan, Vocabulary, index_entry
 
 FORMAT = "qgraph-search/1"
 _EMPTY = np.zeros(0, dtype=np.int32)
@@ -67,13 +61,6 @@ class _Strings(Sequence[str]):
         return cls(z[f"{name}.blob"].tobytes(), z[f"{name}.offsets"])
 
 
-def _signature(term: str) -> int:
-    sig = 0
-    for ch in term:
-        sig |= 1 << (ord(ch) & 63)
-    return sig
-
-
 class _Field:
     """One field's vocabulary (sorted), postings (CSR) and, per term, its length and character signature. The
     vocabulary is saved as one newline-joined text (terms hold no white space) and read back as a list."""
@@ -82,6 +69,7 @@ class _Field:
                  signatures: np.ndarray) -> None:
         self.vocab, self.indptr, self.indices = vocab, indptr, indices
         self.lengths, self.signatures = lengths, signatures
+        self.words = Vocabulary(vocab, lengths, signatures)
 
     @classmethod
     def build(cls, pairs: tuple[list[str], list[int]]) -> _Field:
@@ -94,9 +82,8 @@ class _Field:
         indices = np.asarray(nodes, dtype=np.int32)[order]
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(term_ids, minlength=len(vocab)), out=indptr[1:])
-        lengths = np.fromiter(map(len, vocab), dtype=np.int32, count=len(vocab))
-        signatures = np.fromiter(map(_signature, vocab), dtype=np.uint64, count=len(vocab))
-        return cls(vocab, indptr, indices, lengths, signatures)
+        words = Vocabulary(vocab)
+        return cls(vocab, indptr, indices, words.lengths, words.signatures)
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         return {f"{name}.vocab": np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
@@ -126,13 +113,7 @@ class _Field:
         if j is not None:
             out.append(self._postings(j, j + 1))
         if c.edits:
-            n, k = len(c.text), c.edits
-            near = np.abs(self.lengths - n) <= k
-            near &= np.bitwise_count(self.signatures ^ np.uint64(_signature(c.text))) <= 2 * k
-            near_ids = np.flatnonzero(near).tolist()
-            choices = [self.vocab[t] for t in near_ids]
-            for _, _, at in process.extract(c.text, choices, scorer=OSA.distance, score_cutoff=k, limit=None):
-                t = near_ids[at]
+            for t in self.words.near(c.text, c.edits):
                 if t != j:
                     out.append(self._postings(t, t + 1))
         if c.prefix:

@@ -48,7 +48,7 @@ from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.search import Candidate, Plan, index_entry, lucene_exact, lucene_query
+from qgraph.search import Candidate, Clause, Plan, Vocabulary, fuzzy_term, index_entry, lucene_exact, lucene_query
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
                           PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
                           WriteOptions, WriteTx, sources_from_json, sources_to_json)
@@ -100,6 +100,49 @@ def node_from_props(props: dict[str, Any]) -> Node:
                 properties={k: v for k, v in props.items() if k not in _INTERNAL})
 
 
+#: vocabulary chunks past which a writer merges them into one
+VOCAB_CHUNKS = 64
+_SEARCH_FIELDS = ("names", "description")
+
+
+class _VocabCache:
+    """What this process read of the database's vocabulary (``QgraphVocab`` chunks): the union of their terms per
+    search field, and the newest chunk's number and id. It is a cache, not state: every search query returns the
+    database's newest chunk, and a search whose alternatives came from an older one reads the new chunks and asks
+    again, so replicas answer alike. Terms of removed nodes stay in a chunk until compaction; they match no node."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded = False
+        self.seq: int | None = None
+        self.id: str | None = None
+        self.terms: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+        self.words: dict[str, Vocabulary] = {f: Vocabulary([]) for f in _SEARCH_FIELDS}
+
+    def current(self, seq: int | None, chunk_id: str | None) -> bool:
+        return self.loaded and (self.seq, self.id) == (seq, chunk_id)
+
+    def take(self, rows: list[Any]) -> None:
+        """Add the chunks read by ``get_vocab.cypher`` (all of them, from nothing, when the one read last is gone)."""
+        if not rows[0]["kept"]:
+            self.terms = {f: set() for f in _SEARCH_FIELDS}
+            self.seq = self.id = None
+        for r in rows:
+            if r["seq"] is None:
+                continue
+            for f in _SEARCH_FIELDS:
+                self.terms[f].update(r[f] or ())
+            self.seq, self.id = r["seq"], r["id"]
+        self.words = {f: Vocabulary.of(ts) for f, ts in self.terms.items()}
+        self.loaded = True
+
+    def near(self, fld: str, clause: Clause) -> list[str] | None:
+        if self.seq is None:  # a database without a vocabulary (made by an older qgraph): Lucene's own fuzzy query
+            return None
+        words = self.words[fld]
+        return [words.terms[i] for i in words.near(clause.text, clause.edits)]
+
+
 class Neo4jStore(Store):
     kind = "neo4j"
 
@@ -114,6 +157,8 @@ class Neo4jStore(Store):
         self.uri = uri
         self._schema_ready = False
         self._pin: _Pin | None = None
+        #: the fuzzy-matching vocabulary read from the database (shared with pinned views: a shallow copy keeps it)
+        self._vocab = _VocabCache()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, write: bool = False) -> Neo4jStore:
@@ -185,7 +230,36 @@ class Neo4jStore(Store):
         for statement in filter(None, (s.strip() for s in text.split(";"))):
             self._call(lambda s=statement: self.driver.execute_query(s, database_=self.database))  # type: ignore[misc]
         self._upgrade_search_fields()
+        self._upgrade_vocab()
         self._schema_ready = True
+
+    def _upgrade_vocab(self) -> None:
+        """A database with nodes but no vocabulary (made before it existed) gets its first chunk, from every node's
+        search terms, in one transaction, with a message saying so (a no-op once there is a chunk)."""
+        def run(tx: neo4j.ManagedTransaction) -> int:
+            if tx.run(cypher.query("count_vocab")).single(strict=True)["chunks"]:
+                return 0
+            terms: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+            n = 0
+            for r in tx.run(cypher.query("vocab_terms")):
+                n += 1
+                for f in _SEARCH_FIELDS:
+                    terms[f].update(t for t in (r[f] or "").split() if fuzzy_term(t))
+            if not n:
+                return 0
+            meta = tx.run(cypher.query("get_version"), stale=_STALE_MS).single()
+            seq = int(meta["changesets"] or 0) if meta else 0
+            tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
+                   **{f: sorted(ts) for f, ts in terms.items()}).consume()
+            return n
+
+        def work() -> int:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(run)
+        n = self._call(work)
+        if n:
+            log.warning("Neo4j at %s: recorded the search vocabulary of %d nodes written by an older qgraph",
+                        self.uri or "the configured URI", n)
 
     def _upgrade_search_fields(self) -> None:
         """Nodes written by an older qgraph (without ``search_sort`` …) get this version's search properties, in
@@ -312,11 +386,17 @@ class Neo4jStore(Store):
         edge_origins = {e.key: e.dataset_after for e in edges if e.after is not None}
         statements = self._statements(put)
 
+        vocab: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+        vocab_lock = threading.Lock()
+
         def rows(what: str, items: list[Any]) -> list[dict[str, Any]]:
             out = self._rows(what, items, cache)
             if what == "nodes":
                 for row in out:
                     row["props"]["_origin"] = origins.get(row["id"])
+                with vocab_lock:
+                    for f in _SEARCH_FIELDS:
+                        vocab[f].update(t for row in out for t in row["props"][f"search_{f}"].split() if fuzzy_term(t))
             else:
                 for row, e in zip(out, items):
                     row["origin"] = edge_origins.get(e.key)
@@ -337,6 +417,7 @@ class Neo4jStore(Store):
                             self._check_written(name, written, len(r))
                         if opts.progress:
                             opts.progress(len(r))
+            self._add_vocab(tx, changeset.number, vocab)
             tx.run(cypher.query("set_meta"), meta=meta).consume()
             tx.run(cypher.query("create_changeset"), number=changeset.number, id=changeset.id, time=changeset.time,
                    data_version_before=changeset.data_version_before, data_version=changeset.data_version,
@@ -346,6 +427,24 @@ class Neo4jStore(Store):
         if opts.bulk:
             self._bulk_put(statements, rows, size, opts)
         self._call(in_tx)
+
+    @staticmethod
+    def _add_vocab(tx: neo4j.Transaction, seq: int, terms: dict[str, set[str]]) -> None:
+        """Record a write's fuzzy-reachable terms as chunk ``seq``; past ``VOCAB_CHUNKS`` chunks, merge them all into
+        one (read, delete, write back the union: in ``tx``, so readers see the old chunks or the merged one)."""
+        if not any(terms.values()):
+            return
+        tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
+               **{f: sorted(ts) for f, ts in terms.items()}).consume()
+        if tx.run(cypher.query("count_vocab")).single(strict=True)["chunks"] <= VOCAB_CHUNKS:
+            return
+        union: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+        for r in tx.run(cypher.query("get_vocab"), after=-1, id=""):
+            for f in _SEARCH_FIELDS:
+                union[f].update(r[f] or ())
+        tx.run(cypher.query("delete_vocab")).consume()
+        tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
+               **{f: sorted(ts) for f, ts in union.items()}).consume()
 
     def _bulk_put(self, statements: list[tuple[str, str, str, dict[str, Any], list[Any]]],
                   rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int, opts: WriteOptions) -> None:
@@ -515,19 +614,32 @@ class Neo4jStore(Store):
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
-        try:
-            rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_query(plan, mode),
-                             kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap)
-        except StoreError as exc:
-            if "entity_fulltext" in str(exc):
-                raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this database "
-                                 "was made by an older qgraph; run `qgraph load` once to upgrade it") from exc
-            raise
-        r = rows[0]
+        vocab = self._vocab
+        if not vocab.loaded:
+            self._vocabulary()
+        for attempt in range(3):
+            try:
+                rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_query(plan, mode, vocab.near),
+                                 kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap)
+            except StoreError as exc:
+                if "entity_fulltext" in str(exc):
+                    raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
+                                     "database was made by an older qgraph; run `qgraph load` once to upgrade it") from exc
+                raise
+            r = rows[0]
+            if vocab.current(r["vocab_seq"], r["vocab_id"]):
+                break
+            self._vocabulary()  # a write added terms since this process read them: read the new ones, ask again
 
         def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
             return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
         return cands(r["exact"], True), r["total"], cands(r["page"], False)
+
+    def _vocabulary(self) -> None:
+        """Read the vocabulary chunks this process lacks (in the pinned view's transaction, if any)."""
+        vocab = self._vocab
+        with vocab.lock:
+            vocab.take(self.read("get_vocab", after=-1 if vocab.seq is None else vocab.seq, id=vocab.id or ""))
 
     @staticmethod
     def _agreement_row(props: dict[str, Any], parties: list[dict[str, Any]],
