@@ -376,7 +376,7 @@ def test_neo4j_spells_typos_out_from_the_vocabulary_its_writers_record(neo4j_sto
     store.load(Graph(nodes=[_lab("lab-q", "Quixotic Harbour University")]))
     p = plan("Quixotik Harbour Universiti")
     Queries(store).search("x")  # this process reads the vocabulary
-    spelled = lucene_query(p, "all", store._vocab.near)  # type: ignore[attr-defined]
+    spelled = lucene_query(p, "all", store._vocab.now.near)  # type: ignore[attr-defined]
     assert spelled is not None and "~" not in spelled  # nothing left to Lucene's fuzzy expansion
     assert "search_names:quixotic" in spelled and "search_names:university" in spelled
     assert top(Queries(store), "Quixotik Harbour Universiti") == "lab-q"
@@ -403,10 +403,10 @@ def test_neo4j_spells_typos_out_from_the_vocabulary_its_writers_record(neo4j_sto
     with Neo4jStore.from_settings(neo4j_settings()) as old:
         oq = Queries(old)
         assert top(oq, "Quixotik Harbour Universiti") == "lab-q"
-        assert old._vocab.seq is None and "~" in lucene_query(p, "all", old._vocab.near)  # type: ignore[attr-defined]
+        assert old._vocab.now.seq is None and "~" in lucene_query(p, "all", old._vocab.now.near)  # type: ignore[attr-defined]
         # A writer of this version records the first chunk before it writes (with a message), then its own.
         with caplog.at_level("WARNING", logger="qgraph.neo4j"):
             old.commit(Write(graph=Graph(nodes=[_lab("lab-n", "Nebuchadnezzar College")])), actor="tester")
         assert any("search vocabulary of" in r.getMessage() for r in caplog.records)
         assert top(oq, "Quixotik Harbour Universiti") == "lab-q" and top(oq, "Nebuchadnezzer") == "lab-n"
-        assert old._vocab.seq is not None  # type: ignore[attr-defined]
+        assert old._vocab.now.seq is not None  # type: ignore[attr-defined]

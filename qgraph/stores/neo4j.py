@@ -105,42 +105,50 @@ VOCAB_CHUNKS = 64
 _SEARCH_FIELDS = ("names", "description")
 
 
-class _VocabCache:
-    """What this process read of the database's vocabulary (``QgraphVocab`` chunks): the union of their terms per
-    search field, and the newest chunk's number and id. It is a cache, not state: every search query returns the
-    database's newest chunk, and a search whose alternatives came from an older one reads the new chunks and asks
-    again, so replicas answer alike. Terms of removed nodes stay in a chunk until compaction; they match no node."""
+@dataclass(frozen=True)
+class _Vocab:
+    """One reading of the database's vocabulary (``QgraphVocab`` chunks): the union of their terms per search field,
+    and the newest chunk's number and id (None: the database has no chunk, as one made by an older qgraph)."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.loaded = False
-        self.seq: int | None = None
-        self.id: str | None = None
-        self.terms: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
-        self.words: dict[str, Vocabulary] = {f: Vocabulary([]) for f in _SEARCH_FIELDS}
+    seq: int | None = None
+    id: str | None = None
+    terms: dict[str, frozenset[str]] = field(default_factory=lambda: {f: frozenset() for f in _SEARCH_FIELDS})
+    words: dict[str, Vocabulary] = field(default_factory=lambda: {f: Vocabulary([]) for f in _SEARCH_FIELDS})
 
     def current(self, seq: int | None, chunk_id: str | None) -> bool:
-        return self.loaded and (self.seq, self.id) == (seq, chunk_id)
-
-    def take(self, rows: list[Any]) -> None:
-        """Add the chunks read by ``get_vocab.cypher`` (all of them, from nothing, when the one read last is gone)."""
-        if not rows[0]["kept"]:
-            self.terms = {f: set() for f in _SEARCH_FIELDS}
-            self.seq = self.id = None
-        for r in rows:
-            if r["seq"] is None:
-                continue
-            for f in _SEARCH_FIELDS:
-                self.terms[f].update(r[f] or ())
-            self.seq, self.id = r["seq"], r["id"]
-        self.words = {f: Vocabulary.of(ts) for f, ts in self.terms.items()}
-        self.loaded = True
+        return (self.seq, self.id) == (seq, chunk_id)
 
     def near(self, fld: str, clause: Clause) -> list[str] | None:
-        if self.seq is None:  # a database without a vocabulary (made by an older qgraph): Lucene's own fuzzy query
+        if self.seq is None:  # no vocabulary: Lucene's own fuzzy query
             return None
         words = self.words[fld]
         return [words.terms[i] for i in words.near(clause.text, clause.edits)]
+
+    def plus(self, rows: list[Any]) -> _Vocab:
+        """This reading with the chunks read by ``get_vocab.cypher`` (from nothing when the one read last is gone)."""
+        kept = rows[0]["kept"]
+        new = [r for r in rows if r["seq"] is not None]
+        if kept and not new:
+            return self
+        terms = {f: set(self.terms[f]) if kept else set() for f in _SEARCH_FIELDS}
+        seq, chunk_id = (self.seq, self.id) if kept else (None, None)
+        for r in new:
+            for f in _SEARCH_FIELDS:
+                terms[f].update(r[f] or ())
+            seq, chunk_id = r["seq"], r["id"]
+        return _Vocab(seq, chunk_id, {f: frozenset(ts) for f, ts in terms.items()},
+                      {f: Vocabulary.of(ts) for f, ts in terms.items()})
+
+
+class _VocabCache:
+    """What this process read of the database's vocabulary: a cache, not state. Every search query returns the
+    database's newest chunk, and a search whose alternatives came from an older reading reads the new chunks and asks
+    again, so replicas answer alike. A reading is replaced whole (``_Vocab`` is immutable), so a search builds its
+    query and checks it against one reading. Terms of removed nodes stay in a chunk; they match no node."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: _Vocab | None = None
 
 
 class Neo4jStore(Store):
@@ -614,10 +622,8 @@ class Neo4jStore(Store):
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
-        vocab = self._vocab
-        if not vocab.loaded:
-            self._vocabulary()
-        for attempt in range(3):
+        vocab = self._vocab.now or self._vocabulary()
+        for _ in range(3):
             try:
                 rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_query(plan, mode, vocab.near),
                                  kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap)
@@ -629,17 +635,20 @@ class Neo4jStore(Store):
             r = rows[0]
             if vocab.current(r["vocab_seq"], r["vocab_id"]):
                 break
-            self._vocabulary()  # a write added terms since this process read them: read the new ones, ask again
+            vocab = self._vocabulary()  # a write added terms since this process read them: read them, ask again
 
         def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
             return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
         return cands(r["exact"], True), r["total"], cands(r["page"], False)
 
-    def _vocabulary(self) -> None:
+    def _vocabulary(self) -> _Vocab:
         """Read the vocabulary chunks this process lacks (in the pinned view's transaction, if any)."""
-        vocab = self._vocab
-        with vocab.lock:
-            vocab.take(self.read("get_vocab", after=-1 if vocab.seq is None else vocab.seq, id=vocab.id or ""))
+        cache = self._vocab
+        with cache.lock:
+            was = cache.now or _Vocab()
+            now = was.plus(self.read("get_vocab", after=-1 if was.seq is None else was.seq, id=was.id or ""))
+            cache.now = now
+            return now
 
     @staticmethod
     def _agreement_row(props: dict[str, Any], parties: list[dict[str, Any]],
