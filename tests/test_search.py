@@ -65,6 +65,25 @@ def test_analysis_rules() -> None:
     assert plan("aist").clauses[0].edits == 0
 
 
+def test_lucene_query_spells_typos_out_within_a_budget() -> None:
+    """With a vocabulary, a typo-tolerant word becomes its exact alternatives (escaped); digits, and a word whose
+    alternatives would pass the query's budget (Lucene refuses over 1,024 clauses), keep Lucene's fuzzy query."""
+    from qgraph.search import ALTERNATIVES_BUDGET, Vocabulary, lucene_query
+
+    words = Vocabulary.of(["harbour", "harbours", "harbor", "quixotic", "arbour"])
+    near = lambda fld, c: [words.terms[i] for i in words.near(c.text, c.edits)]  # noqa: E731
+    q = lucene_query(plan("harbour quixotik 12345"), "all", near)
+    assert q is not None and "harbour~" not in q and "quixotik~" not in q and "12345~" not in q
+    for t in ("harbours", "harbor", "arbour", "quixotic"):
+        assert f"search_names:{t}" in q
+    assert "search_names:harbour" in q and "search_names:quixotik" in q  # the word itself, always
+    many = [f"harbou{chr(97 + i % 26)}{i}" for i in range(ALTERNATIVES_BUDGET + 1)]
+    q = lucene_query(plan("harbour"), "all", lambda fld, c: many)
+    assert q is not None and "harbour~1" in q and many[0] not in q
+    assert lucene_query(plan("harbour"), "all") == lucene_query(plan("harbour"), "all", lambda f, c: None)
+    assert "harbour~1" in (lucene_query(plan("harbour"), "all") or "")
+
+
 @pytest.mark.parametrize("ch", SPECIAL)
 def test_lucene_escape_leaves_no_operator(ch: str) -> None:
     escaped = lucene_escape(ch)
