@@ -57,6 +57,8 @@ MATCH_SCORE = 50
 MATCH_LEAD = 5
 #: candidates an autocomplete query ranks (the first in the fixed order: entities first, by name)
 SUGGEST_CAP = 100
+#: a query word matching more nodes than this is broad: left out of "any word" candidates when rarer words are there
+BROAD_HITS = 2_000
 MAX_SUGGEST = 50
 #: kinds that can be the end of a partnership path or have partners: every kind but agreements
 PARTY_KINDS = tuple(k.value for k in NodeKind if k is not NodeKind.AGREEMENT)
@@ -260,11 +262,24 @@ class Queries:
                 raise BadParameter("kind", f"{kind!r} is not one of {', '.join(k.value for k in NodeKind)}")
         return kinds
 
+    def _rare(self, p: Plan, kinds: tuple[str, ...]) -> Plan:
+        """The plan's words that match at most ``BROAD_HITS`` nodes each, when some are broader (all of them when
+        none is, or all are): for "any word" candidates. A common word ("quantum" in most names of a large graph)
+        would make the first ``cap`` candidates in the fixed order an arbitrary slice of the graph, hiding the nodes
+        that hold the rarer words, and would cost every store a sort of most of its nodes. The dropped words still
+        count in the ranking, which uses the whole plan."""
+        if len(p.clauses) < 2:
+            return p
+        hits = self.store.clause_hits(p, kinds, BROAD_HITS)
+        rare = tuple(c for c, n in zip(p.clauses, hits) if n <= BROAD_HITS)
+        return replace(p, clauses=rare) if rare and len(rare) < len(p.clauses) else p
+
     def _find(self, p: Plan, kinds: tuple[str, ...], cap: int) -> tuple[int, list[Ranked]]:
-        """Every required word (or, when no node has them all and no exact name matches, any word), ranked."""
+        """Every required word (or, when no node has them all and no exact name matches, any of its rarer words:
+        ``_rare``), ranked."""
         exact, total, cands = self.store.search_candidates(p, "all", kinds, cap, EXACT_CAP)
         if not exact and not total and len(p.clauses) > 1:
-            exact, total, cands = self.store.search_candidates(p, "any", kinds, cap, EXACT_CAP)
+            exact, total, cands = self.store.search_candidates(self._rare(p, kinds), "any", kinds, cap, EXACT_CAP)
         ids = {c.id for c in cands}
         # Exact names outside the word matches count too (known only when every word match was returned).
         extra = len({e.id for e in exact} - ids) if total <= len(cands) else 0
@@ -281,7 +296,7 @@ class Queries:
         loose = relaxed(p)
         if not loose.clauses:
             return []
-        _, _, cands = self.store.search_candidates(loose, "any", kinds, CANDIDATE_CAP, EXACT_CAP)
+        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CANDIDATE_CAP, EXACT_CAP)
         return self._suggestions(rank(loose, cands), n)
 
     def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:

@@ -28,7 +28,9 @@ autocomplete query, match as prefixes.
 Ranking (``rank``), best first: an exact name or alias (the whole normalised text, also without spaces and without
 organisation-type words) scores 100; all query words in one name 80+, in one alias (or id) 60+, across the names
 and aliases together 50+, in the description 40+; otherwise a partial match, 20 × the share of query words found.
-Within a tier up to 9.5 more points: 7 for how much of the matched value the query covers, 2.5 for exact rather
+When no node holds every required word, the candidates are the nodes holding any of the query's rarer words
+(``Queries._rare``: a word matching more than ``BROAD_HITS`` nodes is left out of the candidates, not of the
+ranking). Within a tier up to 9.5 more points: 7 for how much of the matched value the query covers, 2.5 for exact rather
 than fuzzy words. Equal scores: entities (institutions, nations, hubs …) before agreements, then by name, then id. Every
 hit says which field and value matched and why.
 

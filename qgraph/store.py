@@ -772,6 +772,12 @@ class Store(ABC):
         (empty: any)."""
 
     @abstractmethod
+    def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
+        """For each word of ``plan.clauses``, the number of nodes (of ``kinds``; empty: any) it matches alone, as
+        ``search_candidates`` matches words, counted up to ``limit + 1`` (more than ``limit`` answers ``limit + 1``):
+        how broad a word is, at a bounded cost."""
+
+    @abstractmethod
     def agreements(self, f: AgreementFilter, limit: int, offset: int) -> tuple[int, list[AgreementRow]]:
         """Agreements passing ``f`` in ``agreement_order``, one page of them, with parties and framework; and the total."""
 

@@ -429,3 +429,24 @@ def test_neo4j_spells_typos_out_from_the_vocabulary_its_writers_record(neo4j_sto
         assert any("search vocabulary of" in r.getMessage() for r in caplog.records)
         assert top(oq, "Quixotik Harbour Universiti") == "lab-q" and top(oq, "Nebuchadnezzer") == "lab-n"
         assert old._vocab.now.seq is not None  # type: ignore[attr-defined]
+
+
+def test_any_word_candidates_leave_out_broad_words(store: Store, monkeypatch: Any) -> None:
+    """When no node holds every word, the candidates are the nodes holding the plan's rarer words: a word matching
+    more than BROAD_HITS nodes is left out of the candidates (not of the ranking), on both stores alike; clause_hits
+    counts each word's nodes up to the limit, kinds included."""
+    import qgraph.queries as queries
+    from qgraph.model import Graph
+
+    names = ["Alpha Quantum Centre", "Beta Quantum Lab", "Gamma Quantum Works", "Delta Quantum Hall",
+             "Epsilon Quantum Forge", "Velmoni Quantum Centre", "Velmoni Harbour"]
+    store.load(Graph(nodes=[_lab(f"lab-{i}", n) for i, n in enumerate(names)]))
+    assert store.clause_hits(plan("quantum velmoni zzzzz"), (), 3) == [4, 2, 0]
+    assert store.clause_hits(plan("quantum velmoni"), ("Institution",), 10) == [6, 2]
+    assert store.clause_hits(plan("quantum velmoni"), ("Agreement",), 10) == [0, 0]
+    monkeypatch.setattr(queries, "BROAD_HITS", 3)
+    r = Queries(store).search("Velmoni Quantum Cextre")  # "centre" is stored as "center": two edits from "cextre"
+    assert [h.entity.id for h in r.hits] == ["lab-5", "lab-6"]  # both hold velmoni; the one with quantum first
+    assert r.page.total == 2 and "2 of 3 query words" in r.hits[0].why
+    monkeypatch.setattr(queries, "BROAD_HITS", 100)  # nothing broad: every word's nodes are candidates
+    assert Queries(store).search("Velmoni Quantum Cextre").page.total == 7

@@ -568,6 +568,9 @@ class MemoryStore(Store):
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
         return self._search_index().candidates(plan, mode, kinds, cap, exact_cap)
 
+    def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
+        return self._search_index().clause_hits(plan, kinds, limit)
+
     def prepare(self) -> None:
         self._search_index()
 

@@ -273,6 +273,9 @@ class SearchIndex:
         values = tuple(self._values[v] for v in range(self._value_starts[i], self._value_starts[i + 1]))
         return Candidate(self.ids[i], self.kind_names[self.kind_codes[i]], self.sorts[i], values, exact)
 
+    def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
+        return [min(limit + 1, len(self._only(self._clause(c, plan.fields), kinds))) for c in plan.clauses]
+
     def candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                    exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
         exact = self._only(self._exact(plan.exact), kinds)[:exact_cap]

@@ -48,7 +48,8 @@ from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.search import Candidate, Clause, Plan, Vocabulary, fuzzy_term, index_entry, lucene_exact, lucene_query
+from qgraph.search import (ALTERNATIVES_BUDGET, Candidate, Clause, Plan, Vocabulary, fuzzy_term, index_entry,
+                           lucene_clause, lucene_exact, lucene_query)
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
                           PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
                           WriteOptions, WriteTx, sources_from_json, sources_to_json)
@@ -640,6 +641,15 @@ class Neo4jStore(Store):
         def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
             return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
         return cands(r["exact"], True), r["total"], cands(r["page"], False)
+
+    def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
+        if not plan.clauses:
+            return []
+        vocab = self._vocab.now or self._vocabulary()
+        words = [lucene_clause(c, plan.fields, vocab.near, [ALTERNATIVES_BUDGET]) for c in plan.clauses]
+        rows = (self.read("count_kind_clause_hits", words=words, kinds=list(kinds), limit=limit + 1) if kinds
+                else self.read("count_clause_hits", words=words, limit=limit + 1))
+        return [r["hits"] for r in sorted(rows, key=lambda r: r["i"])]
 
     def _vocabulary(self) -> _Vocab:
         """Read the vocabulary chunks this process lacks (in the pinned view's transaction, if any)."""
