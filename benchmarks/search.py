@@ -162,17 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
     p.add_argument("--neo4j-home", type=Path, help="the server's folder (for the index size on disk)")
     p.add_argument("--json", type=Path)
+    p.add_argument("--no-memory", action="store_true", help="Neo4j only (the memory store's figures are not needed)")
     args = p.parse_args(argv)
     data = args.work / f"synth-{args.entities}-{args.agreements}-{args.seed}"
     if not data.is_dir():
         generate(data, entities=args.entities, agreements=args.agreements, seed=args.seed)
     graph = read_graph([data], None)
     stores: dict[str, Store] = {}
-    mem_file = args.work / "graph.json"
-    mem = MemoryStore(mem_file)
-    mem.clear()
-    mem.load(graph)
-    stores["memory"] = mem
+    mem_file: Path | None = None
+    if not args.no_memory:
+        mem_file = args.work / "graph.json"
+        mem = MemoryStore(mem_file)
+        mem.clear()
+        mem.load(graph)
+        stores["memory"] = mem
     if args.neo4j_uri:
         from qgraph.stores.neo4j import Neo4jStore
 
