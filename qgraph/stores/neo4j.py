@@ -12,7 +12,8 @@ Invariants:
   waits while a mark is live before it begins and answers again when one is live after a query;
 - every write (``Store.commit``) is one write transaction that first takes the writer lock (``lock_meta.cypher``),
   reads what it changes, writes only the diff, the metadata and a ``QgraphChangeset`` node (not an ``Entity``: no
-  query, count, search or export sees it), so several API replicas share one history;
+  query, count, search or export sees it), so several API replicas share one history, and a ``QgraphVocab`` chunk of
+  the terms its nodes hold (the vocabulary typo-tolerant search reads: ``_VocabCache``);
 - a load is one write transaction made of ``UNWIND`` batches: it commits whole or not at all, and a failed batch
   (e.g. an edge whose end is missing) rolls everything back. The one exception is asked for explicitly:
   ``load(graph, bulk=True)`` (``qgraph load --bulk``) commits the diff's batches in their own transactions — not
