@@ -367,6 +367,22 @@ def test_node_sets_are_deduplicated_the_same_by_either_method() -> None:
         assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
 
 
+def test_sorted_node_sets_are_intersected_as_numpy_does() -> None:
+    """The memory index's intersection of posting lists (memory_search._intersect, a binary search of the shorter in
+    the longer) equals np.intersect1d, either side shorter, empty sides included."""
+    import numpy as np
+
+    from qgraph.stores.memory_search import _intersect
+
+    rng = np.random.default_rng(11)
+    for na, nb, top in ((0, 10, 50), (10, 0, 50), (5, 300_000, 400_000), (300_000, 5, 400_000), (1_000, 1_000, 1_500),
+                        (40, 40, 60)):
+        a = np.unique(rng.integers(0, top, size=na, dtype=np.int32))
+        b = np.unique(rng.integers(0, top, size=nb, dtype=np.int32))
+        got = _intersect(a, b)
+        assert got.dtype == np.int32 and got.tolist() == np.intersect1d(a, b, assume_unique=True).tolist()
+
+
 # ------------------------------------------------------------------------------------------ Neo4j's vocabulary
 
 

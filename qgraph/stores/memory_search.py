@@ -142,6 +142,19 @@ def _unique(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask).astype(values.dtype, copy=False)
 
 
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of sorted, distinct ``a`` that are in sorted, distinct ``b``: each of the shorter array's values
+    looked up in the longer by binary search, O(short × log long). ``np.intersect1d`` sorts both together: 2.6 ms per
+    call when one side is a common word's 323,821 postings at 400k nodes, most of a slow query's time."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(short) or not len(long):
+        return short[:0]
+    at = np.searchsorted(long, short)
+    hit = at < len(long)
+    hit[hit] = long[at[hit]] == short[hit]
+    return short[hit]
+
+
 def _union(arrays: list[np.ndarray]) -> np.ndarray:
     if not arrays:
         return _EMPTY
@@ -289,7 +302,7 @@ class SearchIndex:
                 for s in sets[1:]:
                     if not len(found):
                         break
-                    found = np.intersect1d(found, s, assume_unique=True)
+                    found = _intersect(found, s)
             else:
                 found = _union(sets)
             found = self._only(found, kinds)
