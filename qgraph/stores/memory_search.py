@@ -13,7 +13,8 @@ Invariants:
 - strings (ids, sort keys, analysed values) are kept as UTF-8 blobs with offsets and decoded only for the candidates
   a query returns; a vocabulary is one newline-joined text split once: loading the index is reading its arrays;
 - a word's alternatives are found in the vocabulary as Lucene finds them: equal terms; terms within the word's edit
-  distance (``qgraph.search.Vocabulary``, the same code Neo4j's store uses); terms starting with a prefix (one contiguous range of the sorted vocabulary, so its postings are one slice).
+  distance (``qgraph.search.Vocabulary``, the same code Neo4j's store uses); terms starting with a prefix (one
+  contiguous range of the sorted vocabulary, so its postings are one slice).
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class _Field:
     def __init__(self, vocab: list[str], indptr: np.ndarray, indices: np.ndarray, lengths: np.ndarray,
                  signatures: np.ndarray) -> None:
         self.vocab, self.indptr, self.indices = vocab, indptr, indices
-        self.lengths, self.signatures = lengths, signatures
         self.words = Vocabulary(vocab, lengths, signatures)
 
     @classmethod
@@ -88,7 +88,7 @@ class _Field:
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         return {f"{name}.vocab": np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
                 f"{name}.indptr": self.indptr, f"{name}.indices": self.indices,
-                f"{name}.lengths": self.lengths, f"{name}.signatures": self.signatures}
+                f"{name}.lengths": self.words.lengths, f"{name}.signatures": self.words.signatures}
 
     @classmethod
     def from_arrays(cls, z: Any, name: str) -> _Field:

@@ -107,6 +107,16 @@ VOCAB_CHUNKS = 64
 _SEARCH_FIELDS = ("names", "description")
 
 
+def _no_terms() -> dict[str, set[str]]:
+    return {f: set() for f in _SEARCH_FIELDS}
+
+
+def _write_vocab(tx: neo4j.Transaction | neo4j.ManagedTransaction, seq: int, terms: dict[str, set[str]]) -> None:
+    """Write one vocabulary chunk numbered ``seq`` (with an id of its own) holding ``terms`` per search field."""
+    tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
+           **{f: sorted(ts) for f, ts in terms.items()}).consume()
+
+
 @dataclass(frozen=True)
 class _Vocab:
     """One reading of the database's vocabulary (``QgraphVocab`` chunks): the union of their terms per search field,
@@ -114,7 +124,6 @@ class _Vocab:
 
     seq: int | None = None
     id: str | None = None
-    terms: dict[str, frozenset[str]] = field(default_factory=lambda: {f: frozenset() for f in _SEARCH_FIELDS})
     words: dict[str, Vocabulary] = field(default_factory=lambda: {f: Vocabulary([]) for f in _SEARCH_FIELDS})
 
     def current(self, seq: int | None, chunk_id: str | None) -> bool:
@@ -132,14 +141,13 @@ class _Vocab:
         new = [r for r in rows if r["seq"] is not None]
         if kept and not new:
             return self
-        terms = {f: set(self.terms[f]) if kept else set() for f in _SEARCH_FIELDS}
+        terms = {f: set(self.words[f].terms) for f in _SEARCH_FIELDS} if kept else _no_terms()
         seq, chunk_id = (self.seq, self.id) if kept else (None, None)
         for r in new:
             for f in _SEARCH_FIELDS:
                 terms[f].update(r[f] or ())
             seq, chunk_id = r["seq"], r["id"]
-        return _Vocab(seq, chunk_id, {f: frozenset(ts) for f, ts in terms.items()},
-                      {f: Vocabulary.of(ts) for f, ts in terms.items()})
+        return _Vocab(seq, chunk_id, {f: Vocabulary.of(ts) for f, ts in terms.items()})
 
 
 class _VocabCache:
@@ -249,7 +257,7 @@ class Neo4jStore(Store):
         def run(tx: neo4j.ManagedTransaction) -> int:
             if tx.run(cypher.query("count_vocab")).single(strict=True)["chunks"]:
                 return 0
-            terms: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+            terms = _no_terms()
             n = 0
             for r in tx.run(cypher.query("vocab_terms")):
                 n += 1
@@ -259,8 +267,7 @@ class Neo4jStore(Store):
                 return 0
             meta = tx.run(cypher.query("get_version"), stale=_STALE_MS).single()
             seq = int(meta["changesets"] or 0) if meta else 0
-            tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
-                   **{f: sorted(ts) for f, ts in terms.items()}).consume()
+            _write_vocab(tx, seq, terms)
             return n
 
         def work() -> int:
@@ -396,17 +403,16 @@ class Neo4jStore(Store):
         edge_origins = {e.key: e.dataset_after for e in edges if e.after is not None}
         statements = self._statements(put)
 
-        vocab: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
-        vocab_lock = threading.Lock()
+        # Filled by rows(), which runs in this thread (the bulk path builds each batch before it submits it).
+        vocab = _no_terms()
 
         def rows(what: str, items: list[Any]) -> list[dict[str, Any]]:
             out = self._rows(what, items, cache)
             if what == "nodes":
                 for row in out:
                     row["props"]["_origin"] = origins.get(row["id"])
-                with vocab_lock:
-                    for f in _SEARCH_FIELDS:
-                        vocab[f].update(t for row in out for t in row["props"][f"search_{f}"].split() if fuzzy_term(t))
+                for f in _SEARCH_FIELDS:
+                    vocab[f].update(t for row in out for t in row["props"][f"search_{f}"].split() if fuzzy_term(t))
             else:
                 for row, e in zip(out, items):
                     row["origin"] = edge_origins.get(e.key)
@@ -444,17 +450,15 @@ class Neo4jStore(Store):
         one (read, delete, write back the union: in ``tx``, so readers see the old chunks or the merged one)."""
         if not any(terms.values()):
             return
-        tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
-               **{f: sorted(ts) for f, ts in terms.items()}).consume()
+        _write_vocab(tx, seq, terms)
         if tx.run(cypher.query("count_vocab")).single(strict=True)["chunks"] <= VOCAB_CHUNKS:
             return
-        union: dict[str, set[str]] = {f: set() for f in _SEARCH_FIELDS}
+        union = _no_terms()
         for r in tx.run(cypher.query("get_vocab"), after=-1, id=""):
             for f in _SEARCH_FIELDS:
                 union[f].update(r[f] or ())
         tx.run(cypher.query("delete_vocab")).consume()
-        tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
-               **{f: sorted(ts) for f, ts in union.items()}).consume()
+        _write_vocab(tx, seq, union)
 
     def _bulk_put(self, statements: list[tuple[str, str, str, dict[str, Any], list[Any]]],
                   rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int, opts: WriteOptions) -> None:
@@ -627,12 +631,14 @@ class Neo4jStore(Store):
         vocab = self._vocab.now or self._vocabulary()
         for _ in range(3):
             try:
-                rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_query(plan, mode, vocab.near),
-                                 kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap)
+                rows = self.read("search_entities", exact=lucene_exact(plan),
+                                 terms=lucene_query(plan, mode, vocab.near), kinds=list(kinds) or None, cap=cap,
+                                 exact_cap=exact_cap)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
-                                     "database was made by an older qgraph; run `qgraph load` once to upgrade it") from exc
+                                     "database was made by an older qgraph; run `qgraph load` once to upgrade "
+                                     "it") from exc
                 raise
             r = rows[0]
             if vocab.current(r["vocab_seq"], r["vocab_id"]):
