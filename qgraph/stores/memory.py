@@ -1,23 +1,33 @@
-"""The embedded store: a networkx MultiDiGraph kept in one JSON file.
+"""The embedded store: a networkx MultiDiGraph kept in one JSON file (a checkpoint) and the changesets after it.
 
 Invariants:
-- the file is replaced atomically (write to a temporary file in the same folder, fsync, ``os.replace``): a crash
-  leaves the old file or the new one, never half of one;
-- a load is applied to a copy of the graph, written to disk, and only then swapped in: all-or-nothing;
+- files beside each other: ``graph.json``, the checkpoint: the whole graph as of a changeset; ``graph.journal``,
+  every changeset, one JSON line each, append-only; ``graph.head``, the metadata of the last changeset written after
+  the checkpoint (absent when the checkpoint is the last). The graph is the checkpoint with the journal's changesets
+  after it replayed (their diffs hold every value after);
+- a write appends its changeset to the journal (fsync) and then makes it committed with one atomic replace (write a
+  temporary file in the same folder, fsync, ``os.replace``): of the head, which is O(the change), or — when there is
+  no checkpoint yet, when the changeset is a summary (no values: it cannot be replayed), or when the journal beyond
+  the checkpoint has outgrown ``CHECKPOINT_RATIO`` of the graph file — of the graph file, whose metadata then records
+  the journal's length (``journal_bytes``) and a new checkpoint id; a head names the checkpoint it follows, so a head
+  left by a writer killed after writing a checkpoint is ignored. A writer killed before its commit point leaves a
+  journal tail beyond the committed length, which readers ignore and the next writer cuts off: graph and history are
+  both old or both new, never a mix;
+- a load is applied to a new version of the graph that shares every dict the change does not touch with the old one
+  (``_applied``), and only then swapped in: all-or-nothing, and readers of the old version go on reading it;
 - each node holds its validated ``Node`` under the attribute ``node``; each edge is keyed by its type and holds its
   ``Edge`` under ``edge``, so (type, source, target) is unique, as MERGE makes it in Neo4j;
-- another process (``qgraph load``) may replace the file while a server reads it: reads notice the new file by its
-  modification time and size and reload it;
+- another process (``qgraph load``) may write while a server reads: reads notice a new graph file or head by their
+  modification time and size; a new graph file is read whole, a new head costs only the changesets appended since;
 - writers take an exclusive lock (``graph.json.lock``), so two loads at once run one after the other, and the one
   holding the lock removes temporary files that a killed writer left behind;
-- the graph, its metadata and its index form one immutable ``_State`` that a write replaces as a whole: a pinned view
-  (``Store.pinned()``) keeps the state it started with, so a request never sees two versions;
-- history: an append-only journal beside the file (``graph.journal``, one changeset per line, JSON). A write appends
-  its changeset (fsync) and then replaces the graph file, whose metadata records the journal's committed length
-  (``journal_bytes``): a writer killed between the two steps leaves a tail beyond that length, which readers ignore
-  and the next writer cuts off, so graph and history are both old or both new. On open the committed part is
-  validated (whole lines, numbers 1, 2, …); a damaged or truncated journal is reported with its byte offset and
-  writes are refused until ``qgraph history --repair`` keeps every whole changeset.
+- the graph, its metadata and its derived indexes form one immutable ``_State`` that a write replaces as a whole: a
+  pinned view (``Store.pinned()``) keeps the state it started with, so a request never sees two versions. A write
+  brings the indexes already built up to date from its diff (``_Index.patched``, ``memory_search.Layers``) instead of
+  dropping them: no read after a write pays for a rebuild;
+- history: the journal's committed part is validated on open (whole lines, numbers 1, 2, …); a damaged or truncated
+  journal is reported with its byte offset, reads serve the checkpoint and the whole changesets after it, and writes
+  are refused until ``qgraph history --repair`` keeps every whole changeset (and writes a checkpoint of them).
 
 The file (``FORMAT``) is one JSON object: ``format``; ``meta``; ``citations``, each distinct citation list once;
 ``nodes`` as rows ``[id, kind, properties, citations]`` and ``edges`` as rows ``[type, source, target, citations]``,
@@ -29,6 +39,7 @@ half as long as format 1 (every node and edge an object with its own citations),
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -38,6 +49,7 @@ import re
 import sys
 import tempfile
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,14 +63,15 @@ from pydantic import TypeAdapter
 
 from qgraph import cancel
 from qgraph.gc_pause import paused_gc
-from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
+from qgraph.history import (Changeset, EdgeChange, EdgeKey, NodeChange, dumps, format_state, loads, state_hash,
+                            version_of)
 from qgraph.model import Citation, Edge, Node, NodeKind
 from qgraph.results import EntityRef
 from qgraph.search import Candidate, Plan
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Counts, PerCitationList, Store, StoreError,
                           WriteOptions, WriteTx,
                           agreement_order, entity_ref)
-from qgraph.stores.memory_search import SearchIndex
+from qgraph.stores.memory_search import Layers, SearchIndex
 
 FORMAT = "qgraph-memory/2"
 #: the previous format, still read (see ``_format_1_as_rows``)
@@ -68,6 +81,15 @@ _NODES = TypeAdapter(list[Node])
 _EDGES = TypeAdapter(list[Edge])
 #: nodes with more PARTY_TO neighbours than this are hubs (see ``MemoryStore.shortest_paths``)
 HUB_DEGREE = 64
+#: the head file (``graph.head``): the metadata of the last changeset written after the checkpoint
+HEAD_FORMAT = "qgraph-head/1"
+#: a write also writes the graph file (a checkpoint) once the journal beyond the last one is longer than this share
+#: of the graph file, or than ``CHECKPOINT_MIN_BYTES``, whichever is more (see ``MemoryStore._commit_state``)
+CHECKPOINT_RATIO = 0.5
+CHECKPOINT_MIN_BYTES = 1 << 20
+#: once writes changed more than this share of the nodes of the search index's base, the next search builds one
+#: index of the whole graph again instead of adding a layer
+REBUILD_FRACTION = 0.25
 
 log = logging.getLogger("qgraph.memory")
 
@@ -153,11 +175,149 @@ class _Index:
             members.sort()
         self.adjacency = {node: frozenset(neighbours) for node, neighbours in adjacency.items()}
         self.hubs = frozenset(node for node, neighbours in self.adjacency.items() if len(neighbours) > HUB_DEGREE)
-        light: tuple[list[int], list[int]] = ([], [])
+        #: the degrees of the light nodes (not hubs), summed and counted apart for entities and agreements
+        self._light = [[0, 0], [0, 0]]
         for node, neighbours in self.adjacency.items():
-            if len(neighbours) <= HUB_DEGREE:
-                light[node in self.parties].append(len(neighbours))
-        self.light_degree = tuple(sum(d) / len(d) if d else 1.0 for d in light)
+            self._count(node, +1)
+        self._light_degree()
+
+    def _count(self, node: str, sign: int) -> None:
+        neighbours = self.adjacency.get(node)
+        if neighbours is not None and len(neighbours) <= HUB_DEGREE:
+            cell = self._light[node in self.parties]
+            cell[0] += sign * len(neighbours)
+            cell[1] += sign
+
+    def _light_degree(self) -> None:
+        self.light_degree = tuple(total / n if n else 1.0 for total, n in self._light)
+
+    def patched(self, g: nx.MultiDiGraph, touched: Iterable[str]) -> _Index:
+        """The index of ``g``, a graph that differs from this index's graph only in the nodes ``touched`` and
+        edges between them: a copy with those nodes' entries made again, O(the nodes touched), not O(the graph)."""
+        new = copy.copy(self)
+        new.nation, new.parties, new.framework = dict(self.nation), dict(self.parties), dict(self.framework)
+        new.adopter, new.adjacency = dict(self.adopter), dict(self.adjacency)
+        new._light = [list(cell) for cell in self._light]
+        hubs = set(self.hubs)
+        touched = set(touched)
+        for node in touched:
+            new._count(node, -1)
+        for node in touched:
+            succ, pred = g._succ.get(node, {}), g._pred.get(node, {})
+            new.nation.pop(node, None)
+            new.framework.pop(node, None)
+            new.adopter.pop(node, None)
+            new.parties.pop(node, None)
+            new.adjacency.pop(node, None)
+            hubs.discard(node)
+            neighbours: list[str] = []
+            for other, keys in succ.items():
+                if "LOCATED_IN" in keys:
+                    new.nation.setdefault(node, other)
+                if "UNDER" in keys:
+                    new.framework[node] = other
+                if "PARTY_TO" in keys:
+                    neighbours.append(sys.intern(other))
+            members: list[str] = []
+            for other, keys in pred.items():
+                if "ADOPTED" in keys:
+                    new.adopter[node] = other
+                if "PARTY_TO" in keys:
+                    members.append(sys.intern(other))
+            if members:
+                new.parties[sys.intern(node)] = sorted(members)
+            if neighbours or members:
+                new.adjacency[sys.intern(node)] = frozenset(neighbours + members)
+                if len(neighbours) + len(members) > HUB_DEGREE:
+                    hubs.add(node)
+        for node in touched:
+            new._count(node, +1)
+        new.hubs = frozenset(hubs)
+        new._light_degree()
+        return new
+
+
+def _applied(g: nx.MultiDiGraph, changesets: Iterable[tuple[list[NodeChange], list[EdgeChange]]]) -> tuple[
+        nx.MultiDiGraph, set[str], dict[str, tuple[str, dict[str, Any]] | None]]:
+    """A new graph: ``g`` with the changes applied, sharing every part of ``g`` they do not touch (``g`` is left as
+    it was: readers of its version go on reading it). Copying is O(the nodes) for the three top-level dicts, about
+    30 ms at 400k nodes, and O(the change) for the rest (each touched node's adjacency dict and edge-key dict is
+    copied before it is changed; attribute dicts are replaced, never changed). Also returns the nodes touched (the
+    changed nodes and both ends of every changed edge) and each changed node's (kind, properties) after, or None when
+    it was removed (for the search index)."""
+    new = nx.MultiDiGraph()
+    new.graph.update(g.graph)
+    new._node, new._succ, new._pred = dict(g._node), dict(g._succ), dict(g._pred)
+    new._adj = new._succ
+    own_succ: set[str] = set()
+    own_pred: set[str] = set()
+    touched: set[str] = set()
+    written: dict[str, tuple[str, dict[str, Any]] | None] = {}
+
+    def succ(u: str) -> dict[str, dict[str, Any]]:
+        if u not in own_succ:
+            new._succ[u] = dict(new._succ[u])
+            own_succ.add(u)
+        return new._succ[u]
+
+    def pred(v: str) -> dict[str, dict[str, Any]]:
+        if v not in own_pred:
+            new._pred[v] = dict(new._pred[v])
+            own_pred.add(v)
+        return new._pred[v]
+
+    def remove_edge(u: str, v: str, key: str) -> None:
+        keys = new._succ.get(u, {}).get(v)
+        if keys is None or key not in keys:
+            return
+        rest = {k: d for k, d in keys.items() if k != key}
+        s, p = succ(u), pred(v)
+        if rest:
+            s[v] = p[u] = rest  # one key dict shared by both sides, as networkx keeps it
+        else:
+            del s[v], p[u]
+        touched.update((u, v))
+
+    for nodes, edges in changesets:
+        for e in edges:
+            if e.op == "removed":
+                remove_edge(e.source, e.target, e.type)
+        for n in nodes:
+            if n.op == "removed" and n.id in new._node:
+                for v, keys in list(new._succ[n.id].items()):
+                    for key in list(keys):
+                        remove_edge(n.id, v, key)
+                for u, keys in list(new._pred[n.id].items()):
+                    for key in list(keys):
+                        remove_edge(u, n.id, key)
+                del new._node[n.id], new._succ[n.id], new._pred[n.id]
+                own_succ.discard(n.id)
+                own_pred.discard(n.id)
+                touched.add(n.id)
+                written[n.id] = None
+        for n in nodes:
+            if n.after is not None:
+                attrs: dict[str, Any] = {"node": n.after}
+                if n.dataset_after and n.dataset_after != DEFAULT_DATASET:  # the default is left out
+                    attrs["origin"] = n.dataset_after
+                if n.id not in new._node:
+                    new._succ[n.id], new._pred[n.id] = {}, {}
+                    own_succ.add(n.id)
+                    own_pred.add(n.id)
+                new._node[n.id] = attrs
+                touched.add(n.id)
+                written[n.id] = (n.after.kind.value, n.after.properties)
+        for e in edges:
+            if e.after is not None:
+                attrs = {"edge": e.after}
+                if e.dataset_after and e.dataset_after != DEFAULT_DATASET:
+                    attrs["origin"] = e.dataset_after
+                keys = dict(new._succ[e.source].get(e.target, {}))
+                keys.pop(e.type, None)
+                keys[e.type] = attrs
+                succ(e.source)[e.target] = pred(e.target)[e.source] = keys
+                touched.update((e.source, e.target))
+    return new, touched, written
 
 
 @dataclass
@@ -167,18 +327,44 @@ class _State:
     graph: nx.MultiDiGraph
     meta: dict[str, str]
     index: _Index | None = None
-    search: SearchIndex | None = None
+    search: SearchIndex | Layers | None = None
     #: nodes per kind and edges per type, counted on first use (``/health`` asks for them on every call)
     counts: tuple[Counter[str], Counter[str]] | None = None
-    #: digest of the graph file this state was read from or written as (None without a file): the saved search
-    #: index is used only when its tag is this
+    #: digest of the graph file (the checkpoint) this state was read from or written as, None without a file: the
+    #: saved search index is used only when its tag is this
     tag: str | None = None
     #: why writes are refused (a damaged journal), or None
     damaged: str | None = None
+    #: the checkpoint: its id (``meta["checkpoint"]`` of the graph file), its journal length and its file's size
+    checkpoint: str | None = None
+    checkpoint_bytes: int = 0
+    file_size: int = 0
+    #: the nodes changed since the checkpoint (the saved search index is the checkpoint's)
+    since_checkpoint: frozenset[str] = frozenset()
 
     @property
     def journal_bytes(self) -> int:
         return int(self.meta.get("journal_bytes") or 0)
+
+    @property
+    def changesets(self) -> int:
+        return int(self.meta.get("changesets") or 0)
+
+    def written(self, changes: list[tuple[list[NodeChange], list[EdgeChange]]], meta: dict[str, str]) -> _State:
+        """The next version: the changes applied to a copy that shares what they leave alone, and the derived
+        indexes that were built brought up to date from the changes alone (none is rebuilt)."""
+        graph, touched, nodes = _applied(self.graph, changes)
+        search = self.search
+        if search is not None:
+            layers = search if isinstance(search, Layers) else Layers(search)
+            if layers.changed + len(nodes) > REBUILD_FRACTION * max(len(layers.base), 1):
+                search = None  # the next search builds one index of the whole graph again
+            else:
+                search = layers.written(nodes, lambda i: (graph._node[i]["node"].kind.value,
+                                                          graph._node[i]["node"].properties))
+        return _State(graph, meta, index=self.index.patched(graph, touched) if self.index is not None else None,
+                      search=search, tag=self.tag, checkpoint=self.checkpoint, checkpoint_bytes=self.checkpoint_bytes,
+                      file_size=self.file_size, since_checkpoint=self.since_checkpoint | nodes.keys())
 
 
 class _Journal:
@@ -240,9 +426,10 @@ class MemoryStore(Store):
         """A store persisted at ``path`` (a JSON file), or purely in memory when ``path`` is None."""
         self.path = Path(path) if path else None
         self.journal_path = self.path.with_name(self.path.stem + ".journal") if self.path else None
+        self.head_path = self.path.with_name(self.path.stem + ".head") if self.path else None
         self._reviews: dict[str, str] = {}  # only for a store without a file
         self._lock = threading.RLock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
         self._state = _State(nx.MultiDiGraph(), {})
         self._journal = _Journal(self.journal_path) if self.journal_path else None
         #: the history of a store without a file
@@ -256,31 +443,108 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------------ persistence
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    @staticmethod
+    def _stat(path: Path | None) -> tuple[int, int] | None:
         try:
-            st = self.path.stat() if self.path else None
+            st = path.stat() if path else None
         except FileNotFoundError:
             return None
         return (st.st_mtime_ns, st.st_size) if st else None
 
+    def _stamps(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """The graph file's and the head file's modification time and size."""
+        return self._stat(self.path), self._stat(self.head_path)
+
     def _refresh(self) -> _State:
-        """Reload the file when it changed on disk since we last read or wrote it (a pinned view never does)."""
+        """Catch up with the files when they changed on disk since we last read or wrote them (a pinned view never
+        does): a new graph file is read whole; a new head only costs the changesets appended since."""
         if self.path is None or self._pinned:
             return self._state
         with self._lock:
-            stamp = self._file_stamp()
+            stamp = self._stamps()
             if stamp == self._stamp:
                 return self._state
-            if stamp is None:
-                graph, meta, tag = nx.MultiDiGraph(), {}, None
-            else:
-                with paused_gc():
-                    graph, meta, tag = self._read(self.path)
-            state = _State(graph, meta, tag=tag)
+            state = self._state
+            if self._stamp is None or stamp[0] != self._stamp[0]:
+                if stamp[0] is None:
+                    state = _State(nx.MultiDiGraph(), {})
+                else:
+                    with paused_gc():
+                        graph, meta, tag = self._read(self.path)
+                    state = _State(graph, meta, tag=tag, checkpoint=meta.get("checkpoint"),
+                                   checkpoint_bytes=int(meta.get("journal_bytes") or 0), file_size=stamp[0][1])
+            head = self._read_head() if state.checkpoint else None
+            meta = head["meta"] if head and head.get("checkpoint") == state.checkpoint else state.meta
+            target = max(int(meta.get("journal_bytes") or 0), state.checkpoint_bytes)
             assert self._journal is not None
-            state.damaged = self._journal.read_to(state.journal_bytes)
+            damaged = self._journal.read_to(target)
+            entries = self._journal.entries[state.changesets:int(meta.get("changesets") or 0)]
+            if entries and damaged is None and not any(cs.summary for cs in entries):
+                with paused_gc():
+                    state = state.written([(cs.nodes, cs.edges) for cs in entries], dict(meta))
+            elif damaged or entries:  # only the whole changesets before the damage can be replayed
+                cut_at = next((k for k, cs in enumerate(entries) if cs.summary), len(entries))
+                state = self._replayed_in_part(state, entries[:cut_at])
+                damaged = damaged or (f"history journal {self.journal_path}: changeset {entries[cut_at].number} is "
+                                      "a summary and cannot be replayed; writes are refused until "
+                                      "`qgraph history --repair`")
+            if damaged:
+                state = dataclasses.replace(state, damaged=damaged)
             self._state, self._stamp = state, stamp
             return state
+
+    def _replayed_in_part(self, state: _State, entries: list[Changeset]) -> _State:
+        """The checkpoint and the whole changesets after it that can be replayed, when the journal is damaged: the
+        metadata made again from the graph (as a repair keeps it)."""
+        if entries:
+            state = state.written([(cs.nodes, cs.edges) for cs in entries], dict(state.meta))
+        g = state.graph
+        nodes = Counter(d["node"].kind.value for _, d in g.nodes(data=True))
+        edges = Counter(k for _, _, k in g.edges(keys=True))
+        full = state_hash((d["node"] for _, d in g.nodes(data=True)), (d["edge"] for *_, d in g.edges(data=True)))
+        meta = dict(state.meta, state_hash=format_state(full), data_version=version_of(full),
+                    counts=json.dumps({"nodes": dict(nodes), "edges": dict(edges)}, sort_keys=True))
+        if entries:
+            meta.update(changesets=str(entries[-1].number), loaded_at=entries[-1].time,
+                        journal_bytes=str(self._journal.ends[entries[-1].number - 1] if self._journal else 0))
+        return dataclasses.replace(state, meta=meta)
+
+    def _read_head(self) -> dict[str, Any] | None:
+        """The head file, or None when there is none (or it is not whole: a writer killed while replacing it leaves
+        the old one, so this only happens to a file damaged otherwise, which then counts as absent)."""
+        assert self.head_path is not None
+        try:
+            doc = json.loads(self.head_path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("%s: ignored, cannot be read: %s", self.head_path, exc)
+            return None
+        if not isinstance(doc, dict) or doc.get("format") != HEAD_FORMAT or not isinstance(doc.get("meta"), dict):
+            log.warning("%s: ignored, not a qgraph head file", self.head_path)
+            return None
+        return doc
+
+    def _write_head(self, checkpoint: str, meta: dict[str, str]) -> None:
+        """Replace the head file atomically: the commit point of a write that does not write the graph file."""
+        assert self.head_path is not None
+        fd, tmp = tempfile.mkstemp(prefix=".head-", suffix=".tmp", dir=self.head_path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json.dumps({"format": HEAD_FORMAT, "checkpoint": checkpoint, "meta": meta},
+                                    ensure_ascii=False).encode())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.head_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.head_path.parent)
+
+    def _remove_head(self) -> None:
+        if self.head_path is not None and self.head_path.exists():
+            self.head_path.unlink()
+            _fsync_dir(self.head_path.parent)
 
     @staticmethod
     def _read(path: Path) -> tuple[nx.MultiDiGraph, dict[str, str], str]:
@@ -298,10 +562,10 @@ class MemoryStore(Store):
         except (LookupError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             raise StoreError(f"{path}: the embedded store's file is damaged: {exc}") from exc
 
-    def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> str | None:
-        """Replace the file; its tag (``_tag``), or None without a file."""
+    def _persist(self, graph: nx.MultiDiGraph, meta: dict[str, str]) -> tuple[str | None, int]:
+        """Replace the file; its tag (``_tag``) and size, or (None, 0) without a file."""
         if self.path is None:
-            return None
+            return None, 0
         # Each distinct citation list once, by its position in the table.
         table: list[list[Citation]] = []
         cited = PerCitationList(lambda sources: table.append(sources) or len(table) - 1)
@@ -338,8 +602,7 @@ class MemoryStore(Store):
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(self.path.parent)
-        self._stamp = self._file_stamp()
-        return _tag(text)
+        return _tag(text), len(text)
 
     def _append_journal(self, committed: int, line: bytes) -> int:
         """Append one changeset line after the committed part (cutting off an uncommitted tail); the new length."""
@@ -377,48 +640,42 @@ class MemoryStore(Store):
             raise StoreError("a pinned view is read-only")
         with self._lock, self._file_lock():
             if self.path is not None:
-                for stale in self.path.parent.glob(".graph-*.tmp"):  # left by a writer killed mid-write
-                    stale.unlink(missing_ok=True)
+                for pattern in (".graph-*.tmp", ".head-*.tmp"):  # left by a writer killed mid-write
+                    for stale in self.path.parent.glob(pattern):
+                        stale.unlink(missing_ok=True)
             yield _MemoryTx(self, self._refresh())
 
     def _commit_state(self, state: _State, nodes: list[NodeChange], edges: list[EdgeChange], meta: dict[str, str],
                       changeset: Changeset) -> None:
+        """Record the changeset and make the new state. With a file: the changeset is appended to the journal
+        (fsync), then either the head file is replaced (the commit point: O(the change)), or, when there is no
+        checkpoint yet, the changeset is a summary (it cannot be replayed) or the journal beyond the checkpoint has
+        grown past ``CHECKPOINT_RATIO`` of the graph file, the graph file itself (the commit point of a checkpoint)
+        and the head removed. A writer killed before its commit point leaves a journal tail that readers ignore and
+        the next writer cuts off: graph and history both old."""
+        meta = dict(meta)
         with paused_gc():
-            new = state.graph.copy()
-            for e in edges:
-                if e.op == "removed" and new.has_edge(e.source, e.target, key=e.type):
-                    new.remove_edge(e.source, e.target, key=e.type)
-            for n in nodes:
-                if n.op == "removed" and n.id in new:
-                    new.remove_node(n.id)
-            for n in nodes:
-                if n.after is not None:
-                    attrs: dict[str, Any] = {"node": n.after}
-                    if n.dataset_after and n.dataset_after != DEFAULT_DATASET:  # the default is left out
-                        attrs["origin"] = n.dataset_after
-                    if n.id in new:
-                        new.nodes[n.id].clear()
-                        new.nodes[n.id].update(attrs)
-                    else:
-                        new.add_node(n.id, **attrs)
-            for e in edges:
-                if e.after is not None:
-                    if new.has_edge(e.source, e.target, key=e.type):
-                        new.remove_edge(e.source, e.target, key=e.type)
-                    if e.dataset_after and e.dataset_after != DEFAULT_DATASET:
-                        new.add_edge(e.source, e.target, key=e.type, edge=e.after, origin=e.dataset_after)
-                    else:
-                        new.add_edge(e.source, e.target, key=e.type, edge=e.after)
-            meta = dict(meta)
-            tag: str | None = None
+            new = state.written([(nodes, edges)], meta)
             if self.path is None:
                 self._history.append(changeset)
+                self._state = new
+                return
+            assert self._journal is not None
+            end = self._append_journal(state.journal_bytes, (dumps(changeset) + "\n").encode())
+            meta["journal_bytes"] = str(end)
+            beyond = end - state.checkpoint_bytes
+            if (state.checkpoint is None or changeset.summary
+                    or beyond > max(CHECKPOINT_RATIO * state.file_size, CHECKPOINT_MIN_BYTES)):
+                meta["checkpoint"] = uuid.uuid4().hex
+                tag, size = self._persist(new.graph, meta)
+                self._remove_head()
+                new = dataclasses.replace(new, tag=tag, checkpoint=meta["checkpoint"], checkpoint_bytes=end,
+                                          file_size=size, since_checkpoint=frozenset())
             else:
-                assert self._journal is not None
-                meta["journal_bytes"] = str(self._append_journal(state.journal_bytes, (dumps(changeset) + "\n").encode()))
-                tag = self._persist(new, meta)
-                self._journal.read_to(int(meta["journal_bytes"]))
-        self._state = _State(new, meta, tag=tag)
+                assert state.checkpoint is not None
+                self._write_head(state.checkpoint, meta)
+            self._journal.read_to(end)
+        self._state, self._stamp = new, self._stamps()
 
     def changesets(self, *, after: int = 0, until: int | None = None) -> list[Changeset]:
         state = self._refresh()
@@ -426,7 +683,7 @@ class MemoryStore(Store):
             entries = self._history
         else:
             assert self._journal is not None
-            entries = self._journal.entries[:int(state.meta.get("changesets") or 0)]
+            entries = self._journal.entries[:state.changesets]
         return entries[max(0, after):until]
 
     @contextmanager
@@ -437,7 +694,8 @@ class MemoryStore(Store):
         yield view
 
     def repair(self) -> str:
-        """Cut the journal after its last whole changeset and make the graph file agree; what was done."""
+        """Cut the journal after its last whole changeset and write a checkpoint of the graph those make; what was
+        done."""
         if self.path is None or self.journal_path is None or self._journal is None:
             return "an in-memory store has no journal"
         with self._lock, self._file_lock():
@@ -447,17 +705,23 @@ class MemoryStore(Store):
                 return "the history journal is whole; nothing to repair"
             kept = len(self._journal.entries)
             end = self._journal.parsed_to
-            meta = dict(state.meta, journal_bytes=str(end), changesets=str(kept))
+            meta = dict(state.meta, journal_bytes=str(end), changesets=str(kept), checkpoint=uuid.uuid4().hex)
             with open(self.journal_path, "ab") as fh:
                 fh.truncate(end)
                 os.fsync(fh.fileno())
-            tag = self._persist(state.graph, meta)
-            self._state = _State(state.graph, meta, tag=tag)
+            tag, size = self._persist(state.graph, meta)
+            self._remove_head()
+            self._state = _State(state.graph, meta, tag=tag, checkpoint=meta["checkpoint"], checkpoint_bytes=end,
+                                 file_size=size)
+            self._stamp = self._stamps()
             return f"kept {kept} whole changeset(s) ({end} bytes); {state.damaged.split(';')[0]}"
 
     def _counts(self) -> tuple[Counter[str], Counter[str]]:
         state = self._refresh()
-        if state.counts is None:  # once per version: a walk of the whole graph (~0.1 s at 40k nodes)
+        if state.counts is None and state.meta.get("counts"):  # kept by every commit from its diff
+            kept = json.loads(state.meta["counts"])
+            state.counts = (Counter(kept["nodes"]), Counter(kept["edges"]))
+        if state.counts is None:  # a store written before that: a walk of the whole graph (~0.1 s at 40k nodes)
             g = state.graph
             state.counts = (Counter(d["node"].kind.value for _, d in g.nodes(data=True)),
                             Counter(k for _, _, k in g.edges(keys=True)))
@@ -478,6 +742,7 @@ class MemoryStore(Store):
     def meta(self) -> dict[str, str]:
         meta = dict(self._refresh().meta)
         meta.pop("journal_bytes", None)
+        meta.pop("checkpoint", None)
         return meta
 
     def damaged(self) -> str | None:
@@ -513,6 +778,7 @@ class MemoryStore(Store):
     def wipe(self) -> None:
         with self._lock, self._file_lock():
             self._persist(nx.MultiDiGraph(), {})
+            self._remove_head()
             if self.journal_path is not None:
                 with open(self.journal_path, "wb") as fh:
                     os.fsync(fh.fileno())
@@ -520,6 +786,7 @@ class MemoryStore(Store):
                 self._journal.reset()
             self._history = []
             self._state = _State(nx.MultiDiGraph(), {})
+            self._stamp = self._stamps() if self.path else None
 
     def ping(self) -> str:
         self._refresh()
@@ -545,19 +812,29 @@ class MemoryStore(Store):
         idx = self._index()
         return {i: self._ref(i, idx) for i in node_ids if i in self.graph}
 
-    def _search_index(self) -> SearchIndex:
-        """The state's search index: the saved one if it was built from this graph file, else built (and saved, so
-        that the next process to open this file reads it instead of analysing every node again)."""
+    def _search_index(self) -> SearchIndex | Layers:
+        """The state's search index. Read from the file saved beside the graph file when that was built from this
+        very checkpoint (with a layer for the nodes changed since, see ``Layers``), else built from the graph (and
+        saved when the state is the checkpoint, so that the next process to open it reads it instead of analysing
+        every node again). Writes made by this process bring the index up to date themselves (``_State.written``)."""
         state = self._refresh()
         with self._lock:
             if state.search is None:
                 saved = self.path.with_name(self.path.name + ".search") if self.path and state.tag else None
-                state.search = SearchIndex.load(saved, state.tag) if saved and state.tag else None
-                if state.search is None:
+                base = SearchIndex.load(saved, state.tag) if saved and state.tag else None
+                g = state.graph
+                if base is not None and state.since_checkpoint:
+                    changed = {i: (g._node[i]["node"].kind.value, g._node[i]["node"].properties) if i in g._node else None
+                               for i in state.since_checkpoint}
+                    state.search = Layers(base).written(changed, lambda i: (g._node[i]["node"].kind.value,
+                                                                           g._node[i]["node"].properties))
+                elif base is not None:
+                    state.search = base
+                else:
                     with paused_gc():
                         state.search = SearchIndex(
-                            (node_id, d["node"].kind.value, d["node"].properties) for node_id, d in state.graph.nodes(data=True))
-                    if saved and state.tag:
+                            (node_id, d["node"].kind.value, d["node"].properties) for node_id, d in g.nodes(data=True))
+                    if saved and state.tag and not state.since_checkpoint:
                         try:
                             state.search.save(saved, state.tag)
                         except OSError as exc:  # a read-only folder: every process builds its own, as before
