@@ -809,8 +809,15 @@ class MemoryStore(Store):
         return entity_ref(self._node(node_id), idx.nation.get(node_id))
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        idx = self._index()
-        return {i: self._ref(i, idx) for i in node_ids if i in self.graph}
+        """Each node's reference, its nation read from its own edges as ``_Index.nation`` has it (the first
+        LOCATED_IN): O(the nodes asked for), without building the index (10 s at 400k nodes for a first /changes)."""
+        g = self._refresh().graph
+        out: dict[str, EntityRef] = {}
+        for i in node_ids:
+            d = g._node.get(i)
+            if d is not None:
+                out[i] = entity_ref(d["node"], next((v for v, keys in g._succ[i].items() if "LOCATED_IN" in keys), None))
+        return out
 
     def _search_index(self) -> SearchIndex | Layers:
         """The state's search index. Read from the file saved beside the graph file when that was built from this
