@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from qgraph.loaders import default_data_dir, read_graph
-from qgraph.store import Store
+from qgraph.model import Graph, Node
+from qgraph.store import Store, Write
 from qgraph.stores.memory import MemoryStore
 
 N = 15_000  # institutions; as many two-party agreements: big enough that writing takes a moment
@@ -108,3 +109,42 @@ def test_neo4j_keeps_old_or_new_data_never_a_mix(neo4j_store: Store, tmp_path: P
     assert not writing()
     assert neo4j_store.counts() == old_counts
     assert neo4j_store.checksum() == old_sum
+
+
+KILLED_BEFORE_HEAD = """
+import os, signal, sys
+from qgraph.model import Graph, Node
+from qgraph.store import Write
+from qgraph.stores.memory import MemoryStore
+
+def killed(self, *args):  # the journal line is written and synced: die before the head is replaced
+    assert self.journal_path.stat().st_size > int(sys.argv[2])
+    os.kill(os.getpid(), signal.SIGKILL)
+
+MemoryStore._write_head = killed
+store = MemoryStore(sys.argv[1])
+node = store.get_node("aist")
+store.commit(Write(graph=Graph(nodes=[Node(id=node.id, kind=node.kind, sources=node.sources,
+                                           properties={**node.properties, "name": "renamed"})])), actor="a")
+"""
+
+
+def test_memory_store_writer_killed_between_journal_and_head_leaves_both_old(tmp_path: Path) -> None:
+    """A small write's two steps are the journal append and the head replace: a writer process SIGKILLed between
+    them leaves the changeset beyond the committed length — graph and history both old, and the next writer fine."""
+    store = MemoryStore(tmp_path / "graph.json")
+    store.load(read_graph([default_data_dir()], store))
+    old, journal_size = store.checksum(), store.journal_path.stat().st_size
+    proc = subprocess.run([sys.executable, "-c", KILLED_BEFORE_HEAD, str(tmp_path / "graph.json"), str(journal_size)],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert store.journal_path.stat().st_size > journal_size and not store.head_path.exists()
+    reread = MemoryStore(tmp_path / "graph.json")
+    assert reread.checksum() == old and [c.number for c in reread.changesets()] == [1] and reread.damaged() is None
+    assert reread.get_node("aist").properties["name"] != "renamed"
+    node = reread.get_node("kriss")
+    reread.commit(Write(graph=Graph(nodes=[Node(id=node.id, kind=node.kind, sources=node.sources,
+                                                properties={**node.properties, "name": "KRISS 2"})])), actor="a")
+    again = MemoryStore(tmp_path / "graph.json")
+    assert [c.number for c in again.changesets()] == [1, 2] and again.damaged() is None
+    assert again.get_node("kriss").properties["name"] == "KRISS 2" and store.journal_path.stat().st_size > journal_size
