@@ -172,3 +172,14 @@ def test_a_writer_killed_after_its_checkpoint_leaves_graph_and_history_new(
     assert [c.number for c in fresh.changesets()] == [1, 2, 3] and fresh.damaged() is None
     assert fresh.get_node("aist").properties["name"] == "AIST renamed"
     assert fresh.get_node("kriss").properties["name"] == "KRISS renamed"
+
+
+def test_another_process_sees_every_write_however_fast_they_come(tmp_path: Path) -> None:
+    """Writes a few milliseconds apart can leave head files of the same modification time and size: the reader's
+    stamp also holds the inode and the journal's length, which every write changes."""
+    writer = curated(tmp_path / "graph.json")
+    reader = MemoryStore(tmp_path / "graph.json")
+    for k in range(30):
+        writer.commit(Write(graph=Graph(nodes=[renamed(writer, "aist", f"AIST {k % 10}")])), actor="a")
+        assert reader.get_node("aist").properties["name"] == f"AIST {k % 10}"
+        assert reader.history_count() == k + 2

@@ -429,7 +429,7 @@ class MemoryStore(Store):
         self.head_path = self.path.with_name(self.path.stem + ".head") if self.path else None
         self._reviews: dict[str, str] = {}  # only for a store without a file
         self._lock = threading.RLock()
-        self._stamp: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
+        self._stamp: tuple[tuple[int, int, int] | None, tuple[int, int, int] | None, int | None] | None = None
         self._state = _State(nx.MultiDiGraph(), {})
         self._journal = _Journal(self.journal_path) if self.journal_path else None
         #: the history of a store without a file
@@ -444,16 +444,20 @@ class MemoryStore(Store):
     # ------------------------------------------------------------------ persistence
 
     @staticmethod
-    def _stat(path: Path | None) -> tuple[int, int] | None:
+    def _stat(path: Path | None) -> tuple[int, int, int] | None:
         try:
             st = path.stat() if path else None
         except FileNotFoundError:
             return None
-        return (st.st_mtime_ns, st.st_size) if st else None
+        return (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
 
-    def _stamps(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-        """The graph file's and the head file's modification time and size."""
-        return self._stat(self.path), self._stat(self.head_path)
+    def _stamps(self) -> tuple[tuple[int, int, int] | None, tuple[int, int, int] | None, int | None]:
+        """What tells this process that another one wrote: the graph file's and the head file's modification time,
+        size and inode (each replace makes a new file, whose inode differs from the one it replaces while both
+        exist), and the journal's size, which every write makes longer (two writes within one tick of the file
+        system's clock can leave a head of the same time and size)."""
+        journal = self._stat(self.journal_path)
+        return self._stat(self.path), self._stat(self.head_path), journal[1] if journal else None
 
     def _refresh(self) -> _State:
         """Catch up with the files when they changed on disk since we last read or wrote them (a pinned view never
