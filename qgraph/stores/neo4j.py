@@ -633,7 +633,10 @@ class Neo4jStore(Store):
     # ------------------------------------------------------------------ queries
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
+        ids = list(node_ids)
+        if not ids:
+            return {}
+        return {ref["id"]: EntityRef(**ref) for ref in self.read("entity_refs", ids=ids)[0]["refs"]}
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
