@@ -285,9 +285,17 @@ class Queries:
         extra = len({e.id for e in exact} - ids) if total <= len(cands) else 0
         return total + extra, rank(p, [*exact, *cands])
 
+    def _refs(self, ranked: list[Ranked]) -> dict[str, EntityRef]:
+        """The entity references of these hits: those the store read with the candidates, the others asked for."""
+        refs = {r.id: EntityRef(**r.ref) for r in ranked if r.ref is not None}
+        missing = [r.id for r in ranked if r.ref is None]
+        if missing:
+            refs.update(self.store.entity_refs(missing))
+        return refs
+
     def _suggestions(self, ranked: list[Ranked], n: int = 5) -> list[Suggestion]:
         top = ranked[:n]
-        refs = self.store.entity_refs(r.id for r in top)
+        refs = self._refs(top)
         return [Suggestion(entity=refs[r.id], score=r.score, field=r.field, matched=r.matched)
                 for r in top if r.id in refs]
 
@@ -308,7 +316,7 @@ class Queries:
         p = plan(q)
         total, ranked = self._find(p, kinds, min(max(CANDIDATE_CAP, offset + limit), 5_000))
         page = ranked[offset:offset + limit]
-        refs = self.store.entity_refs(r.id for r in page)
+        refs = self._refs(page)
         hits = [SearchHit(entity=refs[r.id], aliases=list(r.aliases), score=r.score, field=r.field, matched=r.matched,
                           why=r.why) for r in page if r.id in refs]
         return SearchResult(query=q, normalised=p.normalised, page=Page(total=total, limit=limit, offset=offset),
@@ -368,7 +376,7 @@ class Queries:
         ranked = rank(p, [*exact, *cands])
         ranked.sort(key=lambda r: (not normalise(r.matched).replace(" ", "").startswith(typed), r.kind == "Agreement"))
         page = ranked[:limit]
-        refs = self.store.entity_refs(r.id for r in page)
+        refs = self._refs(page)
         return SuggestResult(query=q, suggestions=[
             Completion(id=r.id, kind=r.kind, name=refs[r.id].name, name_ja=refs[r.id].name_ja,
                        nation=refs[r.id].nation, matched=r.matched, external=refs[r.id].external)

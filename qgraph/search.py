@@ -44,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -445,13 +445,15 @@ def lucene_exact(p: Plan) -> str | None:
 @dataclass(frozen=True)
 class Candidate:
     """A node a store found: its id, kind, place in the fixed order, analysed values, and whether it came from the
-    exact-key lookup."""
+    exact-key lookup; ``ref``: the fields of its ``EntityRef`` when the store read them with it (Neo4j, in the same
+    query: no second round trip for the page's names), else None (``Store.entity_refs`` is asked)."""
 
     id: str
     kind: str
     sort: str
     values: tuple[str, ...]
     exact: bool = False
+    ref: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -464,6 +466,8 @@ class Ranked:
     why: str
     sort: str = field(repr=False, default="")
     aliases: tuple[str, ...] = ()
+    #: the candidate's ``ref`` (see ``Candidate``)
+    ref: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 _TIERS = {NAME: 80, ALIAS: 60, IDENT: 60, "names": 50, DESCRIPTION: 40}
@@ -492,7 +496,7 @@ def rank_one(p: Plan, c: Candidate, memo: dict[str, tuple[float, ...] | None] | 
             if v.field != DESCRIPTION and keys & set(exact_keys(v.text)):
                 what = {NAME: "name", ALIAS: "alias", IDENT: "id"}[v.field]
                 return Ranked(c.id, c.kind, 100.0, v.field, v.text,
-                              f"exact {what}: the whole query equals {v.text!r} (score 100)", c.sort, aliases)
+                              f"exact {what}: the whole query equals {v.text!r} (score 100)", c.sort, aliases, c.ref)
     required = p.required
     if not required:
         return None
@@ -554,7 +558,7 @@ def rank_one(p: Plan, c: Candidate, memo: dict[str, tuple[float, ...] | None] | 
     else:
         why = (f"{found} of {len(required)} query words in {_FIELD_WORDS[fld]}"
                + (f" ({'; '.join(fuzzy + prefix)})" if fuzzy or prefix else ""))
-    return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases)
+    return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases, c.ref)
 
 
 def rank(p: Plan, candidates: Iterable[Candidate]) -> list[Ranked]:

@@ -193,6 +193,38 @@ def test_both_stores_rank_the_same(memory_curated: Store, neo4j_curated: Store) 
         assert a.suggest(text) == b.suggest(text), text
 
 
+def _count_reads(store: Store, monkeypatch: Any) -> list[str]:
+    reads: list[str] = []
+    real = store.read  # type: ignore[attr-defined]
+
+    def read(name: str, **params: Any) -> Any:
+        reads.append(name)
+        return real(name, **params)
+    monkeypatch.setattr(store, "read", read)
+    return reads
+
+
+@pytest.mark.neo4j
+def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, neo4j_curated: Store,
+                                                        monkeypatch: Any) -> None:
+    """A search, a suggestion list and did-you-mean names on Neo4j: the candidates come with their entity references
+    (REF_CAP of them at most), so the page needs no second query; past REF_CAP the page's references are asked for
+    after ranking. Either way the answers are the memory store's."""
+    from qgraph.stores import neo4j as neo
+
+    q, m = Queries(neo4j_curated), Queries(memory_curated)
+    q.search("aist")  # the vocabulary is read once per process
+    reads = _count_reads(neo4j_curated, monkeypatch)
+    assert q.search("Tohoku University").hits and reads == ["search_entities"]
+    reads.clear()
+    assert q.suggest("Toh").suggestions and reads == ["search_entities"]
+    monkeypatch.setattr(neo, "REF_CAP", 0)
+    reads.clear()
+    assert q.search("quantum strategy UK").hits and reads == ["search_entities", "entity_refs"]
+    for text in QUERIES:
+        assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text
+
+
 # ------------------------------------------------------------------------------------------ resolution
 
 
@@ -466,3 +498,4 @@ def test_any_word_candidates_leave_out_broad_words(store: Store, monkeypatch: An
     assert r.page.total == 2 and "2 of 3 query words" in r.hits[0].why
     monkeypatch.setattr(queries, "BROAD_HITS", 100)  # nothing broad: every word's nodes are candidates
     assert Queries(store).search("Velmoni Quantum Cextre").page.total == 7
+

@@ -102,6 +102,9 @@ def node_from_props(props: dict[str, Any]) -> Node:
                 properties={k: v for k, v in props.items() if k not in _INTERNAL})
 
 
+#: most word matches that search_entities.cypher returns with their entity references (a lookup of the nation each;
+#: about one round trip's time per 50: benchmarks/RESULTS.md); past it the page's references are a second query
+REF_CAP = 50
 #: vocabulary chunks past which a writer merges them into one
 VOCAB_CHUNKS = 64
 _SEARCH_FIELDS = ("names", "description")
@@ -645,7 +648,7 @@ class Neo4jStore(Store):
             try:
                 rows = self.read("search_entities", exact=lucene_exact(plan),
                                  terms=lucene_query(plan, mode, vocab.near), kinds=list(kinds) or None, cap=cap,
-                                 exact_cap=exact_cap)
+                                 exact_cap=exact_cap, ref_cap=REF_CAP)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
@@ -658,7 +661,8 @@ class Neo4jStore(Store):
             vocab = self._vocabulary()  # a write added terms since this process read them: read them, ask again
 
         def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
-            return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
+            return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact, c.get("ref"))
+                    for c in items]
         return cands(r["exact"], True), r["total"], cands(r["page"], False)
 
     def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
