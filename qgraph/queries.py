@@ -11,6 +11,7 @@ agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParame
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import networkx as nx
 import pycountry
 
 from qgraph import cancel
-from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
+from qgraph.model import SLUG_PATTERN, AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
@@ -30,6 +31,7 @@ from qgraph.search import (CANDIDATE_CAP, EXACT_CAP, BadText, Plan, Ranked, chec
 from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
+_SLUG = re.compile(SLUG_PATTERN)
 MAX_LIMIT = 500
 #: deepest page: far past any real graph, far below Neo4j's 64-bit longs (offset + limit must not overflow there)
 MAX_OFFSET = 1_000_000
@@ -329,7 +331,8 @@ class Queries:
         self._text(param, text)
         kinds = self._kinds(kinds)
         ident = text.strip()
-        ref = self.store.entity_refs([ident]).get(ident)
+        # Every stored id is a slug (qgraph.model validates each node): a text that is none names no id, unasked.
+        ref = self.store.entity_refs([ident]).get(ident) if _SLUG.fullmatch(ident) else None
         if ref is not None and (not kinds or ref.kind in kinds):
             return Resolution(query=text, verdict="match", match=ref,
                               candidates=[Suggestion(entity=ref, score=100.0, field="id", matched=ident)])

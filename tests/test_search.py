@@ -207,9 +207,10 @@ def _count_reads(store: Store, monkeypatch: Any) -> list[str]:
 @pytest.mark.neo4j
 def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, neo4j_curated: Store,
                                                         monkeypatch: Any) -> None:
-    """A search, a suggestion list and did-you-mean names on Neo4j: the candidates come with their entity references
-    (REF_CAP of them at most), so the page needs no second query; past REF_CAP the page's references are asked for
-    after ranking. Either way the answers are the memory store's."""
+    """A search, a suggestion list and a resolution on Neo4j are one query: the candidates come with their entity
+    references (REF_CAP of them at most), so the page needs no second query, and a text that is no slug is not looked
+    up as an id; past REF_CAP the page's references are asked for after ranking. Either way the answers are the memory
+    store's."""
     from qgraph.stores import neo4j as neo
 
     q, m = Queries(neo4j_curated), Queries(memory_curated)
@@ -218,6 +219,10 @@ def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, n
     assert q.search("Tohoku University").hits and reads == ["search_entities"]
     reads.clear()
     assert q.suggest("Toh").suggestions and reads == ["search_entities"]
+    reads.clear()  # a text that is no id (ids are slugs) is not looked up as one
+    assert q.resolve("Tohoku University").verdict == "match" and reads == ["search_entities"]
+    reads.clear()
+    assert q.resolve("tohoku-university").verdict == "match" and reads == ["entity_refs"]
     monkeypatch.setattr(neo, "REF_CAP", 0)
     reads.clear()
     assert q.search("quantum strategy UK").hits and reads == ["search_entities", "entity_refs"]
