@@ -65,6 +65,21 @@ def test_analysis_rules() -> None:
     assert plan("aist").clauses[0].edits == 0
 
 
+def test_vocabulary_remembers_its_answers_within_a_bound(monkeypatch: Any) -> None:
+    """Vocabulary.near keeps its answers (a vocabulary never changes), at most NEAR_MEMO of them, and a kept answer is
+    the one it would compute again; callers may change the list they get."""
+    import qgraph.search as search
+
+    monkeypatch.setattr(search, "NEAR_MEMO", 2)
+    v = search.Vocabulary.of(["quantum", "quantam", "quanta", "qantum", "strategy", "strategies"])
+    first = v.near("quantum", 1)
+    assert [v.terms[i] for i in first] == ["qantum", "quantam", "quantum"]
+    first.clear()
+    assert v.near("quantum", 1) == v._find_near("quantum", 1) and len(v._near) == 1
+    for word in ("strategy", "quanta", "quantum"):
+        assert v.near(word, 1) == v._find_near(word, 1) and len(v._near) <= 2
+
+
 def test_lucene_query_spells_typos_out_within_a_budget() -> None:
     """With a vocabulary, a typo-tolerant word becomes its exact alternatives (escaped); digits, and a word whose
     alternatives would pass the query's budget (Lucene refuses over 1,024 clauses), keep Lucene's fuzzy query."""
