@@ -416,38 +416,75 @@ ALTERNATIVES_BUDGET = 600
 Near = Callable[[str, Clause], Sequence[str] | None]
 
 
-def lucene_clause(clause: Clause, fields: Sequence[str], near: Near | None = None, budget: list[int] | None = None) -> str:
-    """One query word for Lucene: the word, and within its edits either the terms ``near`` names (exact terms, each
-    escaped: what the memory store matches, found in the same vocabulary) or, without ``near``, Lucene's fuzzy
-    ``word~k``; a prefix as ``word*``. ``budget``: alternatives left for the whole query (spent here)."""
-    t = lucene_escape(clause.text)
+@dataclass(frozen=True)
+class Alternatives:
+    """What one query word matches in one field of the full-text index: ``terms``, the word itself and, within its
+    edits, the terms ``near`` named (exact terms, found in the same vocabulary as the memory store's); ``prefix``, the
+    word as a prefix (None: not one); ``fuzzy``: the edits of Lucene's own fuzzy query when the terms within them are
+    not known (0: they are, or the word takes none)."""
+
+    field: str
+    terms: tuple[str, ...]
+    prefix: str | None = None
+    fuzzy: int = 0
+
+
+def word_alternatives(clause: Clause, fields: Sequence[str], near: Near | None = None,
+                      budget: list[int] | None = None) -> list[Alternatives]:
+    """One query word's ``Alternatives`` in each of ``fields``; ``budget``: alternatives left for the whole query
+    (spent here: past it a word falls back to Lucene's fuzzy query)."""
     out = []
     for f in fields:
-        alts = [t]
+        terms, fuzzy = [clause.text], 0
         if clause.edits:
             found = near(f, clause) if near is not None and not clause.text.isdigit() else None
             if found is not None and budget is not None and len(found) > budget[0]:
                 found = None
             if found is None:
-                alts.append(f"{t}~{clause.edits}")
+                fuzzy = clause.edits
             else:
                 if budget is not None:
                     budget[0] -= len(found)
-                alts += [lucene_escape(x) for x in found if x != clause.text]
-        if clause.prefix:
-            alts.append(f"{t}*")
-        out += [f"search_{f}:{a}" for a in alts]
+                terms += [x for x in found if x != clause.text]
+        out.append(Alternatives(f, tuple(terms), clause.text if clause.prefix else None, fuzzy))
+    return out
+
+
+def lucene_words(p: Plan, mode: str, near: Near | None = None) -> list[list[Alternatives]]:
+    """The words of a Lucene query (``lucene_query``): ``all`` mode the required ones, ``any`` mode every one, within
+    one budget of alternatives."""
+    budget = [ALTERNATIVES_BUDGET]
+    return [word_alternatives(c, p.fields, near, budget) for c in (p.required if mode == "all" else p.clauses)]
+
+
+def _lucene_word(word: list[Alternatives]) -> str:
+    out = []
+    for a in word:
+        t = lucene_escape(a.terms[0])
+        alts = [t, *([f"{t}~{a.fuzzy}"] if a.fuzzy else []), *map(lucene_escape, a.terms[1:]),
+                *([f"{lucene_escape(a.prefix)}*"] if a.prefix is not None else [])]
+        out += [f"search_{a.field}:{x}" for x in alts]
     return "(" + " OR ".join(out) + ")"
+
+
+def lucene_clause(clause: Clause, fields: Sequence[str], near: Near | None = None, budget: list[int] | None = None) -> str:
+    """One query word for Lucene: the word, and within its edits either the terms ``near`` names (exact terms, each
+    escaped: what the memory store matches, found in the same vocabulary) or, without ``near``, Lucene's fuzzy
+    ``word~k``; a prefix as ``word*``. ``budget``: alternatives left for the whole query (spent here)."""
+    return _lucene_word(word_alternatives(clause, fields, near, budget))
+
+
+def lucene_render(words: list[list[Alternatives]], mode: str) -> str | None:
+    """``lucene_words`` as Lucene's query syntax (each term escaped)."""
+    if not words:
+        return None
+    parts = [_lucene_word(w) for w in words]
+    return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
 
 
 def lucene_query(p: Plan, mode: str, near: Near | None = None) -> str | None:
     """The Lucene query of a plan's words: ``all`` (every required word) or ``any`` (at least one word)."""
-    clauses = p.required if mode == "all" else p.clauses
-    if not clauses:
-        return None
-    budget = [ALTERNATIVES_BUDGET]
-    parts = [lucene_clause(c, p.fields, near, budget) for c in clauses]
-    return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
+    return lucene_render(lucene_words(p, mode, near), mode)
 
 
 def lucene_exact(p: Plan) -> str | None:

@@ -245,6 +245,34 @@ def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, n
         assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text
 
 
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("walk_max", [10_000, 7])
+def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4j_curated: Store, monkeypatch: Any,
+                                                     walk_max: int) -> None:
+    """Broad words are not sorted on Neo4j: search_entities.cypher walks the range index entity_sort in order, keeping
+    the nodes its words match (as Lucene matches them), and sorts the hits only when the walk found fewer than the cap
+    within WALK_MAX nodes. Walking always (WALK_SPREAD 0), with a cap small enough for the walk to fill it, the
+    candidates and every answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort
+    answers."""
+    from qgraph.search import relaxed
+    from qgraph.stores import neo4j as neo
+
+    monkeypatch.setattr(neo, "WALK_SPREAD", 0)
+    monkeypatch.setattr(neo, "WALK_MAX", walk_max)
+    texts = ["university", "quantum strategy UK", "Tohoku Universiti", "量子", "national institute", "ministry"]
+    for text in texts:
+        for p in (plan(text), plan(text, autocomplete=True), relaxed(plan(text))):
+            for mode in ("all", "any"):
+                for kinds in ((), ("Institution",), ("Agreement", "Nation")):
+                    for cap in (1, 3, 400):
+                        assert (neo4j_curated.search_candidates(p, mode, kinds, cap, 5)
+                                == memory_curated.search_candidates(p, mode, kinds, cap, 5)), (text, mode, kinds, cap)
+    q, m = Queries(neo4j_curated), Queries(memory_curated)
+    for text in QUERIES:
+        assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text
+
+
 # ------------------------------------------------------------------------------------------ resolution
 
 

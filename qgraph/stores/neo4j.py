@@ -49,8 +49,8 @@ from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.search import (ALTERNATIVES_BUDGET, Candidate, Clause, Plan, Vocabulary, fuzzy_term, index_entry,
-                           lucene_clause, lucene_exact, lucene_query)
+from qgraph.search import (ALTERNATIVES_BUDGET, Alternatives, Candidate, Clause, Plan, Vocabulary, fuzzy_term,
+                           index_entry, lucene_clause, lucene_exact, lucene_render, lucene_words)
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
                           PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
                           WriteOptions, WriteTx, sources_from_json, sources_to_json)
@@ -105,6 +105,13 @@ def node_from_props(props: dict[str, Any]) -> Node:
 #: most word matches that search_entities.cypher returns with their entity references (a lookup of the nation each;
 #: about one round trip's time per 50: benchmarks/RESULTS.md); past it the page's references are a second query
 REF_CAP = 50
+#: most nodes search_entities.cypher walks in the fixed order for broad words, and how many times the expected walk
+#: that bound must be for the walk to be tried (hits * WALK_MAX >= WALK_SPREAD * cap * nodes): at 100k entities (400,000
+#: nodes) a page of 100 suggestions is walked for 16,000 hits or more, a page of 400 candidates for 64,000
+WALK_MAX = 10_000
+WALK_SPREAD = 4
+#: Lucene's whitespace tokenizer cuts a longer token in pieces: a word as long is not walked
+_MAX_TOKEN = 255
 #: vocabulary chunks past which a writer merges them into one
 VOCAB_CHUNKS = 64
 _SEARCH_FIELDS = ("names", "description")
@@ -118,6 +125,23 @@ def _write_vocab(tx: neo4j.Transaction | neo4j.ManagedTransaction, seq: int, ter
     """Write one vocabulary chunk numbered ``seq`` (with an id of its own) holding ``terms`` per search field."""
     tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
            **{f: sorted(ts) for f, ts in terms.items()}).consume()
+
+
+def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
+    """The words of a Lucene query as search_entities.cypher matches them while it walks the fixed order: per word and
+    field the exact terms and the prefix; None (no walk) when a word is left to Lucene's fuzzy query, or is too long
+    for Lucene to index as one term."""
+    out = []
+    for word in words:
+        m: dict[str, Any] = {}
+        for f in _SEARCH_FIELDS:
+            m[f], m[f"{f}_prefix"] = [], None
+        for a in word:
+            if a.fuzzy or any(len(t) > _MAX_TOKEN for t in a.terms):
+                return None
+            m[a.field], m[f"{a.field}_prefix"] = list(a.terms), a.prefix
+        out.append(m)
+    return out or None
 
 
 @dataclass(frozen=True)
@@ -645,10 +669,11 @@ class Neo4jStore(Store):
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
         vocab = self._vocab.now or self._vocabulary()
         for _ in range(3):
+            words = lucene_words(plan, mode, vocab.near)
             try:
-                rows = self.read("search_entities", exact=lucene_exact(plan),
-                                 terms=lucene_query(plan, mode, vocab.near), kinds=list(kinds) or None, cap=cap,
-                                 exact_cap=exact_cap, ref_cap=REF_CAP)
+                rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_render(words, mode),
+                                 kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap, ref_cap=REF_CAP,
+                                 walk=_walk(words), walk_all=mode == "all", walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
