@@ -149,6 +149,7 @@ def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | Non
 
 def main(argv: list[str] | None = None) -> int:
     from qgraph.config import Settings
+    from qgraph.history import state_hash, version_of
     from qgraph.loaders import read_graph
     from qgraph.stores.memory import MemoryStore
     from qgraph.synth import generate
@@ -163,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--neo4j-home", type=Path, help="the server's folder (for the index size on disk)")
     p.add_argument("--json", type=Path)
     p.add_argument("--no-memory", action="store_true", help="Neo4j only (the memory store's figures are not needed)")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the Neo4j database when it already holds this graph (the same data version) instead of "
+                        "loading it again (the load takes minutes at 100k; its figures are then not a fresh load's)")
     args = p.parse_args(argv)
     data = args.work / f"synth-{args.entities}-{args.agreements}-{args.seed}"
     if not data.is_dir():
@@ -180,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         from qgraph.stores.neo4j import Neo4jStore
 
         neo = Neo4jStore.from_settings(Settings(store="neo4j", neo4j_uri=args.neo4j_uri, neo4j_timeout=120))
-        neo.clear()
-        neo.ensure_schema()
-        neo.load(graph, bulk=True, workers=2)
+        if args.reuse and neo.meta().get("data_version") == version_of(state_hash(graph.nodes, graph.edges)):
+            print("neo4j: the database already holds this graph: not loaded again (--reuse)", file=sys.stderr)
+            neo.ensure_schema()
+        else:
+            neo.clear()
+            neo.ensure_schema()
+            neo.load(graph, bulk=True, workers=2)
         stores["neo4j"] = neo
     res = {"entities": args.entities, "agreements": args.agreements, "nodes": len(graph.nodes),
            "search": bench_search(stores, graph, mem_file, seed=args.seed, n=args.samples, neo4j_home=args.neo4j_home)}

@@ -6,7 +6,8 @@
 // memory store's inverted index holds and both stores find the same nodes. (`cjk` would bigram but not stem or fold
 // organisation words; `standard-no-stop-words` would split CJK into single characters; either would make Neo4j's
 // answers differ from the memory store's.) Not eventually consistent: a load's nodes are searchable once it commits.
-// entity_search (a text index of the previous version's `search_text`) is dropped.
+// entity_search (a text index of the previous version's `search_text`) is dropped. entity_sort: the fixed order of
+// search candidates, walked in order for broad words (search_entities.cypher).
 CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:QgraphMeta) REQUIRE m.key IS UNIQUE;
 CREATE CONSTRAINT changeset_number IF NOT EXISTS FOR (c:QgraphChangeset) REQUIRE c.number IS UNIQUE;
@@ -14,6 +15,7 @@ CREATE CONSTRAINT vocab_seq IF NOT EXISTS FOR (v:QgraphVocab) REQUIRE v.seq IS U
 CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n._kind);
 CREATE INDEX agreement_date IF NOT EXISTS FOR (a:Agreement) ON (a.date_from);
 CREATE INDEX agreement_kind IF NOT EXISTS FOR (a:Agreement) ON (a.kind);
+CREATE RANGE INDEX entity_sort IF NOT EXISTS FOR (n:Entity) ON (n.search_sort);
 DROP INDEX entity_search IF EXISTS;
 CREATE FULLTEXT INDEX entity_fulltext IF NOT EXISTS FOR (n:Entity)
   ON EACH [n.search_names, n.search_description, n.search_exact]

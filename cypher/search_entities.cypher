@@ -2,6 +2,16 @@
 // escaped there): $exact the hashes of the query's exact keys (null: none; up to $exact_cap nodes), $terms the query's words
 // (null: none), both restricted to $kinds (null: any). The word matches come in the fixed order `search_sort`
 // (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
+// The first $cap: when the words are broad (their hits at least $walk_spread * $cap * the nodes / $walk_max, so that
+// $cap of them are expected within the first $walk_max / $walk_spread nodes in order), by walking the range index
+// entity_sort in order and keeping the nodes that $walk matches ($walk: the same words as $terms, each a map of the
+// exact terms and the prefix per field, matched against the node's terms as Lucene's whitespace analyser splits them;
+// null when a word is left to Lucene's fuzzy query), at most $walk_max nodes; else, or when the walk found fewer than
+// $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities) no longer
+// costs a sort of all its hits.
+// `ref`: a candidate's entity reference (the fragment _entity_ref.cypher), so that the page's names need no second
+// query: for the exact matches, and for the word matches when there are at most $ref_cap of them (each costs a lookup
+// of its nation; for more, the caller asks entity_refs.cypher for the page alone).
 // `vocab_seq` / `vocab_id`: the newest vocabulary chunk, so the caller knows whether the exact alternatives it spelled
 // out for typo-tolerant words came from the current vocabulary (it reads the new chunks and asks again otherwise).
 CALL {
@@ -15,16 +25,47 @@ CALL {
   CALL db.index.fulltext.queryNodes('entity_fulltext', exact) YIELD node
   WHERE $kinds IS NULL OR node._kind IN $kinds
   WITH node ORDER BY node.search_sort LIMIT $exact_cap
-  RETURN collect({id: node.id, kind: node._kind, sort: node.search_sort, values: node.search_values}) AS exact
+  RETURN collect({id: node.id, kind: node._kind, sort: node.search_sort, values: node.search_values,
+                  ref: {{ entity_ref node }}}) AS exact
 }
 CALL {
   WITH $terms AS terms
   WITH terms WHERE terms IS NOT NULL
   CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
   WHERE $kinds IS NULL OR node._kind IN $kinds
-  WITH node ORDER BY node.search_sort
   WITH collect(node) AS hits
-  RETURN size(hits) AS total,
-         [n IN hits[..$cap] | {id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values}] AS page
+  WITH hits, $walk IS NOT NULL AND size(hits) * $walk_max >= $walk_spread * $cap * COUNT { MATCH (:Entity) } AS broad
+  CALL (broad) {
+    // The lower bound is null (no node) unless the words are broad: a filter on `broad` alone is planned after the seek.
+    WITH CASE WHEN broad THEN '' END AS lowest
+    MATCH (n:Entity) WHERE n.search_sort >= lowest
+    WITH n ORDER BY n.search_sort LIMIT $walk_max
+    WITH n WHERE ($kinds IS NULL OR n._kind IN $kinds) AND CASE WHEN $walk_all
+      THEN all(w IN $walk WHERE
+             any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
+             OR any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))
+      ELSE any(w IN $walk WHERE
+             any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
+             OR any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))
+      END
+    WITH n ORDER BY n.search_sort LIMIT $cap
+    RETURN collect(n) AS walked
+  }
+  CALL (hits, walked) {
+    UNWIND CASE WHEN size(walked) < $cap THEN hits ELSE [] END AS n
+    WITH n ORDER BY n.search_sort LIMIT $cap
+    RETURN collect(n) AS sorted
+  }
+  WITH hits, CASE WHEN size(walked) = $cap THEN walked ELSE sorted END AS first
+  CALL (hits, first) {
+    UNWIND CASE WHEN size(hits) <= $ref_cap THEN first ELSE [] END AS n
+    RETURN collect({id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values,
+                    ref: {{ entity_ref n }}}) AS with_refs
+  }
+  CALL (hits, first) {
+    UNWIND CASE WHEN size(hits) > $ref_cap THEN first ELSE [] END AS n
+    RETURN collect({id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values}) AS without_refs
+  }
+  RETURN size(hits) AS total, with_refs + without_refs AS page
 }
 RETURN exact, total, page, vocab_seq, vocab_id

@@ -11,6 +11,7 @@ agreements long. Unknown ids raise ``NotFound``; bad arguments raise ``BadParame
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import networkx as nx
 import pycountry
 
 from qgraph import cancel
-from qgraph.model import AgreementKind, DateSpan, Domain, NodeKind
+from qgraph.model import SLUG_PATTERN, AgreementKind, DateSpan, Domain, NodeKind
 from qgraph.results import (AgreementSummary, AgreementsResult, Broker, BrokersResult, CommunitiesResult,
                             Community, EntityDetail, EntityRef, GraphEdge, GraphNode, NationPartner, NationPartnersResult, Page, Partner,
                             PartnersResult, PartnershipPath, PathsResult, PathStep, Relation, Resolution, SearchHit,
@@ -30,6 +31,7 @@ from qgraph.search import (CANDIDATE_CAP, EXACT_CAP, BadText, Plan, Ranked, chec
 from qgraph.store import AgreementFilter, AgreementRow, FilterFields, Store, entity_ref
 from qgraph.text import normalise
 
+_SLUG = re.compile(SLUG_PATTERN)
 MAX_LIMIT = 500
 #: deepest page: far past any real graph, far below Neo4j's 64-bit longs (offset + limit must not overflow there)
 MAX_OFFSET = 1_000_000
@@ -285,9 +287,17 @@ class Queries:
         extra = len({e.id for e in exact} - ids) if total <= len(cands) else 0
         return total + extra, rank(p, [*exact, *cands])
 
+    def _refs(self, ranked: list[Ranked]) -> dict[str, EntityRef]:
+        """The entity references of these hits: those the store read with the candidates, the others asked for."""
+        refs = {r.id: EntityRef(**r.ref) for r in ranked if r.ref is not None}
+        missing = [r.id for r in ranked if r.ref is None]
+        if missing:
+            refs.update(self.store.entity_refs(missing))
+        return refs
+
     def _suggestions(self, ranked: list[Ranked], n: int = 5) -> list[Suggestion]:
         top = ranked[:n]
-        refs = self.store.entity_refs(r.id for r in top)
+        refs = self._refs(top)
         return [Suggestion(entity=refs[r.id], score=r.score, field=r.field, matched=r.matched)
                 for r in top if r.id in refs]
 
@@ -308,7 +318,7 @@ class Queries:
         p = plan(q)
         total, ranked = self._find(p, kinds, min(max(CANDIDATE_CAP, offset + limit), 5_000))
         page = ranked[offset:offset + limit]
-        refs = self.store.entity_refs(r.id for r in page)
+        refs = self._refs(page)
         hits = [SearchHit(entity=refs[r.id], aliases=list(r.aliases), score=r.score, field=r.field, matched=r.matched,
                           why=r.why) for r in page if r.id in refs]
         return SearchResult(query=q, normalised=p.normalised, page=Page(total=total, limit=limit, offset=offset),
@@ -321,7 +331,8 @@ class Queries:
         self._text(param, text)
         kinds = self._kinds(kinds)
         ident = text.strip()
-        ref = self.store.entity_refs([ident]).get(ident)
+        # Every stored id is a slug (qgraph.model validates each node): a text that is none names no id, unasked.
+        ref = self.store.entity_refs([ident]).get(ident) if _SLUG.fullmatch(ident) else None
         if ref is not None and (not kinds or ref.kind in kinds):
             return Resolution(query=text, verdict="match", match=ref,
                               candidates=[Suggestion(entity=ref, score=100.0, field="id", matched=ident)])
@@ -368,7 +379,7 @@ class Queries:
         ranked = rank(p, [*exact, *cands])
         ranked.sort(key=lambda r: (not normalise(r.matched).replace(" ", "").startswith(typed), r.kind == "Agreement"))
         page = ranked[:limit]
-        refs = self.store.entity_refs(r.id for r in page)
+        refs = self._refs(page)
         return SuggestResult(query=q, suggestions=[
             Completion(id=r.id, kind=r.kind, name=refs[r.id].name, name_ja=refs[r.id].name_ja,
                        nation=refs[r.id].nation, matched=r.matched, external=refs[r.id].external)

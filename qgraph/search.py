@@ -44,13 +44,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA
 
+from qgraph.gc_pause import paused_gc
 from qgraph.text import normalise
 
 #: most candidates a store returns for one query (beyond it, the first ones in ``sort_key`` order)
@@ -287,6 +288,10 @@ def signature(term: str) -> int:
     return sig
 
 
+#: most answers a ``Vocabulary`` keeps of ``near`` (then it starts over)
+NEAR_MEMO = 4096
+
+
 class Vocabulary:
     """Sorted distinct terms, with each term's length and character signature, and the terms within a word's edit
     distance as Lucene's fuzzy query finds them (optimal string alignment, rapidfuzz): among the terms whose length is
@@ -303,6 +308,9 @@ class Vocabulary:
                                                                        count=len(terms))
         self.signatures = signatures if signatures is not None else np.fromiter(map(signature, terms),
                                                                                 dtype=np.uint64, count=len(terms))
+        #: ``near``'s answers (the vocabulary never changes; a query's common words recur in most queries, and a word
+        #: of ten letters at two edits costs about 2 ms at 60,000 terms), at most ``NEAR_MEMO`` of them
+        self._near: dict[tuple[str, int], tuple[int, ...]] = {}
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> Vocabulary:
@@ -310,11 +318,19 @@ class Vocabulary:
 
     def near(self, text: str, edits: int) -> list[int]:
         """The positions of the terms within ``edits`` of ``text`` (``text`` itself included when it is a term)."""
+        if not self.terms:
+            return []
+        found = self._near.get((text, edits))
+        if found is None:
+            if len(self._near) >= NEAR_MEMO:
+                self._near.clear()
+            found = self._near[(text, edits)] = tuple(self._find_near(text, edits))
+        return list(found)
+
+    def _find_near(self, text: str, edits: int) -> list[int]:
         import numpy as np
         from rapidfuzz import process
 
-        if not self.terms:
-            return []
         near = np.abs(self.lengths - len(text)) <= edits
         near &= np.bitwise_count(self.signatures ^ np.uint64(signature(text))) <= 2 * edits
         near_ids = np.flatnonzero(near).tolist()
@@ -401,38 +417,75 @@ ALTERNATIVES_BUDGET = 600
 Near = Callable[[str, Clause], Sequence[str] | None]
 
 
-def lucene_clause(clause: Clause, fields: Sequence[str], near: Near | None = None, budget: list[int] | None = None) -> str:
-    """One query word for Lucene: the word, and within its edits either the terms ``near`` names (exact terms, each
-    escaped: what the memory store matches, found in the same vocabulary) or, without ``near``, Lucene's fuzzy
-    ``word~k``; a prefix as ``word*``. ``budget``: alternatives left for the whole query (spent here)."""
-    t = lucene_escape(clause.text)
+@dataclass(frozen=True)
+class Alternatives:
+    """What one query word matches in one field of the full-text index: ``terms``, the word itself and, within its
+    edits, the terms ``near`` named (exact terms, found in the same vocabulary as the memory store's); ``prefix``, the
+    word as a prefix (None: not one); ``fuzzy``: the edits of Lucene's own fuzzy query when the terms within them are
+    not known (0: they are, or the word takes none)."""
+
+    field: str
+    terms: tuple[str, ...]
+    prefix: str | None = None
+    fuzzy: int = 0
+
+
+def word_alternatives(clause: Clause, fields: Sequence[str], near: Near | None = None,
+                      budget: list[int] | None = None) -> list[Alternatives]:
+    """One query word's ``Alternatives`` in each of ``fields``; ``budget``: alternatives left for the whole query
+    (spent here: past it a word falls back to Lucene's fuzzy query)."""
     out = []
     for f in fields:
-        alts = [t]
+        terms, fuzzy = [clause.text], 0
         if clause.edits:
             found = near(f, clause) if near is not None and not clause.text.isdigit() else None
             if found is not None and budget is not None and len(found) > budget[0]:
                 found = None
             if found is None:
-                alts.append(f"{t}~{clause.edits}")
+                fuzzy = clause.edits
             else:
                 if budget is not None:
                     budget[0] -= len(found)
-                alts += [lucene_escape(x) for x in found if x != clause.text]
-        if clause.prefix:
-            alts.append(f"{t}*")
-        out += [f"search_{f}:{a}" for a in alts]
+                terms += [x for x in found if x != clause.text]
+        out.append(Alternatives(f, tuple(terms), clause.text if clause.prefix else None, fuzzy))
+    return out
+
+
+def lucene_words(p: Plan, mode: str, near: Near | None = None) -> list[list[Alternatives]]:
+    """The words of a Lucene query (``lucene_query``): ``all`` mode the required ones, ``any`` mode every one, within
+    one budget of alternatives."""
+    budget = [ALTERNATIVES_BUDGET]
+    return [word_alternatives(c, p.fields, near, budget) for c in (p.required if mode == "all" else p.clauses)]
+
+
+def _lucene_word(word: list[Alternatives]) -> str:
+    out = []
+    for a in word:
+        t = lucene_escape(a.terms[0])
+        alts = [t, *([f"{t}~{a.fuzzy}"] if a.fuzzy else []), *map(lucene_escape, a.terms[1:]),
+                *([f"{lucene_escape(a.prefix)}*"] if a.prefix is not None else [])]
+        out += [f"search_{a.field}:{x}" for x in alts]
     return "(" + " OR ".join(out) + ")"
+
+
+def lucene_clause(clause: Clause, fields: Sequence[str], near: Near | None = None, budget: list[int] | None = None) -> str:
+    """One query word for Lucene: the word, and within its edits either the terms ``near`` names (exact terms, each
+    escaped: what the memory store matches, found in the same vocabulary) or, without ``near``, Lucene's fuzzy
+    ``word~k``; a prefix as ``word*``. ``budget``: alternatives left for the whole query (spent here)."""
+    return _lucene_word(word_alternatives(clause, fields, near, budget))
+
+
+def lucene_render(words: list[list[Alternatives]], mode: str) -> str | None:
+    """``lucene_words`` as Lucene's query syntax (each term escaped)."""
+    if not words:
+        return None
+    parts = [_lucene_word(w) for w in words]
+    return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
 
 
 def lucene_query(p: Plan, mode: str, near: Near | None = None) -> str | None:
     """The Lucene query of a plan's words: ``all`` (every required word) or ``any`` (at least one word)."""
-    clauses = p.required if mode == "all" else p.clauses
-    if not clauses:
-        return None
-    budget = [ALTERNATIVES_BUDGET]
-    parts = [lucene_clause(c, p.fields, near, budget) for c in clauses]
-    return " ".join("+" + x for x in parts) if mode == "all" else " OR ".join(parts)
+    return lucene_render(lucene_words(p, mode, near), mode)
 
 
 def lucene_exact(p: Plan) -> str | None:
@@ -445,13 +498,15 @@ def lucene_exact(p: Plan) -> str | None:
 @dataclass(frozen=True)
 class Candidate:
     """A node a store found: its id, kind, place in the fixed order, analysed values, and whether it came from the
-    exact-key lookup."""
+    exact-key lookup; ``ref``: the fields of its ``EntityRef`` when the store read them with it (Neo4j, in the same
+    query: no second round trip for the page's names), else None (``Store.entity_refs`` is asked)."""
 
     id: str
     kind: str
     sort: str
     values: tuple[str, ...]
     exact: bool = False
+    ref: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -464,6 +519,8 @@ class Ranked:
     why: str
     sort: str = field(repr=False, default="")
     aliases: tuple[str, ...] = ()
+    #: the candidate's ``ref`` (see ``Candidate``)
+    ref: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 _TIERS = {NAME: 80, ALIAS: 60, IDENT: 60, "names": 50, DESCRIPTION: 40}
@@ -477,45 +534,99 @@ def _why_words(n: int, fuzzy: list[str], prefix: list[str]) -> str:
     return f"{'all ' if n > 1 else ''}{n} query word{'s' if n != 1 else ''}" + (f", {'; '.join(extra)}" if extra else "")
 
 
+class _Scoring:
+    """What ranking needs of one plan, worked out once for all its candidates: the positions in ``p.clauses`` of the
+    required words (``p.required``: all of them when none is) and of the optional ones, the exact keys of the query,
+    and ``memo``: how well each clause matches a term (None: none does), shared by the candidates (their terms repeat:
+    "university" in hundreds of names; most terms match no clause and are then skipped at once)."""
+
+    def __init__(self, p: Plan, memo: dict[str, tuple[float, ...] | None] | None = None) -> None:
+        self.p = p
+        self.clauses = p.clauses
+        # ``required`` holds clauses of ``p.clauses`` (all of them when none is required): their positions there
+        positions = {id(cl): i for i, cl in enumerate(p.clauses)}
+        self.req = [positions[id(cl)] for cl in p.required]
+        self.opt = [i for i, cl in enumerate(p.clauses) if cl.optional]
+        self.names_only = p.fields == ("names",)
+        self.memo = {} if memo is None else memo
+        self._keys: set[str] | None = None
+
+    @property
+    def keys(self) -> set[str]:
+        if self._keys is None:
+            self._keys = set(exact_keys(self.p.normalised))
+        return self._keys
+
+    def learn(self, terms: Iterable[str]) -> None:
+        """Fill ``memo`` for these terms at once: ``Clause.matches`` of each clause, with the edit distances computed
+        by rapidfuzz over all the terms in one call per clause (ranking 400 candidates compared a few thousand terms
+        one call at a time)."""
+        import numpy as np
+        from rapidfuzz import process
+
+        memo = self.memo
+        new = [t for t in dict.fromkeys(terms) if t not in memo]
+        if not new:
+            return
+        columns = []
+        for cl in self.clauses:
+            text, prefix = cl.text, cl.prefix
+            near = (process.cdist([text], new, scorer=OSA.distance, score_cutoff=cl.edits, dtype=np.int32)[0]
+                    <= cl.edits).tolist() if cl.edits else [False] * len(new)
+            columns.append([1.0 if t == text else 0.8 if prefix and t.startswith(text) else 0.9 if n else 0.0
+                            for t, n in zip(new, near)])
+        for t, qs in zip(new, zip(*columns)):
+            memo[t] = qs if any(qs) else None
+
+
+def _decode(s: str) -> tuple[str, str, list[str]]:
+    """``Value.decode`` as a plain tuple (field, text, terms): ranking decodes every value of every candidate."""
+    code, text, ts = s.split(_SEP)
+    return _CODE_FIELD[code], text, ts.split(" ") if ts else []
+
+
+#: the highest score a value of each field can reach (its tier + 7 for coverage + 2.5 for exactness; a partial match
+#: scores less): a value whose best is below the candidate's best so far is not scored (the names and aliases together,
+#: at most 59.5, are below any single name, alias or id holding every required word, 60+)
+_BEST = {fld: tier + 7 + 2.5 for fld, tier in _TIERS.items()}
+
+
 def rank_one(p: Plan, c: Candidate, memo: dict[str, tuple[float, ...] | None] | None = None) -> Ranked | None:
     """The candidate's best field and score, or None if no query word matches it. ``memo``: how well each clause of
-    ``p.clauses`` matches a term (None: none does), shared by the candidates of one query (their terms repeat:
-    "university" in hundreds of names; most terms match no clause and are then skipped at once)."""
-    memo = {} if memo is None else memo
-    values = [Value.decode(v) for v in c.values]
-    aliases = tuple(v.text for v in values if v.field == ALIAS)
-    if p.fields == ("names",):
-        values = [v for v in values if v.field != DESCRIPTION]
+    ``p.clauses`` matches a term, shared by the candidates of one query (see ``_Scoring``)."""
+    return _rank_one(_Scoring(p, memo), c)
+
+
+def _rank_one(s: _Scoring, c: Candidate) -> Ranked | None:
+    values = [_decode(v) for v in c.values]
+    s.learn(t for _, _, vterms in values for t in vterms)
+    return _score(s, c, values)
+
+
+def _score(s: _Scoring, c: Candidate, values: list[tuple[str, str, list[str]]]) -> Ranked | None:
+    """``rank_one`` of a candidate whose values are decoded and whose terms ``s.memo`` knows."""
+    aliases = tuple(text for fld, text, _ in values if fld == ALIAS)
+    if s.names_only:
+        values = [v for v in values if v[0] != DESCRIPTION]
     if c.exact:
-        keys = set(exact_keys(p.normalised))
-        for v in values:
-            if v.field != DESCRIPTION and keys & set(exact_keys(v.text)):
-                what = {NAME: "name", ALIAS: "alias", IDENT: "id"}[v.field]
-                return Ranked(c.id, c.kind, 100.0, v.field, v.text,
-                              f"exact {what}: the whole query equals {v.text!r} (score 100)", c.sort, aliases)
-    required = p.required
-    if not required:
+        keys = s.keys
+        for fld, text, _ in values:
+            if fld != DESCRIPTION and not keys.isdisjoint(exact_keys(text)):
+                what = {NAME: "name", ALIAS: "alias", IDENT: "id"}[fld]
+                return Ranked(c.id, c.kind, 100.0, fld, text,
+                              f"exact {what}: the whole query equals {text!r} (score 100)", c.sort, aliases, c.ref)
+    req, opt, clauses, memo = s.req, s.opt, s.clauses, s.memo
+    if not req:
         return None
-    clauses = p.clauses
-    # ``required`` holds clauses of ``p.clauses`` (all of them when none is required): their positions there
-    positions = {id(cl): i for i, cl in enumerate(clauses)}
-    req = [positions[id(cl)] for cl in required]
-    opt = [i for i, cl in enumerate(clauses) if cl.optional]
+    nreq = len(req)
     # (score, -order, field, matched, words found, fuzzy and prefix matches): the why is written for the best only
     best: tuple[float, int, str, str, int, list[tuple[str, str]], list[tuple[str, str]]] | None = None
 
-    for v in values:
-        for t in v.terms:
-            if t not in memo:
-                qs = tuple(cl.matches(t) for cl in clauses)
-                memo[t] = qs if any(qs) else None
-
-    def consider(fld: str, text: str, vterms: Sequence[str], order: int) -> None:
+    def consider(fld: str, text: str, vterms: Sequence[str], hot: list[tuple[str, tuple[float, ...]]],
+                 order: int) -> None:
         nonlocal best
-        hot = [(t, qs) for t in vterms if (qs := memo[t]) is not None]  # in order: the first best term wins
-        if not hot:
-            return
         quality, fuzzy, prefix, covered = [], [], [], set()
+        found = 0
         for i in req:
             q, hit = 0.0, ""
             for t, qs in hot:
@@ -523,48 +634,61 @@ def rank_one(p: Plan, c: Candidate, memo: dict[str, tuple[float, ...] | None] | 
                     q, hit = qs[i], t
             quality.append(q)
             if q:
+                found += 1
                 covered.add(hit)
                 if q == 0.9:
                     fuzzy.append((clauses[i].text, hit))
                 elif q == 0.8 and clauses[i].text != hit:
                     prefix.append((clauses[i].text, hit))
-        found = sum(1 for q in quality if q)
         if not found:
             return
         for i in opt:
             covered.update(t for t, qs in hot if qs[i])
         coverage = len(covered) / max(1, len(set(vterms)))
-        tier = _TIERS[fld] if found == len(required) else 20 * found / len(required)
-        exactness = max(0.0, (sum(quality) / found - 0.8) / 0.2) * found / len(quality)
+        tier = _TIERS[fld] if found == nreq else 20 * found / nreq
+        exactness = max(0.0, (sum(quality) / found - 0.8) / 0.2) * found / nreq
         score = round(tier + 7 * min(1.0, coverage) + 2.5 * exactness, 2)
         if best is None or (score, -order) > best[:2]:
             best = (score, -order, fld, text, found, fuzzy, prefix)
 
-    for i, v in enumerate(values):
-        consider(v.field, v.text, v.terms, -i)
-    together = [t for v in values if v.field != DESCRIPTION for t in v.terms]
-    consider("names", " / ".join(v.text for v in values if v.field != DESCRIPTION), together, -len(values))
+    for i, (fld, text, vterms) in enumerate(values):
+        if best is not None and best[0] > _BEST[fld]:
+            continue  # this value cannot score higher (the order breaks ties only between equal scores)
+        hot = [(t, qs) for t in vterms if (qs := memo[t]) is not None]  # in order: the first best term wins
+        if hot:
+            consider(fld, text, vterms, hot, -i)
+    if best is None or best[0] <= _BEST["names"]:
+        names = [v for v in values if v[0] != DESCRIPTION]
+        together = [t for v in names for t in v[2]]
+        hot = [(t, qs) for t in together if (qs := memo[t]) is not None]
+        if hot:
+            consider("names", " / ".join(v[1] for v in names), together, hot, -len(values))
     if best is None:
         return None
     score, _, fld, text, found, fuzzy_hits, prefix_hits = best
     fuzzy = [f"{a}→{b}" for a, b in fuzzy_hits]
     prefix = [f"{a}…→{b}" for a, b in prefix_hits]
-    if found == len(required):
+    if found == nreq:
         why = f"{_why_words(found, fuzzy, prefix)} in {_FIELD_WORDS[fld]}"
     else:
-        why = (f"{found} of {len(required)} query words in {_FIELD_WORDS[fld]}"
+        why = (f"{found} of {nreq} query words in {_FIELD_WORDS[fld]}"
                + (f" ({'; '.join(fuzzy + prefix)})" if fuzzy or prefix else ""))
-    return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases)
+    return Ranked(c.id, c.kind, score, fld, text, f"{why} (score {score:g})", c.sort, aliases, c.ref)
 
 
+@paused_gc()
 def rank(p: Plan, candidates: Iterable[Candidate]) -> list[Ranked]:
-    """The candidates that match, best first (score, then the fixed order: entities before agreements, name, id)."""
+    """The candidates that match, best first (score, then the fixed order: entities before agreements, name, id).
+    With the cyclic collector paused (``qgraph.gc_pause``): ranking 400 candidates allocates tens of thousands of
+    short-lived tuples and strings, none in a cycle, and the collections they set off took a third of its time."""
     seen: dict[str, Candidate] = {}
     for c in candidates:
         if c.id not in seen or c.exact:
             seen[c.id] = c
-    memo: dict[str, tuple[float, ...] | None] = {}
-    out = [r for r in map(lambda c: rank_one(p, c, memo), seen.values()) if r is not None]
+    scoring = _Scoring(p)
+    decoded = [(c, [_decode(v) for v in c.values]) for c in seen.values()]
+    scoring.learn(t for _, values in decoded for _, _, vterms in values for t in vterms)
+    out = [r for c, values in decoded if (r := _score(scoring, c, values)) is not None]
     out.sort(key=lambda r: (-r.score, r.sort))
     return out
 

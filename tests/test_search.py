@@ -65,6 +65,21 @@ def test_analysis_rules() -> None:
     assert plan("aist").clauses[0].edits == 0
 
 
+def test_vocabulary_remembers_its_answers_within_a_bound(monkeypatch: Any) -> None:
+    """Vocabulary.near keeps its answers (a vocabulary never changes), at most NEAR_MEMO of them, and a kept answer is
+    the one it would compute again; callers may change the list they get."""
+    import qgraph.search as search
+
+    monkeypatch.setattr(search, "NEAR_MEMO", 2)
+    v = search.Vocabulary.of(["quantum", "quantam", "quanta", "qantum", "strategy", "strategies"])
+    first = v.near("quantum", 1)
+    assert [v.terms[i] for i in first] == ["qantum", "quantam", "quantum"]
+    first.clear()
+    assert v.near("quantum", 1) == v._find_near("quantum", 1) and len(v._near) == 1
+    for word in ("strategy", "quanta", "quantum"):
+        assert v.near(word, 1) == v._find_near(word, 1) and len(v._near) <= 2
+
+
 def test_lucene_query_spells_typos_out_within_a_budget() -> None:
     """With a vocabulary, a typo-tolerant word becomes its exact alternatives (escaped); digits, and a word whose
     alternatives would pass the query's budget (Lucene refuses over 1,024 clauses), keep Lucene's fuzzy query."""
@@ -191,6 +206,71 @@ def test_both_stores_rank_the_same(memory_curated: Store, neo4j_curated: Store) 
         assert ra == rb, text
         assert a.resolve(text) == b.resolve(text), text
         assert a.suggest(text) == b.suggest(text), text
+
+
+def _count_reads(store: Store, monkeypatch: Any) -> list[str]:
+    reads: list[str] = []
+    real = store.read  # type: ignore[attr-defined]
+
+    def read(name: str, **params: Any) -> Any:
+        reads.append(name)
+        return real(name, **params)
+    monkeypatch.setattr(store, "read", read)
+    return reads
+
+
+@pytest.mark.neo4j
+def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, neo4j_curated: Store,
+                                                        monkeypatch: Any) -> None:
+    """A search, a suggestion list and a resolution on Neo4j are one query: the candidates come with their entity
+    references (REF_CAP of them at most), so the page needs no second query, and a text that is no slug is not looked
+    up as an id; past REF_CAP the page's references are asked for after ranking. Either way the answers are the memory
+    store's."""
+    from qgraph.stores import neo4j as neo
+
+    q, m = Queries(neo4j_curated), Queries(memory_curated)
+    q.search("aist")  # the vocabulary is read once per process
+    reads = _count_reads(neo4j_curated, monkeypatch)
+    assert q.search("Tohoku University").hits and reads == ["search_entities"]
+    reads.clear()
+    assert q.suggest("Toh").suggestions and reads == ["search_entities"]
+    reads.clear()  # a text that is no id (ids are slugs) is not looked up as one
+    assert q.resolve("Tohoku University").verdict == "match" and reads == ["search_entities"]
+    reads.clear()
+    assert q.resolve("tohoku-university").verdict == "match" and reads == ["entity_refs"]
+    monkeypatch.setattr(neo, "REF_CAP", 0)
+    reads.clear()
+    assert q.search("quantum strategy UK").hits and reads == ["search_entities", "entity_refs"]
+    for text in QUERIES:
+        assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text
+
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("walk_max", [10_000, 7])
+def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4j_curated: Store, monkeypatch: Any,
+                                                     walk_max: int) -> None:
+    """Broad words are not sorted on Neo4j: search_entities.cypher walks the range index entity_sort in order, keeping
+    the nodes its words match (as Lucene matches them), and sorts the hits only when the walk found fewer than the cap
+    within WALK_MAX nodes. Walking always (WALK_SPREAD 0), with a cap small enough for the walk to fill it, the
+    candidates and every answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort
+    answers."""
+    from qgraph.search import relaxed
+    from qgraph.stores import neo4j as neo
+
+    monkeypatch.setattr(neo, "WALK_SPREAD", 0)
+    monkeypatch.setattr(neo, "WALK_MAX", walk_max)
+    texts = ["university", "quantum strategy UK", "Tohoku Universiti", "量子", "national institute", "ministry"]
+    for text in texts:
+        for p in (plan(text), plan(text, autocomplete=True), relaxed(plan(text))):
+            for mode in ("all", "any"):
+                for kinds in ((), ("Institution",), ("Agreement", "Nation")):
+                    for cap in (1, 3, 400):
+                        assert (neo4j_curated.search_candidates(p, mode, kinds, cap, 5)
+                                == memory_curated.search_candidates(p, mode, kinds, cap, 5)), (text, mode, kinds, cap)
+    q, m = Queries(neo4j_curated), Queries(memory_curated)
+    for text in QUERIES:
+        assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text
 
 
 # ------------------------------------------------------------------------------------------ resolution
@@ -466,3 +546,4 @@ def test_any_word_candidates_leave_out_broad_words(store: Store, monkeypatch: An
     assert r.page.total == 2 and "2 of 3 query words" in r.hits[0].why
     monkeypatch.setattr(queries, "BROAD_HITS", 100)  # nothing broad: every word's nodes are candidates
     assert Queries(store).search("Velmoni Quantum Cextre").page.total == 7
+

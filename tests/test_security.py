@@ -171,3 +171,22 @@ def test_secrets_never_shown(caplog: pytest.LogCaptureFixture, capsys: pytest.Ca
     captured = capsys.readouterr()
     for text in [*texts, caplog.text, captured.out, captured.err]:
         assert SECRET not in text and TOKEN not in text
+
+
+@pytest.mark.neo4j
+def test_neo4j_reads_run_where_the_server_refuses_writes(neo4j_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store read (alone or in a pinned view) runs in a read transaction: a write sent through it is refused by the
+    server itself, not by qgraph's catalog."""
+    from qgraph import cypher
+    from qgraph.store import StoreError
+
+    real = cypher.query
+    monkeypatch.setattr(cypher, "query", lambda name: "CREATE (n:QgraphIntruder) RETURN 1 AS one"
+                        if name == "count_nodes" else real(name))
+    with pytest.raises(StoreError, match="AccessMode"):
+        neo4j_store.read("count_nodes")  # type: ignore[attr-defined]
+    with neo4j_store.pinned() as view, pytest.raises(StoreError, match="AccessMode"):
+        view.read("count_nodes")  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    rows = neo4j_store.driver.execute_query("MATCH (n:QgraphIntruder) RETURN count(n) AS n").records  # type: ignore[attr-defined]
+    assert rows[0]["n"] == 0

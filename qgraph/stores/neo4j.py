@@ -2,14 +2,14 @@
 
 Invariants:
 - every query is a file of the catalog; values go as parameters, labels and types only from the whitelist;
-- reads run in read transactions (``routing_=READ``), so a cluster or Aura routes them to any member; a pinned view
-  (``Store.pinned()``, one per API request) runs all of a request's reads in one read transaction and checks after
-  each query that no write committed meanwhile (the changeset count of the metadata node), raising
-  ``VersionChanged`` otherwise (Neo4j reads are read-committed: without the check, one answer could hold rows of two
-  versions). Neo4j applies a commit to the store record by record, so a reader can also see *part* of a commit,
-  the metadata node included: the writer therefore marks its commit (``mark_commit.cypher``, a small transaction of
-  its own, committed before the data transaction commits and refreshed until that commit returns), and a pinned read
-  waits while a mark is live before it begins and answers again when one is live after a query;
+- reads run in read transactions (sessions in ``READ_ACCESS`` mode: the server refuses a write in them), so a cluster or
+  Aura routes them to any member; a pinned view (``Store.pinned()``, one per API request) runs all of a request's reads
+  in one read transaction and checks after each query that no write committed meanwhile (the changeset count of the
+  metadata node), raising ``VersionChanged`` otherwise (Neo4j reads are read-committed: without the check, one answer
+  could hold rows of two versions). Neo4j applies a commit to the store record by record, so a reader can also see
+  *part* of a commit, the metadata node included: the writer therefore marks its commit (``mark_commit.cypher``, a small
+  transaction of its own, committed before the data transaction commits and refreshed until that commit returns), and a
+  pinned read waits while a mark is live before it begins and answers again when one is live after a query;
 - every write (``Store.commit``) is one write transaction that first takes the writer lock (``lock_meta.cypher``),
   reads what it changes, writes only the diff, the metadata and a ``QgraphChangeset`` node (not an ``Entity``: no
   query, count, search or export sees it), so several API replicas share one history, and a ``QgraphVocab`` chunk of
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import neo4j
-from neo4j import GraphDatabase, Query, RoutingControl
+from neo4j import GraphDatabase, Query
 from neo4j import exceptions as nx_exc
 
 from qgraph import cancel, cypher
@@ -49,8 +49,8 @@ from qgraph.config import Settings
 from qgraph.history import Changeset, EdgeChange, EdgeKey, NodeChange, dumps, loads, state_hash
 from qgraph.model import Edge, Graph, Node, NodeKind
 from qgraph.results import EntityRef
-from qgraph.search import (ALTERNATIVES_BUDGET, Candidate, Clause, Plan, Vocabulary, fuzzy_term, index_entry,
-                           lucene_clause, lucene_exact, lucene_query)
+from qgraph.search import (ALTERNATIVES_BUDGET, Alternatives, Candidate, Clause, Plan, Vocabulary, fuzzy_term,
+                           index_entry, lucene_clause, lucene_exact, lucene_render, lucene_words)
 from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, ChangesetPoint, Counts, PartyAgreements,
                           PathFinding, PerCitationList, Store, StoreError, StoreUnavailable, VersionChanged,
                           WriteOptions, WriteTx, sources_from_json, sources_to_json)
@@ -102,6 +102,16 @@ def node_from_props(props: dict[str, Any]) -> Node:
                 properties={k: v for k, v in props.items() if k not in _INTERNAL})
 
 
+#: most word matches that search_entities.cypher returns with their entity references (a lookup of the nation each;
+#: about one round trip's time per 50: benchmarks/RESULTS.md); past it the page's references are a second query
+REF_CAP = 50
+#: most nodes search_entities.cypher walks in the fixed order for broad words, and how many times the expected walk
+#: that bound must be for the walk to be tried (hits * WALK_MAX >= WALK_SPREAD * cap * nodes): at 100k entities (400,000
+#: nodes) a page of 100 suggestions is walked for 16,000 hits or more, a page of 400 candidates for 64,000
+WALK_MAX = 10_000
+WALK_SPREAD = 4
+#: Lucene's whitespace tokenizer cuts a longer token in pieces: a word as long is not walked
+_MAX_TOKEN = 255
 #: vocabulary chunks past which a writer merges them into one
 VOCAB_CHUNKS = 64
 _SEARCH_FIELDS = ("names", "description")
@@ -115,6 +125,23 @@ def _write_vocab(tx: neo4j.Transaction | neo4j.ManagedTransaction, seq: int, ter
     """Write one vocabulary chunk numbered ``seq`` (with an id of its own) holding ``terms`` per search field."""
     tx.run(cypher.query("add_vocab"), seq=seq, id=uuid.uuid4().hex,
            **{f: sorted(ts) for f, ts in terms.items()}).consume()
+
+
+def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
+    """The words of a Lucene query as search_entities.cypher matches them while it walks the fixed order: per word and
+    field the exact terms and the prefix; None (no walk) when a word is left to Lucene's fuzzy query, or is too long
+    for Lucene to index as one term."""
+    out = []
+    for word in words:
+        m: dict[str, Any] = {}
+        for f in _SEARCH_FIELDS:
+            m[f], m[f"{f}_prefix"] = [], None
+        for a in word:
+            if a.fuzzy or any(len(t) > _MAX_TOKEN for t in a.terms):
+                return None
+            m[a.field], m[f"{a.field}_prefix"] = list(a.terms), a.prefix
+        out.append(m)
+    return out or None
 
 
 @dataclass(frozen=True)
@@ -236,8 +263,17 @@ class Neo4jStore(Store):
             return self._call(in_pin)
         left = cancel.remaining()
         q = Query(cypher.query(name), timeout=self.timeout if left is None else max(0.05, min(self.timeout, left)))
-        return self._call(lambda: self.driver.execute_query(
-            q, params, routing_=RoutingControl.READ, database_=self.database).records)
+
+        def run() -> list[neo4j.Record]:
+            # One auto-commit transaction in a read session: the server refuses any write in it (AccessMode), as in
+            # a managed read transaction, but RUN and PULL go in one round trip and no COMMIT follows (measured
+            # 0.7 against 1.1 ms for `RETURN 1`; benchmarks/RESULTS.md). Unlike ``execute_query`` it is not retried:
+            # a failure is the request's (503), as in a pinned view. The bookmark manager is execute_query's, so
+            # reads stay causally after writes made through it.
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                                     bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
+                return list(session.run(q, params))
+        return self._call(run)
 
     def ensure_schema(self) -> None:
         """Create the constraints and indexes (idempotent: ``IF NOT EXISTS``)."""
@@ -624,16 +660,20 @@ class Neo4jStore(Store):
     # ------------------------------------------------------------------ queries
 
     def entity_refs(self, node_ids: Iterable[str]) -> dict[str, EntityRef]:
-        return {r["ref"]["id"]: EntityRef(**r["ref"]) for r in self.read("entity_refs", ids=list(node_ids))}
+        ids = list(node_ids)
+        if not ids:
+            return {}
+        return {ref["id"]: EntityRef(**ref) for ref in self.read("entity_refs", ids=ids)[0]["refs"]}
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
                           exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
         vocab = self._vocab.now or self._vocabulary()
         for _ in range(3):
+            words = lucene_words(plan, mode, vocab.near)
             try:
-                rows = self.read("search_entities", exact=lucene_exact(plan),
-                                 terms=lucene_query(plan, mode, vocab.near), kinds=list(kinds) or None, cap=cap,
-                                 exact_cap=exact_cap)
+                rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_render(words, mode),
+                                 kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap, ref_cap=REF_CAP,
+                                 walk=_walk(words), walk_all=mode == "all", walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
@@ -646,7 +686,8 @@ class Neo4jStore(Store):
             vocab = self._vocabulary()  # a write added terms since this process read them: read them, ask again
 
         def cands(items: list[dict[str, Any]], exact: bool) -> list[Candidate]:
-            return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact) for c in items]
+            return [Candidate(c["id"], c["kind"], c["sort"], tuple(c["values"] or ()), exact, c.get("ref"))
+                    for c in items]
         return cands(r["exact"], True), r["total"], cands(r["page"], False)
 
     def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
