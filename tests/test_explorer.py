@@ -96,6 +96,26 @@ def click_node(pg: Any, node_id: str) -> None:
     pg.mouse.click(box["x"] + p["x"], box["y"] + p["y"])
 
 
+def node_at(pg: Any, node_id: str) -> dict[str, float]:
+    """Where a node is on the canvas (DOM pixels of the canvas element)."""
+    return pg.evaluate(f"qgraph.network.canvasToDOM(qgraph.network.getPosition({node_id!r}))")
+
+
+def hover_tip(pg: Any, at: dict[str, float], text: str) -> str:
+    """Rest the pointer at a canvas point; the text of the tooltip shown there, once it holds ``text``."""
+    box = pg.locator("#canvas").bounding_box()
+    pg.mouse.move(box["x"] + at["x"] + 1, box["y"] + at["y"] + 1)
+    pg.mouse.move(box["x"] + at["x"], box["y"] + at["y"])
+    tip = pg.locator("#canvas div.vis-tooltip")
+    return poll(lambda: tip.inner_text() if tip.count() and tip.is_visible() else "",
+                lambda t: squash(text) in squash(t), f"a tooltip holding {text!r}")
+
+
+def squash(text: str) -> str:
+    """Text without white space (innerText breaks lines between a tooltip's rows, textContent does not)."""
+    return "".join(text.split())
+
+
 def download(pg: Any, fmt: str, tmp_path: Path) -> Path:
     if not pg.evaluate("document.getElementById('export').open"):
         pg.click("#export summary")
@@ -275,6 +295,38 @@ def test_undo_hide_back_button_and_entry_points(page: tuple[Any, Guard], site: s
     guard.assert_clean()
 
 
+def open_still(pg: Any, site: str) -> None:
+    """AIST and its partners on the canvas, the layout stopped and the whole canvas in view."""
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    pg.goto(site + "/?focus=aist")
+    ready(pg)
+    poll(lambda: entities(pg), lambda e: {"aist", "kriss", "nist"} <= set(e), "AIST and its partners")
+    stable(pg)
+    pg.evaluate("qgraph.network.stopSimulation(); qgraph.network.fit()")
+
+
+def test_one_tooltip_element_follows_the_pointer(page: tuple[Any, Guard], site: str) -> None:
+    """The canvas's single tooltip element shows what the pointer rests on: a node, another node, then a line."""
+    pg, guard = page
+    open_still(pg, site)
+    for node in ("aist", "kriss"):
+        expected = pg.evaluate(f"qgraph.tipText({node!r})")
+        assert squash(hover_tip(pg, node_at(pg, node), expected)) == squash(expected)
+    line = pg.evaluate("""() => { const net = qgraph.network;
+      for (const e of qgraph.edges.get()) {
+        const a = net.getPosition(e.from), b = net.getPosition(e.to);
+        const m = net.canvasToDOM({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+        if (net.getNodeAt(m) === undefined && net.getEdgeAt(m) === e.id) return { id: e.id, x: m.x, y: m.y };
+      }
+      return null; }""")
+    assert line is not None
+    expected = pg.evaluate(f"qgraph.tipText({line['id']!r}, 'edge')")
+    assert squash(hover_tip(pg, line, expected)) == squash(expected)
+    assert pg.locator("#canvas div.vis-tooltip .tip").count() == 1
+    idle(pg)
+    guard.assert_clean()
+
+
 def test_store_outage_shows_a_banner(page: tuple[Any, Guard], site: str) -> None:
     pg, guard = page
     body = json.dumps({"error": "store_unavailable",
@@ -307,6 +359,8 @@ def test_injected_name_shows_as_text_everywhere(page: tuple[Any, Guard], hostile
     pg.click("#path-form button[type=submit]")
     poll(lambda: pg.locator("#path-summary").count(), bool, "the briefing")
     assert EVIL_NAME in pg.locator("#path-summary").inner_text()
+    pg.evaluate("qgraph.network.stopSimulation()")
+    assert EVIL_NAME in hover_tip(pg, node_at(pg, "kriss"), EVIL_NAME)  # the canvas's tooltip too
     assert pg.locator("img").count() == 0
     assert pg.evaluate("window.__pwned === undefined")
     idle(pg)

@@ -132,14 +132,25 @@ function createNetwork(options) {
     if (network.isCluster(id)) { network.openCluster(id); return; }
     expand(id);
   });
-  network.on("hoverNode", (p) => {
-    const n = nodes.get(p.node);
-    if (n && !n.title && drawn.tips.node[p.node]) nodes.update({ id: p.node, title: tipElement(drawn.tips.node[p.node]) });
-  });
-  network.on("hoverEdge", (p) => {
-    const e = edges.get(p.edge);
-    if (e && !e.title && drawn.tips.edge[p.edge]) edges.update({ id: p.edge, title: tipElement(drawn.tips.edge[p.edge]) });
-  });
+  network.on("hoverNode", (p) => fillTip("node", p.node));
+  network.on("hoverEdge", (p) => fillTip("edge", p.edge));
+  // vis-network picks the popup's item by its own hit test, which for crossing lines may name another one
+  network.on("showPopup", (id) => { if (tipFor.kind && id !== tipFor.id) fillTip(tipFor.kind, id); });
+}
+
+/* One tooltip element for the whole canvas, filled with the tip of whatever the pointer is over. Giving each item its
+ * own element meant a DataSet update per newly hovered item, which vis-network answers by re-indexing the whole
+ * canvas and, with physics off, drawing it again at once ("startSimulation" redraws synchronously): on a canvas of
+ * 5,000 nodes every node or line newly under the pointer cost a second drawing of the canvas. */
+const sharedTip = el("div", "tip");
+const tipFor = { kind: null, id: null };
+
+function fillTip(kind, id) {
+  const tip = drawn.tips[kind][id];
+  if (!tip) return;
+  sharedTip.replaceChildren(...tipElement(tip).childNodes);
+  tipFor.kind = kind;
+  tipFor.id = id;
 }
 
 /** Ask the server for the canvas of these entities (plus expansions) and draw it, keeping positions. */
@@ -168,6 +179,7 @@ async function draw(expandIds, anchor) {
     tips.node[n.id] = n.tip;
     const copy = Object.assign({}, n);
     delete copy.tip;
+    if (n.tip) copy.title = sharedTip;
     original[n.id] = { color: n.color, font: null };
     if (old[n.id] && resp.physics) { copy.x = old[n.id].x; copy.y = old[n.id].y; }
     else if (at && resp.physics) { copy.x = at.x + (Math.random() - 0.5) * 80; copy.y = at.y + (Math.random() - 0.5) * 80; }
@@ -177,6 +189,7 @@ async function draw(expandIds, anchor) {
     tips.edge[e.id] = e.tip;
     const copy = Object.assign({}, e);
     delete copy.tip;
+    if (e.tip) copy.title = sharedTip;
     // a large canvas (physics off) draws thin lines: a wide line costs more to stroke on every pan and zoom frame
     if (!resp.physics && copy.width > 2) copy.width = 2;
     original["edge:" + e.id] = { color: e.color };
@@ -1224,8 +1237,8 @@ async function start() {
   document.body.setAttribute("data-ready", "true");
 }
 
-/** A node's tooltip as text, as hovering shows it (for tests). */
-qgraph.tipText = (id) => (drawn.tips.node[id] ? tipElement(drawn.tips.node[id]).textContent : null);
+/** A node's (or a line's) tooltip as text, as hovering shows it (for tests). */
+qgraph.tipText = (id, kind = "node") => (drawn.tips[kind][id] ? tipElement(drawn.tips[kind][id]).textContent : null);
 qgraph.state = state;
 qgraph.nodes = nodes;
 qgraph.edges = edges;
