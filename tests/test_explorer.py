@@ -327,6 +327,36 @@ def test_one_tooltip_element_follows_the_pointer(page: tuple[Any, Guard], site: 
     guard.assert_clean()
 
 
+def test_a_drag_on_the_background_pans_and_tooltips_come_back(page: tuple[Any, Guard], site: str) -> None:
+    """While a button is held the page keeps mouse moves from vis-network's hover handler; the pan, which follows
+    pointer events, still moves the view by as much as the pointer moved, and hovering works again afterwards."""
+    pg, guard = page
+    open_still(pg, site)
+    free = pg.evaluate("""() => { const net = qgraph.network, c = document.querySelector("#canvas canvas");
+      for (let y = 40; y < c.clientHeight - 80; y += 10) for (let x = 40; x < c.clientWidth - 140; x += 10)
+        if (net.getNodeAt({ x, y }) === undefined && net.getEdgeAt({ x, y }) === undefined) return { x, y };
+      return null; }""")
+    assert free is not None
+    before, scale = pg.evaluate("qgraph.network.getViewPosition()"), pg.evaluate("qgraph.network.getScale()")
+    box = pg.locator("#canvas").bounding_box()
+    pg.mouse.move(box["x"] + free["x"], box["y"] + free["y"])
+    # mouse moves that reach vis-network's canvas element, where its hover handler listens
+    pg.evaluate("window.__moves = 0; document.querySelector('#canvas canvas')"
+                ".addEventListener('mousemove', () => { window.__moves++; })")
+    pg.mouse.down()
+    for i in range(1, 11):
+        pg.mouse.move(box["x"] + free["x"] + 10 * i, box["y"] + free["y"] + 5 * i)
+    pg.mouse.up()
+    assert pg.evaluate("window.__moves") == 0
+    after = pg.evaluate("qgraph.network.getViewPosition()")
+    assert abs((before["x"] - after["x"]) * scale - 100) < 2 and abs((before["y"] - after["y"]) * scale - 50) < 2
+    expected = pg.evaluate("qgraph.tipText('nist')")
+    assert squash(hover_tip(pg, node_at(pg, "nist"), expected)) == squash(expected)
+    assert pg.evaluate("window.__moves") > 0
+    idle(pg)
+    guard.assert_clean()
+
+
 def test_store_outage_shows_a_banner(page: tuple[Any, Guard], site: str) -> None:
     pg, guard = page
     body = json.dumps({"error": "store_unavailable",
