@@ -357,6 +357,37 @@ def test_a_drag_on_the_background_pans_and_tooltips_come_back(page: tuple[Any, G
     guard.assert_clean()
 
 
+def test_nodes_filled_without_save_restore_draw_the_same_pixels(page: tuple[Any, Guard], site: str) -> None:
+    """The page's fill of nodes, without vis-network's two save()/restore() pairs around each, draws the very pixels
+    vis-network's own does, a selected node's border included."""
+    pg, guard = page
+    open_still(pg, site)
+    assert pg.evaluate("qgraph.fastFill") is True  # the shipped vis-network has the method the page replaces
+    same = pg.evaluate("""() => {
+      const net = qgraph.network, canvas = document.querySelector("#canvas canvas"), ctx = canvas.getContext("2d");
+      net.selectNodes(["aist"]);
+      let base = Object.getPrototypeOf(Object.values(net.body.nodes)[0].shape);
+      while (!Object.prototype.hasOwnProperty.call(base, "performFill")) base = Object.getPrototypeOf(base);
+      const shot = () => {
+        let saves = 0;
+        const save = ctx.save;
+        ctx.save = function () { saves++; return save.call(this); };
+        net.redraw();
+        ctx.save = save;
+        return [canvas.toDataURL(), saves];
+      };
+      const fast = shot(), patched = base.performFill;
+      base.performFill = patched.original;
+      const slow = shot();
+      base.performFill = patched;
+      return { same: fast[0] === slow[0], saves: [fast[1], slow[1]], nodes: net.body.nodeIndices.length };
+    }""")
+    assert same["same"]
+    assert same["saves"][1] - same["saves"][0] == 2 * same["nodes"]  # two save()s per node fewer
+    idle(pg)
+    guard.assert_clean()
+
+
 def test_store_outage_shows_a_banner(page: tuple[Any, Guard], site: str) -> None:
     pg, guard = page
     body = json.dumps({"error": "store_unavailable",
