@@ -96,6 +96,26 @@ def click_node(pg: Any, node_id: str) -> None:
     pg.mouse.click(box["x"] + p["x"], box["y"] + p["y"])
 
 
+def node_at(pg: Any, node_id: str) -> dict[str, float]:
+    """Where a node is on the canvas (DOM pixels of the canvas element)."""
+    return pg.evaluate(f"qgraph.network.canvasToDOM(qgraph.network.getPosition({node_id!r}))")
+
+
+def hover_tip(pg: Any, at: dict[str, float], text: str) -> str:
+    """Rest the pointer at a canvas point; the text of the tooltip shown there, once it holds ``text``."""
+    box = pg.locator("#canvas").bounding_box()
+    pg.mouse.move(box["x"] + at["x"] + 1, box["y"] + at["y"] + 1)
+    pg.mouse.move(box["x"] + at["x"], box["y"] + at["y"])
+    tip = pg.locator("#canvas div.vis-tooltip")
+    return poll(lambda: tip.inner_text() if tip.count() and tip.is_visible() else "",
+                lambda t: squash(text) in squash(t), f"a tooltip holding {text!r}")
+
+
+def squash(text: str) -> str:
+    """Text without white space (innerText breaks lines between a tooltip's rows, textContent does not)."""
+    return "".join(text.split())
+
+
 def download(pg: Any, fmt: str, tmp_path: Path) -> Path:
     if not pg.evaluate("document.getElementById('export').open"):
         pg.click("#export summary")
@@ -275,6 +295,99 @@ def test_undo_hide_back_button_and_entry_points(page: tuple[Any, Guard], site: s
     guard.assert_clean()
 
 
+def open_still(pg: Any, site: str) -> None:
+    """AIST and its partners on the canvas, the layout stopped and the whole canvas in view."""
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    pg.goto(site + "/?focus=aist")
+    ready(pg)
+    poll(lambda: entities(pg), lambda e: {"aist", "kriss", "nist"} <= set(e), "AIST and its partners")
+    stable(pg)
+    pg.evaluate("qgraph.network.stopSimulation(); qgraph.network.fit()")
+
+
+def test_one_tooltip_element_follows_the_pointer(page: tuple[Any, Guard], site: str) -> None:
+    """The canvas's single tooltip element shows what the pointer rests on: a node, another node, then a line."""
+    pg, guard = page
+    open_still(pg, site)
+    for node in ("aist", "kriss"):
+        expected = pg.evaluate(f"qgraph.tipText({node!r})")
+        assert squash(hover_tip(pg, node_at(pg, node), expected)) == squash(expected)
+    line = pg.evaluate("""() => { const net = qgraph.network;
+      for (const e of qgraph.edges.get()) {
+        const a = net.getPosition(e.from), b = net.getPosition(e.to);
+        const m = net.canvasToDOM({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+        if (net.getNodeAt(m) === undefined && net.getEdgeAt(m) === e.id) return { id: e.id, x: m.x, y: m.y };
+      }
+      return null; }""")
+    assert line is not None
+    expected = pg.evaluate(f"qgraph.tipText({line['id']!r}, 'edge')")
+    assert squash(hover_tip(pg, line, expected)) == squash(expected)
+    assert pg.locator("#canvas div.vis-tooltip .tip").count() == 1
+    idle(pg)
+    guard.assert_clean()
+
+
+def test_a_drag_on_the_background_pans_and_tooltips_come_back(page: tuple[Any, Guard], site: str) -> None:
+    """While a button is held the page keeps mouse moves from vis-network's hover handler; the pan, which follows
+    pointer events, still moves the view by as much as the pointer moved, and hovering works again afterwards."""
+    pg, guard = page
+    open_still(pg, site)
+    free = pg.evaluate("""() => { const net = qgraph.network, c = document.querySelector("#canvas canvas");
+      for (let y = 40; y < c.clientHeight - 80; y += 10) for (let x = 40; x < c.clientWidth - 140; x += 10)
+        if (net.getNodeAt({ x, y }) === undefined && net.getEdgeAt({ x, y }) === undefined) return { x, y };
+      return null; }""")
+    assert free is not None
+    before, scale = pg.evaluate("qgraph.network.getViewPosition()"), pg.evaluate("qgraph.network.getScale()")
+    box = pg.locator("#canvas").bounding_box()
+    pg.mouse.move(box["x"] + free["x"], box["y"] + free["y"])
+    # mouse moves that reach vis-network's canvas element, where its hover handler listens
+    pg.evaluate("window.__moves = 0; document.querySelector('#canvas canvas')"
+                ".addEventListener('mousemove', () => { window.__moves++; })")
+    pg.mouse.down()
+    for i in range(1, 11):
+        pg.mouse.move(box["x"] + free["x"] + 10 * i, box["y"] + free["y"] + 5 * i)
+    pg.mouse.up()
+    assert pg.evaluate("window.__moves") == 0
+    after = pg.evaluate("qgraph.network.getViewPosition()")
+    assert abs((before["x"] - after["x"]) * scale - 100) < 2 and abs((before["y"] - after["y"]) * scale - 50) < 2
+    expected = pg.evaluate("qgraph.tipText('nist')")
+    assert squash(hover_tip(pg, node_at(pg, "nist"), expected)) == squash(expected)
+    assert pg.evaluate("window.__moves") > 0
+    idle(pg)
+    guard.assert_clean()
+
+
+def test_nodes_filled_without_save_restore_draw_the_same_pixels(page: tuple[Any, Guard], site: str) -> None:
+    """The page's fill of nodes, without vis-network's two save()/restore() pairs around each, draws the very pixels
+    vis-network's own does, a selected node's border included."""
+    pg, guard = page
+    open_still(pg, site)
+    assert pg.evaluate("qgraph.fastFill") is True  # the shipped vis-network has the method the page replaces
+    same = pg.evaluate("""() => {
+      const net = qgraph.network, canvas = document.querySelector("#canvas canvas"), ctx = canvas.getContext("2d");
+      net.selectNodes(["aist"]);
+      let base = Object.getPrototypeOf(Object.values(net.body.nodes)[0].shape);
+      while (!Object.prototype.hasOwnProperty.call(base, "performFill")) base = Object.getPrototypeOf(base);
+      const shot = () => {
+        let saves = 0;
+        const save = ctx.save;
+        ctx.save = function () { saves++; return save.call(this); };
+        net.redraw();
+        ctx.save = save;
+        return [canvas.toDataURL(), saves];
+      };
+      const fast = shot(), patched = base.performFill;
+      base.performFill = patched.original;
+      const slow = shot();
+      base.performFill = patched;
+      return { same: fast[0] === slow[0], saves: [fast[1], slow[1]], nodes: net.body.nodeIndices.length };
+    }""")
+    assert same["same"]
+    assert same["saves"][1] - same["saves"][0] == 2 * same["nodes"]  # two save()s per node fewer
+    idle(pg)
+    guard.assert_clean()
+
+
 def test_store_outage_shows_a_banner(page: tuple[Any, Guard], site: str) -> None:
     pg, guard = page
     body = json.dumps({"error": "store_unavailable",
@@ -307,6 +420,8 @@ def test_injected_name_shows_as_text_everywhere(page: tuple[Any, Guard], hostile
     pg.click("#path-form button[type=submit]")
     poll(lambda: pg.locator("#path-summary").count(), bool, "the briefing")
     assert EVIL_NAME in pg.locator("#path-summary").inner_text()
+    pg.evaluate("qgraph.network.stopSimulation()")
+    assert EVIL_NAME in hover_tip(pg, node_at(pg, "kriss"), EVIL_NAME)  # the canvas's tooltip too
     assert pg.locator("img").count() == 0
     assert pg.evaluate("window.__pwned === undefined")
     idle(pg)

@@ -132,14 +132,63 @@ function createNetwork(options) {
     if (network.isCluster(id)) { network.openCluster(id); return; }
     expand(id);
   });
-  network.on("hoverNode", (p) => {
-    const n = nodes.get(p.node);
-    if (n && !n.title && drawn.tips.node[p.node]) nodes.update({ id: p.node, title: tipElement(drawn.tips.node[p.node]) });
-  });
-  network.on("hoverEdge", (p) => {
-    const e = edges.get(p.edge);
-    if (e && !e.title && drawn.tips.edge[p.edge]) edges.update({ id: p.edge, title: tipElement(drawn.tips.edge[p.edge]) });
-  });
+  // vis-network hit-tests every node and every line on each mousemove to find what is hovered, during a pan too (on
+  // 5,570 nodes and 17,604 lines about 5 ms a move, and a fast pan sends more than one move a frame). While a button
+  // is held, the move is kept from that handler (the pan follows pointer events, not this one), unless a tooltip is
+  // showing: the handler moves it along with the pointer, or hides it.
+  $("canvas").addEventListener("mousemove", (e) => { if (e.buttons && !tooltipShown()) e.stopPropagation(); }, true);
+  network.on("hoverNode", (p) => fillTip("node", p.node));
+  network.on("hoverEdge", (p) => fillTip("edge", p.edge));
+  // vis-network picks the popup's item by its own hit test, which for crossing lines may name another one
+  network.on("showPopup", (id) => { if (tipFor.kind && id !== tipFor.id) fillTip(tipFor.kind, id); });
+}
+
+/* One tooltip element for the whole canvas, filled with the tip of whatever the pointer is over. Giving each item its
+ * own element meant a DataSet update per newly hovered item, which vis-network answers by re-indexing the whole
+ * canvas and, with physics off, drawing it again at once ("startSimulation" redraws synchronously): on a canvas of
+ * 5,000 nodes every node or line newly under the pointer cost a second drawing of the canvas. */
+const sharedTip = el("div", "tip");
+const tipFor = { kind: null, id: null };
+
+function fillTip(kind, id) {
+  const tip = drawn.tips[kind][id];
+  if (!tip) return;
+  sharedTip.replaceChildren(...tipElement(tip).childNodes);
+  tipFor.kind = kind;
+  tipFor.id = id;
+}
+
+function tooltipShown() {
+  const popup = $("canvas").querySelector(".vis-tooltip");
+  return !!popup && popup.style.visibility === "visible";
+}
+
+/* vis-network 9.1.2 draws every node's fill and border between ctx.save() and ctx.restore() (two pairs per node), which
+ * only shadows and dashed borders need; our nodes have neither. On a canvas of 5,570 nodes those 11,000 pairs cost
+ * more than the fills themselves (a CPU profile of pan frames at 100k entities: save() alone 17 % of the renderer's
+ * time, most of it the save() that follows a fill). This replaces the one method of vis's node base class that does
+ * it with one that fills and strokes the same path with the same colours and widths and leaves the context as the
+ * original does (initContextForDraw has already set fillStyle to the node's colour); a node with a shadow or a dashed
+ * border still goes through the original. Applied once, only if the method is the one we expect (`qgraph.fastFill`
+ * says whether it was; a test compares the pixels both draw). */
+function fastFill() {
+  const any = network && Object.values(network.body.nodes)[0];
+  if (qgraph.fastFill || !any) return;
+  let base = Object.getPrototypeOf(any.shape);
+  while (base && !Object.prototype.hasOwnProperty.call(base, "performFill")) base = Object.getPrototypeOf(base);
+  const fill = base && base.performFill, stroke = base && base.performStroke;
+  if (!fill || !stroke || !/save\(\).*enableShadow.*restore\(\).*performStroke/.test(String(fill))
+      || !/save\(\).*enableBorderDashes.*stroke\(\).*restore\(\)/.test(String(stroke))) {
+    qgraph.fastFill = false;
+    return;
+  }
+  base.performFill = Object.assign(function (ctx, values) {
+    if (values.shadow || values.borderDashes !== false) { fill.call(this, ctx, values); return; }
+    ctx.fillStyle = values.color;
+    ctx.fill();
+    if (values.borderWidth / this.body.view.scale > 0) ctx.stroke();
+  }, { original: fill });  // for the test that compares their pixels
+  qgraph.fastFill = true;
 }
 
 /** Ask the server for the canvas of these entities (plus expansions) and draw it, keeping positions. */
@@ -168,6 +217,7 @@ async function draw(expandIds, anchor) {
     tips.node[n.id] = n.tip;
     const copy = Object.assign({}, n);
     delete copy.tip;
+    if (n.tip) copy.title = sharedTip;
     original[n.id] = { color: n.color, font: null };
     if (old[n.id] && resp.physics) { copy.x = old[n.id].x; copy.y = old[n.id].y; }
     else if (at && resp.physics) { copy.x = at.x + (Math.random() - 0.5) * 80; copy.y = at.y + (Math.random() - 0.5) * 80; }
@@ -177,6 +227,7 @@ async function draw(expandIds, anchor) {
     tips.edge[e.id] = e.tip;
     const copy = Object.assign({}, e);
     delete copy.tip;
+    if (e.tip) copy.title = sharedTip;
     // a large canvas (physics off) draws thin lines: a wide line costs more to stroke on every pan and zoom frame
     if (!resp.physics && copy.width > 2) copy.width = 2;
     original["edge:" + e.id] = { color: e.color };
@@ -195,6 +246,7 @@ async function draw(expandIds, anchor) {
   edges.clear();
   nodes.update(nodeList);
   edges.add(edgeList);
+  fastFill();
   $("canvas-help").hidden = nodeList.length > 0;
   $("notices").textContent = [resp.truncated ? t("notice.truncated") : "", ...(resp.notices || [])].filter(Boolean).join(" ");
   buildLegend();
@@ -1224,8 +1276,8 @@ async function start() {
   document.body.setAttribute("data-ready", "true");
 }
 
-/** A node's tooltip as text, as hovering shows it (for tests). */
-qgraph.tipText = (id) => (drawn.tips.node[id] ? tipElement(drawn.tips.node[id]).textContent : null);
+/** A node's (or a line's) tooltip as text, as hovering shows it (for tests). */
+qgraph.tipText = (id, kind = "node") => (drawn.tips[kind][id] ? tipElement(drawn.tips[kind][id]).textContent : null);
 qgraph.state = state;
 qgraph.nodes = nodes;
 qgraph.edges = edges;
