@@ -360,8 +360,7 @@ class _State:
             if layers.changed + len(nodes) > REBUILD_FRACTION * max(len(layers.base), 1):
                 search = None  # the next search builds one index of the whole graph again
             else:
-                search = layers.written(nodes, lambda i: (graph._node[i]["node"].kind.value,
-                                                          graph._node[i]["node"].properties))
+                search = layers.written(nodes, lambda i: _searched(graph, i))
         return _State(graph, meta, index=self.index.patched(graph, touched) if self.index is not None else None,
                       search=search, tag=self.tag, checkpoint=self.checkpoint, checkpoint_bytes=self.checkpoint_bytes,
                       file_size=self.file_size, since_checkpoint=self.since_checkpoint | nodes.keys())
@@ -532,18 +531,8 @@ class MemoryStore(Store):
     def _write_head(self, checkpoint: str, meta: dict[str, str]) -> None:
         """Replace the head file atomically: the commit point of a write that does not write the graph file."""
         assert self.head_path is not None
-        fd, tmp = tempfile.mkstemp(prefix=".head-", suffix=".tmp", dir=self.head_path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(json.dumps({"format": HEAD_FORMAT, "checkpoint": checkpoint, "meta": meta},
-                                    ensure_ascii=False).encode())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.head_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.head_path.parent)
+        _replace_file(self.head_path, ".head-", json.dumps({"format": HEAD_FORMAT, "checkpoint": checkpoint,
+                                                            "meta": meta}, ensure_ascii=False).encode())
 
     def _remove_head(self) -> None:
         if self.head_path is not None and self.head_path.exists():
@@ -595,17 +584,7 @@ class MemoryStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for stale in self.path.parent.glob(".graph-*.tmp"):  # left by a writer killed mid-write (we hold the lock)
             stale.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.path.parent)
+        _replace_file(self.path, ".graph-", text)
         return _tag(text), len(text)
 
     def _append_journal(self, committed: int, line: bytes) -> int:
@@ -835,10 +814,8 @@ class MemoryStore(Store):
                 base = SearchIndex.load(saved, state.tag) if saved and state.tag else None
                 g = state.graph
                 if base is not None and state.since_checkpoint:
-                    changed = {i: (g._node[i]["node"].kind.value, g._node[i]["node"].properties) if i in g._node else None
-                               for i in state.since_checkpoint}
-                    state.search = Layers(base).written(changed, lambda i: (g._node[i]["node"].kind.value,
-                                                                           g._node[i]["node"].properties))
+                    changed = {i: _searched(g, i) if i in g._node else None for i in state.since_checkpoint}
+                    state.search = Layers(base).written(changed, lambda i: _searched(g, i))
                 elif base is not None:
                     state.search = base
                 else:
@@ -1054,6 +1031,28 @@ class MemoryStore(Store):
         idx = self._index()
         return [(d["node"], self._ref(idx.adopter[i], idx) if i in idx.adopter else None)
                 for i, d in self.graph.nodes(data=True) if d["node"].kind is NodeKind.STRATEGY]
+
+
+def _replace_file(path: Path, prefix: str, data: bytes) -> None:
+    """Replace ``path`` atomically: a temporary file (``prefix``…``.tmp``) in the same folder, fsync, rename, fsync of
+    the folder. A writer killed on the way leaves the old file (and a temporary one the next writer removes)."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _searched(g: nx.MultiDiGraph, node_id: str) -> tuple[str, dict[str, Any]]:
+    """What the search index holds of a node: its kind and properties."""
+    node = g._node[node_id]["node"]
+    return node.kind.value, node.properties
 
 
 def _fsync_dir(folder: Path) -> None:
