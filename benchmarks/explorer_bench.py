@@ -334,8 +334,9 @@ def bench(entities: int, agreements: int, canvas: int, canvas_only: bool = False
                 for _ in range(0 if canvas_only else 5):
                     page.goto(base + "/")
                     wait(page, "document.body.dataset.ready === 'true'")
-                    paints.append(page.evaluate(
-                        "performance.getEntriesByName('first-contentful-paint')[0].startTime"))
+                    # The paint entry is queued after the frame that painted, which may come after `ready`.
+                    paints.append(wait(page, "performance.getEntriesByName('first-contentful-paint')[0]?.startTime",
+                                       timeout=10.0))
                     readies.append(page.evaluate("performance.now()"))
                 if canvas_only:
                     return canvas_bench(browser, page, base, ids, out, tmp, pyvis_wait, runs)
