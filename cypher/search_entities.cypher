@@ -10,8 +10,8 @@
 // $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities) no longer
 // costs a sort of all its hits.
 // `ref`: a candidate's entity reference (the fragment _entity_ref.cypher), so that the page's names need no second
-// query: for the exact matches, and for the word matches when there are at most $ref_cap of them (each costs a lookup
-// of its nation; for more, the caller asks entity_refs.cypher for the page alone).
+// query: for the exact matches, and for the word matches when at most $ref_cap of them are returned (each costs its
+// node's properties and their shipping; for more, the caller asks entity_refs.cypher for the page alone).
 // `vocab_seq` / `vocab_id`: the newest vocabulary chunk, so the caller knows whether the exact alternatives it spelled
 // out for typo-tolerant words came from the current vocabulary (it reads the new chunks and asks again otherwise).
 CALL {
@@ -58,12 +58,12 @@ CALL {
   }
   WITH hits, CASE WHEN size(walked) = $cap THEN walked ELSE sorted END AS first
   CALL (hits, first) {
-    UNWIND CASE WHEN size(hits) <= $ref_cap THEN first ELSE [] END AS n
+    UNWIND CASE WHEN size(first) <= $ref_cap THEN first ELSE [] END AS n
     RETURN collect({id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values,
                     ref: {{ entity_ref n }}}) AS with_refs
   }
   CALL (hits, first) {
-    UNWIND CASE WHEN size(hits) > $ref_cap THEN first ELSE [] END AS n
+    UNWIND CASE WHEN size(first) > $ref_cap THEN first ELSE [] END AS n
     RETURN collect({id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values}) AS without_refs
   }
   RETURN size(hits) AS total, with_refs + without_refs AS page

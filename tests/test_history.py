@@ -230,3 +230,57 @@ def test_changesets_are_no_entities(store: Store) -> None:
 
     assert Queries(store).search("changeset").page.total == 0
     assert Queries(store).search("lab").page.total > 0
+
+
+def test_a_nation_follows_every_write_and_its_undo(store: Store) -> None:
+    """An entity's nation, in every answer that names it, follows the writes that move it (Neo4j keeps it on the
+    node, set_nations.cypher): moved, removed, put back by a revert, and a node put again keeps it."""
+    from qgraph.queries import Queries
+    from qgraph.search import CANDIDATE_CAP, EXACT_CAP, plan
+
+    store.load(read_graph([VALID], store))
+
+    def nation() -> tuple[str | None, str | None, str | None]:
+        ref = store.entity_refs(["lab-a"])["lab-a"]
+        _, _, cands = store.search_candidates(plan("Lab A"), "all", (), CANDIDATE_CAP, EXACT_CAP)
+        hit = next(h for h in Queries(store).search("Lab A").hits if h.entity.id == "lab-a")
+        with_ref = [c.ref["nation"] for c in cands if c.id == "lab-a" and c.ref is not None]
+        assert with_ref in ([], [ref.nation])  # a candidate's own reference, where the store gives one, agrees
+        return ref.nation, hit.entity.nation, store.entity_refs(["kr"])["kr"].nation
+
+    assert nation() == ("jp", "jp", "kr")
+    moved = store.commit(Write(graph=Graph(edges=[Edge(type="LOCATED_IN", source="lab-a", target="us", sources=CITE)]),
+                               remove_edges=(("LOCATED_IN", "lab-a", "jp"),)), actor="editor")
+    assert moved.changeset is not None and nation() == ("us", "us", "kr")
+    store.commit(Write(remove_edges=(("LOCATED_IN", "lab-a", "us"),)), actor="editor")
+    assert nation() == (None, None, "kr")
+    store.revert(moved.changeset.number + 1, actor="editor")
+    assert nation() == ("us", "us", "kr")
+    before = store.get_node("lab-a")
+    assert before is not None and "_nation" not in before.properties
+    store.commit(Write(graph=Graph(nodes=[Node(id="lab-a", kind=NodeKind.INSTITUTION, sources=CITE,
+                                               properties={**before.properties, "name_ja": "研究所甲"})])),
+                 actor="editor")
+    assert nation() == ("us", "us", "kr")
+    version_is_the_content_hash(store)
+
+
+def test_a_node_written_by_an_older_version_has_its_nation_from_its_edges(neo4j_store: Store) -> None:
+    """Neo4j: a node without the kept nation (written before set_nations.cypher existed) is read from its edges, and
+    the next start-up (``ensure_schema``) keeps it on the node."""
+    neo4j_store.load(read_graph([VALID], neo4j_store))
+    driver = neo4j_store.driver  # type: ignore[attr-defined]
+
+    def kept() -> dict[str, str | None]:
+        return {r["id"]: r["nation"] for r in driver.execute_query(
+            "MATCH (n:Entity) WHERE n.id IN ['lab-a', 'jp', 'ab-mou'] RETURN n.id AS id, n._nation AS nation").records}
+
+    assert kept() == {"lab-a": "jp", "jp": "jp", "ab-mou": ""}
+    driver.execute_query("MATCH (n:Entity) REMOVE n._nation")
+    refs = neo4j_store.entity_refs(["lab-a", "jp", "ab-mou"])
+    assert (refs["lab-a"].nation, refs["jp"].nation, refs["ab-mou"].nation) == ("jp", "jp", None)
+    assert kept() == {"lab-a": None, "jp": None, "ab-mou": None}
+    neo4j_store._schema_ready = False  # type: ignore[attr-defined]
+    neo4j_store.ensure_schema()  # type: ignore[attr-defined]
+    assert kept() == {"lab-a": "jp", "jp": "jp", "ab-mou": ""}
+    assert neo4j_store.entity_refs(["lab-a"])["lab-a"].nation == "jp"

@@ -20,6 +20,8 @@ Invariants:
   atomic, idempotent — while the locking transaction stays open, and commits the metadata and the changeset last,
   when every batch is in;
 - nodes carry the label ``Entity`` plus their kind; ``_origin`` on nodes and edges is the dataset that wrote them;
+  ``_nation`` on a node is its nation (from its ``LOCATED_IN`` edges, kept by each write that puts the node or moves
+  those edges: ``set_nations.cypher``), so that an entity reference reads no edges;
   properties are flat, citations are a JSON string ``sources``, and
   the ``search_*`` properties hold what ``qgraph.search.index_entry`` makes of the node (terms for the full-text
   index ``entity_fulltext``, its place in the fixed order, its analysed values for ranking);
@@ -56,10 +58,14 @@ from qgraph.store import (DEFAULT_DATASET, AgreementFilter, AgreementRow, Change
                           WriteOptions, WriteTx, sources_from_json, sources_to_json)
 
 T = TypeVar("T")
-_INTERNAL = frozenset(("id", "_kind", "_origin", "sources", "search_keys", "search_text", "search_names",
-                       "search_description", "search_exact", "search_sort", "search_values"))
+_INTERNAL = frozenset(("id", "_kind", "_origin", "_nation", "sources", "search_keys", "search_text",
+                       "search_names", "search_description", "search_exact", "search_sort", "search_values"))
+#: the edge that places a node in its nation (kept on the node as ``_nation``: set_nations.cypher)
+NATION_EDGE = "LOCATED_IN"
 #: nodes upgraded per transaction when a database of an older version gets the search properties
 UPGRADE_BATCH = 2_000
+#: nodes given their kept nation per transaction (upgrade_nations.cypher; each batch scans past the nodes done)
+NATION_UPGRADE_BATCH = 20_000
 log = logging.getLogger("qgraph.neo4j")
 #: rows per UNWIND batch for the bulk path (measured: see benchmarks/RESULTS.md)
 BULK_BATCH = 10_000
@@ -102,9 +108,10 @@ def node_from_props(props: dict[str, Any]) -> Node:
                 properties={k: v for k, v in props.items() if k not in _INTERNAL})
 
 
-#: most word matches that search_entities.cypher returns with their entity references (a lookup of the nation each;
-#: about one round trip's time per 50: benchmarks/RESULTS.md); past it the page's references are a second query
-REF_CAP = 50
+#: most word matches that search_entities.cypher returns with their entity references (the node's properties each,
+#: the nation being kept on the node; past it the page's references are a second query): as many as a page of
+#: suggestions has candidates, so that autocomplete is one round trip (benchmarks/RESULTS.md)
+REF_CAP = 100
 #: most nodes search_entities.cypher walks in the fixed order for broad words, and how many times the expected walk
 #: that bound must be for the walk to be tried (hits * WALK_MAX >= WALK_SPREAD * cap * nodes): at 100k entities (400,000
 #: nodes) a page of 100 suggestions is walked for 16,000 hits or more, a page of 400 candidates for 64,000
@@ -285,7 +292,29 @@ class Neo4jStore(Store):
             self._call(lambda s=statement: self.driver.execute_query(s, database_=self.database))  # type: ignore[misc]
         self._upgrade_search_fields()
         self._upgrade_vocab()
+        self._upgrade_nations()
         self._schema_ready = True
+
+    def _upgrade_nations(self) -> None:
+        """Nodes written by an older qgraph get the nation this version keeps on each node (set_nations.cypher), in
+        batches, each under the writer lock (lock_meta.cypher) so that no write moves a nation while it is read and
+        set, with a message saying so (a no-op once every node has one). Until then their references read the nation
+        from their edges (_entity_ref.cypher), so answers are the same either way."""
+        def batch(tx: neo4j.ManagedTransaction) -> int:
+            if tx.run(cypher.query("find_without_nation")).single() is None:
+                return 0
+            tx.run(cypher.query("lock_meta")).consume()
+            return int(tx.run(cypher.query("upgrade_nations"), limit=NATION_UPGRADE_BATCH).single(strict=True)["written"])
+
+        def work() -> int:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(batch)
+        upgraded = 0
+        while n := self._call(work):
+            upgraded += n
+        if upgraded:
+            log.warning("Neo4j at %s: kept the nation of %d nodes written by an older qgraph on the nodes",
+                        self.uri or "the configured URI", upgraded)
 
     def _upgrade_vocab(self) -> None:
         """A database with nodes but no vocabulary (made before it existed) gets its first chunk, from every node's
@@ -438,11 +467,19 @@ class Neo4jStore(Store):
         origins = {n.id: n.dataset_after for n in nodes if n.after is not None}
         edge_origins = {e.key: e.dataset_after for e in edges if e.after is not None}
         statements = self._statements(put)
+        # Then the nation kept on each node (set_nations.cypher) whose nation this write may change: every node put
+        # (putting replaces its properties) and the source of every LOCATED_IN edge added or removed.
+        nation_ids = sorted({n.id for n in nodes if n.after is not None} | {e.source for e in edges
+                                                                            if e.type == NATION_EDGE})
+        if nation_ids:
+            statements.append(("nations", NATION_EDGE, cypher.query("set_nations"), {}, nation_ids))
 
         # Filled by rows(), which runs in this thread (the bulk path builds each batch before it submits it).
         vocab = _no_terms()
 
-        def rows(what: str, items: list[Any]) -> list[dict[str, Any]]:
+        def rows(what: str, items: list[Any]) -> list[Any]:
+            if what == "nations":
+                return items
             out = self._rows(what, items, cache)
             if what == "nodes":
                 for row in out:
@@ -467,7 +504,7 @@ class Neo4jStore(Store):
                         written = tx.run(query, rows=r, **extra).single(strict=True)["written"]
                         if what == "edges":
                             self._check_written(name, written, len(r))
-                        if opts.progress:
+                        if opts.progress and what != "nations":
                             opts.progress(len(r))
             self._add_vocab(tx, changeset.number, vocab)
             tx.run(cypher.query("set_meta"), meta=meta).consume()
@@ -497,10 +534,10 @@ class Neo4jStore(Store):
         _write_vocab(tx, seq, union)
 
     def _bulk_put(self, statements: list[tuple[str, str, str, dict[str, Any], list[Any]]],
-                  rows: Callable[[str, list[Any]], list[dict[str, Any]]], size: int, opts: WriteOptions) -> None:
-        """Batches in their own transactions, ``workers`` at a time: every node first, then every edge. Not atomic
-        (see ``WriteOptions``); each batch is retried by the driver on transient errors (deadlocks between parallel
-        batches on a shared node)."""
+                  rows: Callable[[str, list[Any]], list[Any]], size: int, opts: WriteOptions) -> None:
+        """Batches in their own transactions, ``workers`` at a time: every node first, then every edge, then the
+        nations kept on the nodes. Not atomic (see ``WriteOptions``); each batch is retried by the driver on transient
+        errors (deadlocks between parallel batches on a shared node)."""
         workers = max(1, opts.workers)
         lock = threading.Lock()
 
@@ -508,7 +545,7 @@ class Neo4jStore(Store):
             records = self.driver.execute_query(query, rows=batch, **extra, database_=self.database).records
             if what == "edges":
                 self._check_written(name, records[0]["written"], len(batch))
-            if opts.progress:
+            if opts.progress and what != "nations":
                 with lock:
                     opts.progress(len(batch))
 
@@ -533,6 +570,7 @@ class Neo4jStore(Store):
 
         self._call(lambda: phase([st for st in statements if st[0] == "nodes"]))
         self._call(lambda: phase([st for st in statements if st[0] == "edges"]))
+        self._call(lambda: phase([st for st in statements if st[0] == "nations"]))
 
     def changesets(self, *, after: int = 0, until: int | None = None) -> list[Changeset]:
         last = int(self.meta().get("changesets") or 0)
