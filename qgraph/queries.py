@@ -59,6 +59,9 @@ MATCH_SCORE = 50
 MATCH_LEAD = 5
 #: candidates an autocomplete query ranks (the first in the fixed order: entities first, by name)
 SUGGEST_CAP = 100
+#: candidates ranked for the closest names of a query that matches nothing (``did_you_mean``, a resolution's
+#: suggestions): a short list, as autocomplete's, from as many candidates (its relaxed words are prefixes, often broad)
+CLOSEST_CAP = SUGGEST_CAP
 #: a query word matching more nodes than this is broad: left out of "any word" candidates when rarer words are there
 BROAD_HITS = 2_000
 MAX_SUGGEST = 50
@@ -306,7 +309,7 @@ class Queries:
         loose = relaxed(p)
         if not loose.clauses:
             return []
-        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CANDIDATE_CAP, EXACT_CAP)
+        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP, EXACT_CAP)
         return self._suggestions(rank(loose, cands), n)
 
     def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
