@@ -111,8 +111,19 @@ def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | Non
                  neo4j_home: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sample = samples(graph, seed, n)
+    # Other queries of every family, run untimed first: Neo4j plans each shape of query (the "any word" retry, the
+    # relaxed query of did_you_mean …) once per server start or schema change (this benchmark's own index rebuild
+    # below is one), 150-220 ms each at this size, which would otherwise land in the timed queries' p99.
+    warm = samples(graph, seed + 1, 20)
     for name, store in stores.items():
         q = Queries(store)
+        for family, items in warm.items():
+            for t in items:
+                if family == "suggest":
+                    q.suggest(t, limit=10)
+                else:
+                    q.search(t, limit=20)
+                    q.resolve(t)
         r = {family: _timed(lambda t: q.search(t, limit=20), items)
              for family, items in sample.items() if family != "suggest"}
         r["suggest"] = _timed(lambda t: q.suggest(t, limit=10), sample["suggest"])
