@@ -1,12 +1,13 @@
 // Search candidates through the full-text index entity_fulltext (terms made by qgraph.search, Lucene syntax
-// escaped there): $exact the hashes of the query's exact keys (null: none; up to $exact_cap nodes), $terms the query's words
-// (null: none), both restricted to $kinds (null: any). The word matches come in the fixed order `search_sort`
+// escaped there): $exact the hashes of the query's exact keys (blank: none; up to $exact_cap nodes), $terms the query's
+// words (blank: none), both restricted to $kinds (every kind for any; both texts padded with spaces and $kinds never
+// empty, so that one plan serves every query: Neo4jStore.search_candidates). The word matches come in the fixed order `search_sort`
 // (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
 // The first $cap: when the words are broad (their hits at least $walk_spread * $cap * the nodes / $walk_max, so that
 // $cap of them are expected within the first $walk_max / $walk_spread nodes in order), by walking the range index
 // entity_sort in order and keeping the nodes that $walk matches ($walk: the same words as $terms, each a map of the
 // exact terms and the prefix per field, matched against the node's terms as Lucene's whitespace analyser splits them;
-// null when a word is left to Lucene's fuzzy query), at most $walk_max nodes; else, or when the walk found fewer than
+// [] when a word is left to Lucene's fuzzy query), at most $walk_max nodes; else, or when the walk found fewer than
 // $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities) no longer
 // costs a sort of all its hits.
 // `ref`: a candidate's entity reference (the fragment _entity_ref.cypher), so that the page's names need no second
@@ -21,26 +22,26 @@ CALL {
 }
 CALL {
   WITH $exact AS exact
-  WITH exact WHERE exact IS NOT NULL
+  WITH exact WHERE trim(exact) <> ''
   CALL db.index.fulltext.queryNodes('entity_fulltext', exact) YIELD node
-  WHERE $kinds IS NULL OR node._kind IN $kinds
+  WHERE node._kind IN $kinds
   WITH node ORDER BY node.search_sort LIMIT $exact_cap
   RETURN collect({id: node.id, kind: node._kind, sort: node.search_sort, values: node.search_values,
                   ref: {{ entity_ref node }}}) AS exact
 }
 CALL {
   WITH $terms AS terms
-  WITH terms WHERE terms IS NOT NULL
+  WITH terms WHERE trim(terms) <> ''
   CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
-  WHERE $kinds IS NULL OR node._kind IN $kinds
+  WHERE node._kind IN $kinds
   WITH collect(node) AS hits
-  WITH hits, $walk IS NOT NULL AND size(hits) * $walk_max >= $walk_spread * $cap * COUNT { MATCH (:Entity) } AS broad
+  WITH hits, size($walk) > 0 AND size(hits) * $walk_max >= $walk_spread * $cap * COUNT { MATCH (:Entity) } AS broad
   CALL (broad) {
     // The lower bound is null (no node) unless the words are broad: a filter on `broad` alone is planned after the seek.
     WITH CASE WHEN broad THEN '' END AS lowest
     MATCH (n:Entity) WHERE n.search_sort >= lowest
     WITH n ORDER BY n.search_sort LIMIT $walk_max
-    WITH n WHERE ($kinds IS NULL OR n._kind IN $kinds) AND CASE WHEN $walk_all
+    WITH n WHERE n._kind IN $kinds AND CASE WHEN $walk_all
       THEN all(w IN $walk WHERE
              any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
              OR any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))

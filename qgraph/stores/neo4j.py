@@ -117,6 +117,21 @@ REF_CAP = 100
 #: nodes) a page of 100 suggestions is walked for 16,000 hits or more, a page of 400 candidates for 64,000
 WALK_MAX = 10_000
 WALK_SPREAD = 4
+#: every kind: the kinds of a search restricted to none (a list never empty: see ``_one_size``)
+_ALL_KINDS = [k.value for k in NodeKind]
+
+
+def _one_size(text: str | None) -> str:
+    """A Lucene query text padded with spaces (which Lucene's parser skips) to 1,000 characters, or 10,000 past
+    that: Neo4j keeps one plan per query text and per type and size class of each parameter (a string under 100
+    characters, under 1,000 …; an empty list, one under 10 …), and planning search_entities.cypher takes 270-700 ms
+    at 100k entities (benchmarks/RESULTS.md). So that one plan serves nearly every search, its texts are of one size
+    class and it is never asked for no kind. None (no query) is all spaces, which the query skips."""
+    text = text or ""
+    width = 1_000 if len(text) < 1_000 else 10_000 if len(text) < 10_000 else len(text)
+    return text.ljust(width)
+
+
 #: Lucene's whitespace tokenizer cuts a longer token in pieces: a word as long is not walked
 _MAX_TOKEN = 255
 #: vocabulary chunks past which a writer merges them into one
@@ -709,9 +724,10 @@ class Neo4jStore(Store):
         for _ in range(3):
             words = lucene_words(plan, mode, vocab.near)
             try:
-                rows = self.read("search_entities", exact=lucene_exact(plan), terms=lucene_render(words, mode),
-                                 kinds=list(kinds) or None, cap=cap, exact_cap=exact_cap, ref_cap=REF_CAP,
-                                 walk=_walk(words), walk_all=mode == "all", walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
+                rows = self.read("search_entities", exact=_one_size(lucene_exact(plan)),
+                                 terms=_one_size(lucene_render(words, mode)), kinds=list(kinds) or _ALL_KINDS, cap=cap,
+                                 exact_cap=exact_cap, ref_cap=REF_CAP, walk=_walk(words) or [], walk_all=mode == "all",
+                                 walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
