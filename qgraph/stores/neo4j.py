@@ -166,6 +166,18 @@ def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
     return out or None
 
 
+def _walk_of_one_size(walk: list[dict[str, Any]] | None, mode: str) -> list[dict[str, Any]]:
+    """``walk`` with a second word that changes nothing when it has one (Neo4j's size classes of a list parameter are
+    1, 2-10, 11-100: see ``_one_size``): in "all" mode one that every node holds (every term starts with ''), in "any"
+    mode one that none holds (no term starts with a control character)."""
+    if not walk:
+        return []
+    if len(walk) > 1:
+        return walk
+    prefix = "" if mode == "all" else "\x00"
+    return [*walk, {**{f: [] for f in _SEARCH_FIELDS}, **{f"{f}_prefix": prefix for f in _SEARCH_FIELDS}}]
+
+
 @dataclass(frozen=True)
 class _Vocab:
     """One reading of the database's vocabulary (``QgraphVocab`` chunks): the union of their terms per search field,
@@ -726,8 +738,8 @@ class Neo4jStore(Store):
             try:
                 rows = self.read("search_entities", exact=_one_size(lucene_exact(plan)),
                                  terms=_one_size(lucene_render(words, mode)), kinds=list(kinds) or _ALL_KINDS, cap=cap,
-                                 exact_cap=exact_cap, ref_cap=REF_CAP, walk=_walk(words) or [], walk_all=mode == "all",
-                                 walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
+                                 exact_cap=exact_cap, ref_cap=REF_CAP, walk=_walk_of_one_size(_walk(words), mode),
+                                 walk_all=mode == "all", walk_max=WALK_MAX, walk_spread=WALK_SPREAD)
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
