@@ -45,8 +45,9 @@ def _include(m: re.Match[str]) -> str:
     lines = _fragment(m["name"])
     if m["var"] is not None:
         lines = [ln.replace("{of}", m["var"]) for ln in lines]
-    # Continuation lines take the indentation of the line the mark stands in; the first one follows the mark.
-    return m["indent"] + m["before"] + ("\n" + m["indent"]).join(lines)
+    # Continuation lines take the indentation of the line the mark stands in; the first one follows the mark. A
+    # fragment may include another (its variable is the one given to this one).
+    return _INCLUDE.sub(_include, m["indent"] + m["before"] + ("\n" + m["indent"]).join(lines))
 
 
 @cache
