@@ -5,11 +5,15 @@
 // (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
 // The first $cap: when the words are broad (their hits at least $walk_spread * $cap * the nodes / $walk_max, so that
 // $cap of them are expected within the first $walk_max / $walk_spread nodes in order), by walking the range index
-// entity_sort in order and keeping the nodes that $walk matches ($walk: the same words as $terms, each a map of the
-// exact terms and the prefix per field, matched against the node's terms as Lucene's whitespace analyser splits them;
-// [] when a word is left to Lucene's fuzzy query), at most $walk_max nodes; else, or when the walk found fewer than
-// $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities) no longer
-// costs a sort of all its hits.
+// entity_sort in order and keeping the nodes among the hits, at most $walk_max nodes; else, or when the walk found
+// fewer than $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities)
+// no longer costs a sort of all its hits (a read of each hit's sort key).
+// $count false (the caller needs no number of hits: autocomplete, the closest names, a resolution): Lucene may stop
+// early (see lucene_limit), the walk then keeping the nodes that $walk matches ($walk: the same words as $terms, each a
+// map of the exact terms and the prefix per field, matched against the node's terms as Lucene's whitespace analyser
+// splits them; [] when a word is left to Lucene's fuzzy query, and then Lucene never stops early), and `total` is at
+// least the candidates returned and at most the true number.
+// $any_kind: $kinds is every kind, and no node's kind is read.
 // `ref`: a candidate's entity reference (the fragment _entity_ref.cypher), so that the page's names need no second
 // query: for the exact matches, and for the word matches when at most $ref_cap of them are returned (each costs its
 // node's properties and their shipping; for more, the caller asks entity_refs.cypher for the page alone).
@@ -24,40 +28,63 @@ CALL {
   WITH $exact AS exact
   WITH exact WHERE trim(exact) <> ''
   CALL db.index.fulltext.queryNodes('entity_fulltext', exact) YIELD node
-  WHERE node._kind IN $kinds
+  WHERE $any_kind OR node._kind IN $kinds
   WITH node ORDER BY node.search_sort LIMIT $exact_cap
   RETURN collect({id: node.id, kind: node._kind, sort: node.search_sort, values: node.search_values,
                   ref: {{ entity_ref node }}}) AS exact
 }
 CALL {
-  WITH $terms AS terms
-  WITH terms WHERE trim(terms) <> ''
-  CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
-  WHERE node._kind IN $kinds
-  WITH collect(node) AS hits
-  WITH hits, size($walk) > 0 AND size(hits) * $walk_max >= $walk_spread * $cap * COUNT { MATCH (:Entity) } AS broad
-  CALL (broad) {
+  WITH $terms AS terms, COUNT { MATCH (:Entity) } AS nodes
+  WITH terms, ($walk_spread * $cap * nodes + $walk_max - 1) / $walk_max AS broad_hits
+  // When the hits are not counted ($count false), of any kind, and the walk can match the words itself ($walk not
+  // empty), Lucene stops at $lucene_cap hits (or at the hits that make the words broad, or at $cap, if more): past
+  // them the words are broad, and the walk checks each node's terms instead of the hits.
+  WITH terms, broad_hits, CASE WHEN $count OR NOT $any_kind OR size($walk) = 0 THEN $unbounded
+                               ELSE reduce(most = $cap, x IN [$lucene_cap, broad_hits] |
+                                           CASE WHEN x > most THEN x ELSE most END) END AS lucene_limit
+  CALL (terms, lucene_limit) {
+    WITH terms, lucene_limit WHERE trim(terms) <> ''
+    CALL db.index.fulltext.queryNodes('entity_fulltext', terms, {limit: lucene_limit}) YIELD node
+    WHERE $any_kind OR node._kind IN $kinds
+    RETURN collect(node) AS hits
+  }
+  WITH hits, size(hits) >= lucene_limit AS limited, size(hits) >= broad_hits AS broad
+  CALL (hits, broad, limited) {
     // The lower bound is null (no node) unless the words are broad: a filter on `broad` alone is planned after the seek.
     WITH CASE WHEN broad THEN '' END AS lowest
     MATCH (n:Entity) WHERE n.search_sort >= lowest
     WITH n ORDER BY n.search_sort LIMIT $walk_max
-    WITH n WHERE n._kind IN $kinds AND CASE WHEN $walk_all
-      THEN all(w IN $walk WHERE
+    // A node is one of the hits (Neo4j checks a list that every row shares as a set: 0.5 µs a node at 100k), or
+    // when Lucene stopped at its limit, holds the words ($walk: in "all" mode each word, else one; a field is split
+    // only when the word has terms in it).
+    WITH n WHERE CASE WHEN NOT limited THEN n IN hits
+      WHEN NOT ($any_kind OR n._kind IN $kinds) THEN false
+      WHEN $walk_all THEN all(w IN $walk WHERE
              any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
-             OR any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))
+             OR ((size(w.description) > 0 OR w.description_prefix IS NOT NULL)
+                 AND any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix)))
       ELSE any(w IN $walk WHERE
              any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
-             OR any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))
+             OR ((size(w.description) > 0 OR w.description_prefix IS NOT NULL)
+                 AND any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix)))
       END
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS walked
   }
-  CALL (hits, walked) {
-    UNWIND CASE WHEN size(walked) < $cap THEN hits ELSE [] END AS n
+  CALL (hits, walked, limited) {
+    UNWIND CASE WHEN size(walked) < $cap AND NOT limited THEN hits ELSE [] END AS n
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS sorted
   }
-  WITH hits, CASE WHEN size(walked) = $cap THEN walked ELSE sorted END AS first
+  // Lucene stopped at its limit and the walk fell short (rare: broad words fill the walk): every hit, sorted.
+  CALL (walked, limited) {
+    WITH $terms AS terms WHERE size(walked) < $cap AND limited
+    CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
+    WHERE $any_kind OR node._kind IN $kinds
+    WITH node ORDER BY node.search_sort LIMIT $cap
+    RETURN collect(node) AS resorted
+  }
+  WITH hits, CASE WHEN size(walked) = $cap THEN walked WHEN limited THEN resorted ELSE sorted END AS first
   CALL (hits, first) {
     UNWIND CASE WHEN size(first) <= $ref_cap THEN first ELSE [] END AS n
     RETURN collect({id: n.id, kind: n._kind, sort: n.search_sort, values: n.search_values,

@@ -279,12 +279,13 @@ class Queries:
         rare = tuple(c for c, n in zip(p.clauses, hits) if n <= BROAD_HITS)
         return replace(p, clauses=rare) if rare and len(rare) < len(p.clauses) else p
 
-    def _find(self, p: Plan, kinds: tuple[str, ...], cap: int) -> tuple[int, list[Ranked]]:
+    def _find(self, p: Plan, kinds: tuple[str, ...], cap: int, *, count: bool = True) -> tuple[int, list[Ranked]]:
         """Every required word (or, when no node has them all and no exact name matches, any of its rarer words:
-        ``_rare``), ranked."""
-        exact, total, cands = self.store.search_candidates(p, "all", kinds, cap, EXACT_CAP)
+        ``_rare``), ranked; with their number (``count`` false: perhaps a lower bound, ``Store.search_candidates``)."""
+        exact, total, cands = self.store.search_candidates(p, "all", kinds, cap, EXACT_CAP, count=count)
         if not exact and not total and len(p.clauses) > 1:
-            exact, total, cands = self.store.search_candidates(self._rare(p, kinds), "any", kinds, cap, EXACT_CAP)
+            exact, total, cands = self.store.search_candidates(self._rare(p, kinds), "any", kinds, cap, EXACT_CAP,
+                                                               count=count)
         ids = {c.id for c in cands}
         # Exact names outside the word matches count too (known only when every word match was returned).
         extra = len({e.id for e in exact} - ids) if total <= len(cands) else 0
@@ -309,7 +310,8 @@ class Queries:
         loose = relaxed(p)
         if not loose.clauses:
             return []
-        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP, EXACT_CAP)
+        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP, EXACT_CAP,
+                                                   count=False)
         return self._suggestions(rank(loose, cands), n)
 
     def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
@@ -340,7 +342,7 @@ class Queries:
             return Resolution(query=text, verdict="match", match=ref,
                               candidates=[Suggestion(entity=ref, score=100.0, field="id", matched=ident)])
         p = plan(text)
-        _, ranked = self._find(p, kinds, CANDIDATE_CAP)
+        _, ranked = self._find(p, kinds, CANDIDATE_CAP, count=False)
         strong = [r for r in ranked if r.score >= MATCH_SCORE]
         if not strong:
             closest = self._suggestions(ranked) if ranked else self._closest(p, kinds)
@@ -375,7 +377,7 @@ class Queries:
         self._text("q", q)
         kinds = self._kinds(kinds)
         p = plan(q, autocomplete=True)
-        exact, _, cands = self.store.search_candidates(p, "all", kinds, SUGGEST_CAP, EXACT_CAP)
+        exact, _, cands = self.store.search_candidates(p, "all", kinds, SUGGEST_CAP, EXACT_CAP, count=False)
         # A name or alias that begins with the typed text first (what autocomplete is for), entities before
         # agreements, then by rank.
         typed = p.normalised.replace(" ", "")

@@ -763,13 +763,14 @@ class Store(ABC):
 
     @abstractmethod
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
-                          exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
+                          exact_cap: int, *, count: bool = True) -> tuple[list[Candidate], int, list[Candidate]]:
         """What ``qgraph.search`` ranks: (the nodes with one of ``plan.exact`` among their exact keys, at most
         ``exact_cap``; the number of nodes matching the plan's words; the first ``cap`` of those in ``sort_key``
         order). ``mode`` ``all``: a node matches when each required word matches one of its terms in
         ``plan.fields``; ``any``: when one word does. A word matches a term equal to it, within its ``edits``
         (optimal string alignment distance), or starting with it when it is a ``prefix``. Only nodes of ``kinds``
-        (empty: any)."""
+        (empty: any). ``count`` false: the caller does not need the number, which may then be a lower bound (at least
+        the number of candidates returned), so that a store can stop counting a broad word's hits."""
 
     @abstractmethod
     def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:

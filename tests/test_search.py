@@ -247,27 +247,37 @@ def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, n
 
 
 @pytest.mark.neo4j
-@pytest.mark.parametrize("walk_max", [10_000, 7])
+@pytest.mark.parametrize(("walk_max", "lucene_cap"), [(10_000, 50_000), (7, 50_000), (10_000, 1), (7, 1)])
 def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4j_curated: Store, monkeypatch: Any,
-                                                     walk_max: int) -> None:
+                                                     walk_max: int, lucene_cap: int) -> None:
     """Broad words are not sorted on Neo4j: search_entities.cypher walks the range index entity_sort in order, keeping
-    the nodes its words match (as Lucene matches them), and sorts the hits only when the walk found fewer than the cap
-    within WALK_MAX nodes. Walking always (WALK_SPREAD 0), with a cap small enough for the walk to fill it, the
-    candidates and every answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort
-    answers."""
+    the nodes among the hits (or, when Lucene stopped at LUCENE_CAP hits because they need not be counted, the nodes
+    whose terms the words match), and sorts the hits only when the walk found fewer than the cap within WALK_MAX
+    nodes. Walking always (WALK_SPREAD 0), with a cap small enough for the walk to fill it, the candidates and every
+    answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort answers; with LUCENE_CAP 1
+    an uncounted search walks the terms. Uncounted, the number of hits is at most the true one and at least the
+    candidates'."""
     from qgraph.search import relaxed
     from qgraph.stores import neo4j as neo
 
     monkeypatch.setattr(neo, "WALK_SPREAD", 0)
     monkeypatch.setattr(neo, "WALK_MAX", walk_max)
+    monkeypatch.setattr(neo, "LUCENE_CAP", lucene_cap)
     texts = ["university", "quantum strategy UK", "Tohoku Universiti", "量子", "national institute", "ministry"]
+    limited = 0
     for text in texts:
         for p in (plan(text), plan(text, autocomplete=True), relaxed(plan(text))):
             for mode in ("all", "any"):
                 for kinds in ((), ("Institution",), ("Agreement", "Nation")):
                     for cap in (1, 3, 400):
-                        assert (neo4j_curated.search_candidates(p, mode, kinds, cap, 5)
-                                == memory_curated.search_candidates(p, mode, kinds, cap, 5)), (text, mode, kinds, cap)
+                        want = memory_curated.search_candidates(p, mode, kinds, cap, 5)
+                        assert neo4j_curated.search_candidates(p, mode, kinds, cap, 5) == want, (text, mode, kinds, cap)
+                        exact, total, cands = neo4j_curated.search_candidates(p, mode, kinds, cap, 5, count=False)
+                        assert (exact, cands) == (want[0], want[2]), (text, mode, kinds, cap)
+                        assert len(cands) <= total <= want[1], (text, mode, kinds, cap)
+                        limited += total < want[1]
+    # With LUCENE_CAP 1, Lucene stopped early (and the walk matched the terms) for some of these.
+    assert (limited > 0) == (lucene_cap == 1)
     q, m = Queries(neo4j_curated), Queries(memory_curated)
     for text in QUERIES:
         assert q.search(text) == m.search(text) and q.suggest(text) == m.suggest(text), text

@@ -830,7 +830,7 @@ class MemoryStore(Store):
             return state.search
 
     def search_candidates(self, plan: Plan, mode: str, kinds: tuple[str, ...], cap: int,
-                          exact_cap: int) -> tuple[list[Candidate], int, list[Candidate]]:
+                          exact_cap: int, *, count: bool = True) -> tuple[list[Candidate], int, list[Candidate]]:
         return self._search_index().candidates(plan, mode, kinds, cap, exact_cap)
 
     def clause_hits(self, plan: Plan, kinds: tuple[str, ...], limit: int) -> list[int]:
