@@ -159,9 +159,9 @@ def _write_vocab(tx: neo4j.Transaction | neo4j.ManagedTransaction, seq: int, ter
 
 
 def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
-    """The words of a Lucene query as search_entities.cypher matches them while it walks the fixed order: per word and
-    field the exact terms and the prefix; None (no walk) when a word is left to Lucene's fuzzy query, or is too long
-    for Lucene to index as one term."""
+    """The words of a Lucene query as search_entities.cypher matches them while it walks the fixed order after Lucene
+    stopped early (hits not counted): per word and field the exact terms and the prefix; None when a word is left to
+    Lucene's fuzzy query, or is too long for Lucene to index as one term (Lucene then hands over every hit)."""
     out = []
     for word in words:
         m: dict[str, Any] = {}
