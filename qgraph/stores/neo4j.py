@@ -177,14 +177,15 @@ def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
 
 def _walk_of_one_size(walk: list[dict[str, Any]] | None, mode: str) -> list[dict[str, Any]]:
     """``walk`` with a second word that changes nothing when it has one (Neo4j's size classes of a list parameter are
-    1, 2-10, 11-100: see ``_one_size``): in "all" mode one that every node holds (every term starts with ''), in "any"
-    mode one that none holds (no term starts with a control character)."""
+    1, 2-10, 11-100: see ``_one_size``): in "all" mode one that every node holds (every name term starts with ''), in
+    "any" mode one that none holds (no name term starts with a control character). It has no description term, so
+    the walk never splits a description for it."""
     if not walk:
         return []
     if len(walk) > 1:
         return walk
-    prefix = "" if mode == "all" else "\x00"
-    return [*walk, {**{f: [] for f in _SEARCH_FIELDS}, **{f"{f}_prefix": prefix for f in _SEARCH_FIELDS}}]
+    return [*walk, {"names": [], "names_prefix": "" if mode == "all" else "\x00",
+                    "description": [], "description_prefix": None}]
 
 
 @dataclass(frozen=True)
