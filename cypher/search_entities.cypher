@@ -55,18 +55,14 @@ CALL {
     MATCH (n:Entity) WHERE n.search_sort >= lowest
     WITH n ORDER BY n.search_sort LIMIT $walk_max
     // A node is one of the hits (Neo4j checks a list that every row shares as a set: 0.5 µs a node at 100k), or
-    // when Lucene stopped at its limit, holds the words ($walk: in "all" mode each word, else one; a field is split
-    // only when the word has terms in it).
-    WITH n WHERE CASE WHEN NOT limited THEN n IN hits
-      WHEN NOT ($any_kind OR n._kind IN $kinds) THEN false
-      WHEN $walk_all THEN all(w IN $walk WHERE
-             any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
-             OR ((size(w.description) > 0 OR w.description_prefix IS NOT NULL)
-                 AND any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix)))
-      ELSE any(w IN $walk WHERE
-             any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
-             OR ((size(w.description) > 0 OR w.description_prefix IS NOT NULL)
-                 AND any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix)))
+    // when Lucene stopped at its limit (only for a search of any kind), holds the words ($walk: in "all" mode each
+    // word, else one; a field is split only when the word has terms in it).
+    WITH n WHERE CASE WHEN NOT limited THEN n IN hits ELSE
+      size([w IN $walk WHERE
+            any(t IN split(n.search_names, ' ') WHERE t IN w.names OR t STARTS WITH w.names_prefix)
+            OR ((size(w.description) > 0 OR w.description_prefix IS NOT NULL)
+                AND any(t IN split(n.search_description, ' ') WHERE t IN w.description OR t STARTS WITH w.description_prefix))])
+        >= CASE WHEN $walk_all THEN size($walk) ELSE 1 END
       END
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS walked
@@ -76,11 +72,11 @@ CALL {
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS sorted
   }
-  // Lucene stopped at its limit and the walk fell short (rare: broad words fill the walk): every hit, sorted.
+  // Lucene stopped at its limit (of any kind) and the walk fell short (rare: broad words fill the walk): every hit,
+  // sorted.
   CALL (walked, limited) {
     WITH $terms AS terms WHERE size(walked) < $cap AND limited
     CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
-    WHERE $any_kind OR node._kind IN $kinds
     WITH node ORDER BY node.search_sort LIMIT $cap
     RETURN collect(node) AS resorted
   }
