@@ -276,7 +276,8 @@ class Queries:
         if len(p.clauses) < 2:
             return p
         hits = self.store.clause_hits(p, kinds, BROAD_HITS)
-        rare = tuple(c for c, n in zip(p.clauses, hits) if n <= BROAD_HITS)
+        # A word that matches nothing is no rarer word: left alone, it would stand for a broad word it replaced.
+        rare = tuple(c for c, n in zip(p.clauses, hits) if 0 < n <= BROAD_HITS)
         return replace(p, clauses=rare) if rare and len(rare) < len(p.clauses) else p
 
     def _find(self, p: Plan, kinds: tuple[str, ...], cap: int, *, count: bool = True) -> tuple[int, list[Ranked]]:
@@ -306,13 +307,19 @@ class Queries:
                 for r in top if r.id in refs]
 
     def _closest(self, p: Plan, kinds: tuple[str, ...], n: int = 5) -> list[Suggestion]:
-        """The closest names when nothing matches: the relaxed plan's best."""
-        loose = relaxed(p)
-        if not loose.clauses:
-            return []
-        _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP, EXACT_CAP,
-                                                   count=False)
-        return self._suggestions(rank(loose, cands), n)
+        """The closest names when nothing matches: the best of the nearest relaxed plan that matches something
+        (``qgraph.search.relaxed``). The nearest is tried first because it is closer, and cheaper: the first half of
+        a word as a prefix ("shi" of "shits") matches many names, which cost a store a sort of their order."""
+        for level in (0, 1):
+            loose = relaxed(p, level)
+            if not loose.clauses:
+                return []
+            _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP,
+                                                       EXACT_CAP, count=False)
+            ranked = rank(loose, cands)
+            if ranked:
+                return self._suggestions(ranked, n)
+        return []
 
     def search(self, q: str, *, kinds: tuple[str, ...] = (), limit: int = 20, offset: int = 0) -> SearchResult:
         """Entities by name, alias or description, in English or Japanese, ranked as ``qgraph.search`` says; when

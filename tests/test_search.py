@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from qgraph.api import create_app
 from qgraph.queries import Ambiguous, BadParameter, NotFound, Queries
 from qgraph.search import lucene_escape, plan, stem, terms, tokens
+from qgraph.text import normalise
 from qgraph.store import Store
 
 #: the shared list: names as people type them (order, plurals, abbreviations, typos, Japanese with and without
@@ -194,6 +195,10 @@ def test_did_you_mean(q: Queries) -> None:
     result = q.search("Toho")
     assert result.hits == [] and "tohoku-university" in [s.entity.id for s in result.did_you_mean]
     assert q.search("aist").did_you_mean == []
+    # The nearest first: names with a word that the typed one begins ("univers…") or at two edits ("united"), not
+    # those with a word of its first half alone ("uni…": the European Union).
+    near = q.search("Univers").did_you_mean
+    assert near and "univers" in normalise(near[0].matched) and "eu" not in [s.entity.id for s in near]
 
 
 def test_both_stores_rank_the_same(memory_curated: Store, neo4j_curated: Store) -> None:
@@ -554,6 +559,9 @@ def test_any_word_candidates_leave_out_broad_words(store: Store, monkeypatch: An
     r = Queries(store).search("Velmoni Quantum Cextre")  # "centre" is stored as "center": two edits from "cextre"
     assert [h.entity.id for h in r.hits] == ["lab-5", "lab-6"]  # both hold velmoni; the one with quantum first
     assert r.page.total == 2 and "2 of 3 query words" in r.hits[0].why
+    # A word matching nothing is no rarer word: the broad word's nodes are the candidates then, not none.
+    r = Queries(store).search("Quantum Zzzzzq")
+    assert r.page.total == 6 and {h.entity.id for h in r.hits} == {f"lab-{i}" for i in range(6)}
     monkeypatch.setattr(queries, "BROAD_HITS", 100)  # nothing broad: every word's nodes are candidates
     assert Queries(store).search("Velmoni Quantum Cextre").page.total == 7
 
