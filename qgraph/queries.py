@@ -313,7 +313,7 @@ class Queries:
         for level in (0, 1):
             loose = relaxed(p, level)
             if not loose.clauses:
-                return []
+                continue
             _, _, cands = self.store.search_candidates(self._rare(loose, kinds), "any", kinds, CLOSEST_CAP,
                                                        EXACT_CAP, count=False)
             ranked = rank(loose, cands)

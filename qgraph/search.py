@@ -357,19 +357,21 @@ class Plan:
 
 
 def relaxed(p: Plan, level: int = 1) -> Plan:
-    """A looser plan for "did you mean", any word matching. Level 0, the nearest: each Latin word also as a prefix
-    of a longer word (what was typed may be the start of a name) and at two edits from six characters (one from
-    four); CJK words as they are. Level 1, the loosest: Latin words by their first half as a prefix (at least three
-    characters), CJK words by their first character; without level 0's typo-tolerant words, which it follows only
-    when they matched nothing (``Queries._closest``)."""
+    """A looser plan for "did you mean", any word matching, for a plan that matched nothing (``Queries._closest``).
+    Level 0, the nearest: each Latin word also as a prefix of a longer word (what was typed may be the start of a
+    name) and at two edits from six characters (one from four), unless the plan asked that already. Level 1, the
+    loosest: Latin words by their first half as a prefix (at least three characters), CJK words by their first
+    character; without level 0's typo-tolerant words, which it follows only when they matched nothing."""
     clauses = []
     for c in p.clauses:
         if c.cjk:
-            clauses.append(c if level == 0 else Clause(c.text[0], True, False, 0, True))
+            if level == 1:
+                clauses.append(Clause(c.text[0], True, False, 0, True))
         elif level == 0:
             clauses.append(Clause(c.text, False, False, 0, True))
-            if len(c.text) >= 4:
-                clauses.append(Clause(c.text, False, False, 2 if len(c.text) >= 6 else 1, False))
+            edits = 2 if len(c.text) >= 6 else 1 if len(c.text) >= 4 else 0
+            if edits and (edits != c.edits or c.prefix):
+                clauses.append(Clause(c.text, False, False, edits, False))
         else:
             clauses.append(Clause(c.text[:max(3, len(c.text) // 2)], False, False, 0, True))
     return Plan(p.query, p.normalised, (), tuple(dict.fromkeys(clauses))[:MAX_CLAUSES], p.fields)

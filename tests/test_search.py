@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from qgraph.api import create_app
 from qgraph.queries import Ambiguous, BadParameter, NotFound, Queries
-from qgraph.search import lucene_escape, plan, stem, terms, tokens
+from qgraph.search import Clause, lucene_escape, plan, relaxed, stem, terms, tokens
 from qgraph.text import normalise
 from qgraph.store import Store
 
@@ -199,6 +199,11 @@ def test_did_you_mean(q: Queries) -> None:
     # those with a word of its first half alone ("uni…": the European Union).
     near = q.search("Univers").did_you_mean
     assert near and "univers" in normalise(near[0].matched) and "eu" not in [s.entity.id for s in near]
+    # The nearest plan leaves out what the plan that matched nothing asked already: "unive" at one edit, CJK words.
+    assert relaxed(plan("Unive"), 0).clauses == (Clause("unive", False, False, 0, True),)
+    assert relaxed(plan("量糸"), 0).clauses == ()
+    cjk = q.search("量糸").did_you_mean  # then the loosest: the first character, 量
+    assert cjk and all("量" in s.matched for s in cjk)
 
 
 def test_both_stores_rank_the_same(memory_curated: Store, neo4j_curated: Store) -> None:
@@ -262,7 +267,6 @@ def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4
     answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort answers; with LUCENE_CAP 1
     an uncounted search walks the terms. Uncounted, the number of hits is at most the true one and at least the
     candidates'."""
-    from qgraph.search import relaxed
     from qgraph.stores import neo4j as neo
 
     monkeypatch.setattr(neo, "WALK_SPREAD", 0)
@@ -271,7 +275,7 @@ def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4
     texts = ["university", "quantum strategy UK", "Tohoku Universiti", "量子", "national institute", "ministry"]
     limited = 0
     for text in texts:
-        for p in (plan(text), plan(text, autocomplete=True), relaxed(plan(text))):
+        for p in (plan(text), plan(text, autocomplete=True), relaxed(plan(text), 0), relaxed(plan(text))):
             for mode in ("all", "any"):
                 for kinds in ((), ("Institution",), ("Agreement", "Nation")):
                     for cap in (1, 3, 400):
