@@ -120,10 +120,14 @@ REF_CAP = 100
 #: names) to about 5 ms before the sort.
 WALK_MAX = 10_000
 WALK_SPREAD = 2
-#: hits past which Lucene stops when they need not be counted (autocomplete, the closest names, a resolution): the
-#: walk then checks the terms of each node (about 3 µs a node) instead of handing over every hit (0.2 µs each; a word
-#: in most names has 300,000 at 100k entities)
-LUCENE_CAP = 50_000
+#: when hits need not be counted (autocomplete, the closest names, a resolution), Lucene stops at the hits that make
+#: the words broad (or at LUCENE_CAP, if more), and a walk of at most TERM_WALK_MAX nodes checks the terms of each
+#: (about 1.8 µs a node) for the first `cap`; only when it finds fewer is every hit handed over (0.2 µs each, and as
+#: much again for the walk's set of them: "unive" typed has 30,000 at 100k entities, "quantum" 300,000). A word in
+#: names of every letter fills that walk within a few hundred nodes; one whose hits cluster in the order (a name's
+#: first word, "international") costs the walk, about 4 ms, before the rest.
+LUCENE_CAP = 0
+TERM_WALK_MAX = 2_500
 #: every kind: the kinds of a search restricted to none (a list never empty: see ``_one_size``)
 _ALL_KINDS = [k.value for k in NodeKind]
 #: the `limit` of a Lucene query that hands over every hit
@@ -170,7 +174,9 @@ def _walk(words: list[list[Alternatives]]) -> list[dict[str, Any]] | None:
         for a in word:
             if a.fuzzy or any(len(t) > _MAX_TOKEN for t in a.terms):
                 return None
-            m[a.field], m[f"{a.field}_prefix"] = list(a.terms), a.prefix
+            # Padded as the walk pads a node's terms: a term is found whole, a prefix at the start of a term.
+            m[a.field] = [f" {t} " for t in a.terms]
+            m[f"{a.field}_prefix"] = None if a.prefix is None else f" {a.prefix}"
         out.append(m)
     return out or None
 
@@ -184,7 +190,7 @@ def _walk_of_one_size(walk: list[dict[str, Any]] | None, mode: str) -> list[dict
         return []
     if len(walk) > 1:
         return walk
-    return [*walk, {"names": [], "names_prefix": "" if mode == "all" else "\x00",
+    return [*walk, {"names": [], "names_prefix": " " if mode == "all" else " \x00",
                     "description": [], "description_prefix": None}]
 
 
@@ -745,13 +751,16 @@ class Neo4jStore(Store):
         vocab = self._vocab.now or self._vocabulary()
         for _ in range(3):
             words = lucene_words(plan, mode, vocab.near)
+            walk = _walk_of_one_size(_walk(words), mode)
             try:
                 rows = self.read("search_entities", exact=_one_size(lucene_exact(plan)),
                                  terms=_one_size(lucene_render(words, mode)), kinds=list(kinds) or _ALL_KINDS,
                                  any_kind=not kinds, count=count, unbounded=_UNBOUNDED, cap=cap,
-                                 exact_cap=exact_cap, ref_cap=REF_CAP, walk=_walk_of_one_size(_walk(words), mode),
+                                 exact_cap=exact_cap, ref_cap=REF_CAP, walk=walk,
                                  walk_all=mode == "all", walk_max=WALK_MAX, walk_spread=WALK_SPREAD,
-                                 lucene_cap=LUCENE_CAP)
+                                 lucene_cap=LUCENE_CAP, term_walk_max=TERM_WALK_MAX,
+                                 walk_description=any(w["description"] or w["description_prefix"] is not None
+                                                      for w in walk))
             except StoreError as exc:
                 if "entity_fulltext" in str(exc):
                     raise StoreError(f"Neo4j at {self.uri}: the full-text index entity_fulltext is missing: this "
