@@ -5,8 +5,9 @@
 // (entities before agreements, name, id), the first $cap of them, with their total; qgraph.search ranks them.
 // The first $cap: when the words are broad (their hits at least $walk_spread * $cap * the nodes / $walk_max, so that
 // $cap of them are expected within the first $walk_max / $walk_spread nodes in order), by walking the range index
-// entity_sort in order and keeping the nodes among the hits, at most $walk_max nodes; else, or when the walk found
-// fewer than $cap, the hits sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities)
+// entity_sort in order and keeping the nodes among the hits, at most $walk_max nodes ($long_walk_max for
+// $long_walk_hits hits or more, when as broad by that bound); else, or when the walk found fewer than $cap, the hits
+// sorted, keeping the first $cap. A broad word ("uni" typed, 30,000 hits at 100k entities)
 // no longer costs a sort of all its hits (a read of each hit's sort key).
 // $count false (the caller needs no number of hits: autocomplete, the closest names, a resolution): Lucene may stop
 // early (see lucene_limit), a walk of at most $term_walk_max nodes then keeping the nodes that $walk matches ($walk:
@@ -37,12 +38,13 @@ CALL {
 }
 CALL {
   WITH $terms AS terms, COUNT { MATCH (:Entity) } AS nodes
-  WITH terms, ($walk_spread * $cap * nodes + $walk_max - 1) / $walk_max AS broad_hits
+  WITH terms, ($walk_spread * $cap * nodes + $walk_max - 1) / $walk_max AS broad_hits,
+       ($walk_spread * $cap * nodes + $long_walk_max - 1) / $long_walk_max AS long_broad_hits
   // When the hits are not counted ($count false), of any kind, and the walk can match the words itself ($walk not
   // empty), Lucene stops at the hits that make the words broad (at least $lucene_cap, and $cap): past them, a short
   // walk matching each node's terms may find the first $cap (dense words, in names of every letter), and Lucene is
   // asked for every hit only when it does not.
-  WITH terms, broad_hits, CASE WHEN $count OR NOT $any_kind OR size($walk) = 0 THEN $unbounded
+  WITH terms, broad_hits, long_broad_hits, CASE WHEN $count OR NOT $any_kind OR size($walk) = 0 THEN $unbounded
                                ELSE reduce(most = $cap, x IN [$lucene_cap, broad_hits] |
                                            CASE WHEN x > most THEN x ELSE most END) END AS lucene_limit
   CALL (terms, lucene_limit) {
@@ -51,7 +53,7 @@ CALL {
     WHERE $any_kind OR node._kind IN $kinds
     RETURN collect(node) AS stopped
   }
-  WITH terms, broad_hits, stopped, size(stopped) >= lucene_limit AS limited
+  WITH terms, broad_hits, long_broad_hits, stopped, size(stopped) >= lucene_limit AS limited
   CALL (limited) {
     // Lucene stopped (only for a search of any kind): at most $term_walk_max nodes in order, those that hold the
     // words ($walk: in "all" mode each word, else one; terms padded with spaces, as the node's are here, so that a
@@ -67,7 +69,7 @@ CALL {
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS dense
   }
-  WITH terms, broad_hits, stopped, dense, limited AND size(dense) = $cap AS done,
+  WITH terms, broad_hits, long_broad_hits, stopped, dense, limited AND size(dense) = $cap AS done,
        limited AND size(dense) < $cap AS short
   // The short walk fell short (the hits are fewer, or clustered in the order: a prefix of names): every hit.
   CALL (terms, short) {
@@ -75,8 +77,12 @@ CALL {
     CALL db.index.fulltext.queryNodes('entity_fulltext', terms) YIELD node
     RETURN collect(node) AS every
   }
-  WITH CASE WHEN short THEN every ELSE stopped END AS hits, broad_hits, dense, done
-  WITH hits, dense, done, NOT done AND size(hits) >= broad_hits AS broad
+  WITH CASE WHEN short THEN every ELSE stopped END AS hits, broad_hits, long_broad_hits, dense, done
+  // Many hits ($long_walk_hits or more, enough that a walk of $long_walk_max nodes costs no more than their sort) are
+  // walked further: hits clustered in the order (a name's first word, "international" typed) are reached.
+  WITH hits, dense, done, broad_hits,
+       NOT done AND size(hits) >= $long_walk_hits AND size(hits) >= long_broad_hits AS long
+  WITH hits, dense, done, long, NOT done AND NOT long AND size(hits) >= broad_hits AS broad
   CALL (hits, broad) {
     // The lower bound is null (no node) unless the words are broad: a filter on `broad` alone is planned after the seek.
     WITH CASE WHEN broad THEN '' END AS lowest
@@ -86,8 +92,17 @@ CALL {
     // 0.5 µs a node at 100k).
     WITH n WHERE n IN hits
     WITH n ORDER BY n.search_sort LIMIT $cap
-    RETURN collect(n) AS walked
+    RETURN collect(n) AS walked_near
   }
+  CALL (hits, long) {
+    WITH CASE WHEN long THEN '' END AS lowest
+    MATCH (n:Entity) WHERE n.search_sort >= lowest
+    WITH n ORDER BY n.search_sort LIMIT $long_walk_max
+    WITH n WHERE n IN hits
+    WITH n ORDER BY n.search_sort LIMIT $cap
+    RETURN collect(n) AS walked_far
+  }
+  WITH hits, dense, done, walked_near + walked_far AS walked
   CALL (hits, walked, done) {
     UNWIND CASE WHEN size(walked) < $cap AND NOT done THEN hits ELSE [] END AS n
     WITH n ORDER BY n.search_sort LIMIT $cap

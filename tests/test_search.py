@@ -257,24 +257,30 @@ def test_neo4j_reads_the_page_names_with_the_candidates(memory_curated: Store, n
 
 
 @pytest.mark.neo4j
-@pytest.mark.parametrize(("walk_max", "lucene_cap", "term_walk_max"),
-                         [(10_000, 50_000, 2_500), (7, 50_000, 2_500), (10_000, 1, 2_500), (7, 1, 2_500), (10_000, 1, 3),
-                          (7, 1, 3)])
+@pytest.mark.parametrize(("walk_max", "lucene_cap", "term_walk_max", "long_walk_hits"),
+                         [(10_000, 50_000, 2_500, 20_000), (7, 50_000, 2_500, 20_000), (10_000, 1, 2_500, 20_000),
+                          (7, 1, 2_500, 20_000), (10_000, 1, 3, 20_000), (7, 1, 3, 20_000), (10_000, 50_000, 2_500, 1),
+                          (7, 1, 3, 1)])
 def test_neo4j_walks_the_fixed_order_for_broad_words(memory_curated: Store, neo4j_curated: Store, monkeypatch: Any,
-                                                     walk_max: int, lucene_cap: int, term_walk_max: int) -> None:
+                                                     walk_max: int, lucene_cap: int, term_walk_max: int,
+                                                     long_walk_hits: int) -> None:
     """Broad words are not sorted on Neo4j: search_entities.cypher walks the range index entity_sort in order, keeping
     the nodes among the hits (or, when Lucene stopped at LUCENE_CAP hits because they need not be counted, the nodes
     whose terms the words match), and sorts the hits only when the walk found fewer than the cap within WALK_MAX
     nodes. Walking always (WALK_SPREAD 0), with a cap small enough for the walk to fill it, the candidates and every
     answer are the memory store's; with WALK_MAX 7 the walk mostly falls short and the sort answers; with LUCENE_CAP 1
     an uncounted search walks the terms (TERM_WALK_MAX nodes at most: with 3 that walk mostly falls short, and every
-    hit is asked for). Uncounted, the number of hits is at most the true one and at least the candidates'."""
+    hit is asked for); with LONG_WALK_HITS 1 every word takes the long walk (of three times WALK_MAX here: with
+    WALK_MAX 7 it too mostly falls short). Uncounted, the number of hits is at most the true one and at least the
+    candidates'."""
     from qgraph.stores import neo4j as neo
 
     monkeypatch.setattr(neo, "WALK_SPREAD", 0)
     monkeypatch.setattr(neo, "WALK_MAX", walk_max)
     monkeypatch.setattr(neo, "LUCENE_CAP", lucene_cap)
     monkeypatch.setattr(neo, "TERM_WALK_MAX", term_walk_max)
+    monkeypatch.setattr(neo, "LONG_WALK_HITS", long_walk_hits)
+    monkeypatch.setattr(neo, "LONG_WALK_MAX", 3 * walk_max)
     texts = ["university", "quantum strategy UK", "Tohoku Universiti", "量子", "national institute", "ministry"]
     limited = 0
     for text in texts:
