@@ -94,6 +94,7 @@ CALL {
     WITH n ORDER BY n.search_sort LIMIT $cap
     RETURN collect(n) AS walked_near
   }
+  // The same walk, longer: a second copy because LIMIT cannot read a variable (at most one of the two walks).
   CALL (hits, long) {
     WITH CASE WHEN long THEN '' END AS lowest
     MATCH (n:Entity) WHERE n.search_sort >= lowest
