@@ -70,6 +70,7 @@ def samples(graph: Graph, seed: int, n: int) -> dict[str, list[str]]:
     five or more letters, and two words of a name in reverse order."""
     rng = random.Random(seed)
     names = sorted(nd.properties.get("name", nd.id) for nd in graph.nodes if nd.kind is NodeKind.INSTITUTION)
+    n = min(n, len(names))  # a small graph (the warm-up asks for 1,000 a family)
     common = ("University", "National", "Institute", "Quantum", "Laboratory", "Research")
     places = []
     for name in rng.sample(names, n):
@@ -108,30 +109,42 @@ def _du(path: Path) -> int:
 
 
 def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | None, *, seed: int = 42, n: int = 200,
-                 neo4j_home: Path | None = None, warm_n: int = 20) -> dict[str, Any]:
+                 neo4j_home: Path | None = None, warm_n: int = 1000) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sample = samples(graph, seed, n)
-    # Other queries of every family, run untimed first: Neo4j plans each shape of query (the "any word" retry, the
-    # relaxed query of did_you_mean …) once per server start or schema change (this benchmark's own index rebuild
-    # below is one), 150-220 ms each at this size, which would otherwise land in the timed queries' p99. More of them
-    # (``warm_n`` a family) also let a server just started compile its hot code first (its JIT).
+    # Other queries of every family, run untimed first, the families taken in turn. Neo4j plans each shape of query
+    # (the "any word" retry, the relaxed query of did_you_mean …) once per server start or schema change (this
+    # benchmark's own index rebuild below is one), 150-220 ms each at this size, which would otherwise land in the
+    # timed queries' p99. And a server just started is slower for its first few thousand queries, while its JIT
+    # compiles the search's code: after a new server's load, steps like these (a search and a resolve, or a suggest)
+    # took a p50 of 9.10 ms in the first 500, 5.80 ms by 2,000, and 4.6-4.8 ms from 4,500 on, the JIT's count of
+    # compiled methods rising from 32,121 to 34,044 and then nearly still (RESULTS.md, session 12). ``warm_n`` a
+    # family (1,000: about 5,700 steps) puts the timed queries past that; the warm-up's own p50 by quarter is in the
+    # output, so every run shows its curve.
     # None of them is a timed query: their pages would be warm for it.
     timed_texts = {t for items in sample.values() for t in items}
     warm = {family: [t for t in items if t not in timed_texts]
             for family, items in samples(graph, seed + 1, warm_n).items()}
+    steps = [(family, items[i]) for i in range(warm_n) for family, items in warm.items() if i < len(items)]
     for name, store in stores.items():
         q = Queries(store)
-        for family, items in warm.items():
-            for t in items:
-                if family == "suggest":
-                    q.suggest(t, limit=10)
-                else:
-                    q.search(t, limit=20)
-                    q.resolve(t)
+        warm_ms = []
+        for family, t in steps:
+            start = time.perf_counter()
+            if family == "suggest":
+                q.suggest(t, limit=10)
+            else:
+                q.search(t, limit=20)
+                q.resolve(t)
+            warm_ms.append((time.perf_counter() - start) * 1000)
+        quarters = [sorted(warm_ms[k * len(warm_ms) // 4:(k + 1) * len(warm_ms) // 4]) for k in range(4)]
         r = {family: _timed(lambda t: q.search(t, limit=20), items)
              for family, items in sample.items() if family != "suggest"}
         r["suggest"] = _timed(lambda t: q.suggest(t, limit=10), sample["suggest"])
         r["resolve(full_name)"] = _timed(lambda t: q.resolve(t), sample["full_name"])
+        # One step is a search and a resolve (a suggest for that family), so these are not the families' figures.
+        r["warm_up"] = {"steps": len(warm_ms),
+                        "step_p50_ms_by_quarter": [round(x[len(x) // 2], 2) if x else None for x in quarters]}
         out[name] = r
         print(f"search on {name}: " + json.dumps(r), file=sys.stderr)
     if len(stores) == 2:
@@ -179,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--neo4j-home", type=Path, help="the server's folder (for the index size on disk)")
     p.add_argument("--json", type=Path)
     p.add_argument("--no-memory", action="store_true", help="Neo4j only (the memory store's figures are not needed)")
-    p.add_argument("--warm", type=int, default=20, metavar="N",
+    p.add_argument("--warm", type=int, default=1000, metavar="N",
                    help="untimed queries a family first (other samples): the query plans, and a new server's JIT")
     p.add_argument("--reuse", action="store_true",
                    help="keep the Neo4j database when it already holds this graph (the same data version) instead of "
