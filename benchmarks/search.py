@@ -105,12 +105,21 @@ def _timed(fn: Any, items: list[Any]) -> dict[str, float]:
             "n": len(times)}
 
 
+def _server_mem(pid: int, reset_peak: bool = False) -> dict[str, float]:
+    """A local server's resident set and its peak (``/proc``), in MB; ``reset_peak`` starts the peak anew."""
+    if reset_peak:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in lines) if k in ("VmRSS", "VmHWM")}
+    return {"rss": round(kb["VmRSS"] / 1024, 1), "peak": round(kb["VmHWM"] / 1024, 1)}
+
+
 def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | None, *, seed: int = 42, n: int = 200,
-                 neo4j_home: Path | None = None, warm_n: int = 1000) -> dict[str, Any]:
+                 neo4j_home: Path | None = None, warm_n: int = 1000, neo4j_pid: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sample = samples(graph, seed, n)
     # Other queries of every family, run untimed first, the families taken in turn. Neo4j plans each shape of query
@@ -168,11 +177,19 @@ def bench_search(stores: dict[str, Store], graph: Graph, memory_file: Path | Non
     if neo is not None:
         drv = neo.driver  # type: ignore[attr-defined]
         drv.execute_query("DROP INDEX entity_fulltext IF EXISTS")
+        rss_before = _server_mem(neo4j_pid, reset_peak=True) if neo4j_pid else None
         t = time.perf_counter()
         neo._schema_ready = False  # type: ignore[attr-defined]
         neo.ensure_schema()  # type: ignore[attr-defined]
         drv.execute_query("CALL db.awaitIndex('entity_fulltext', 7200)")
         out["neo4j_index"] = {"build_s": round(time.perf_counter() - t, 2)}
+        if rss_before is not None:
+            after = _server_mem(neo4j_pid)
+            # The server's resident memory without the index, its peak while building it, and after: a JVM with a
+            # fixed heap (scripts/neo4j-local) grows in the index's files, mapped, and in what the build touched.
+            out["neo4j_index"].update({"server_rss_without_mb": rss_before["rss"], "server_peak_rss_build_mb":
+                                       after["peak"], "server_rss_with_mb": after["rss"],
+                                       "added_peak_rss_mb": round(after["peak"] - rss_before["rss"], 1)})
         if neo4j_home is not None:
             dirs = list(neo4j_home.rglob("fulltext*"))
             out["neo4j_index"]["size_on_disk_mb"] = round(sum(_du(d) for d in dirs if d.is_dir()) / 1e6, 1)
@@ -194,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=REPO / ".cache" / "bench-search")
     p.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_URI"))
     p.add_argument("--neo4j-home", type=Path, help="the server's folder (for the index size on disk)")
+    p.add_argument("--neo4j-pid", type=int, help="a local server's process (for the memory its index adds)")
     p.add_argument("--json", type=Path)
     p.add_argument("--no-memory", action="store_true", help="Neo4j only (the memory store's figures are not needed)")
     p.add_argument("--warm", type=int, default=1000, metavar="N",
@@ -233,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         stores["neo4j"] = neo
     res = {"entities": args.entities, "agreements": args.agreements, "nodes": len(graph.nodes),
            "search": bench_search(stores, graph, mem_file, seed=args.seed, n=args.samples, neo4j_home=args.neo4j_home,
-                                 warm_n=args.warm)}
+                                 warm_n=args.warm, neo4j_pid=args.neo4j_pid)}
     print(json.dumps(res, indent=2))
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
