@@ -67,8 +67,8 @@ def test_analysis_rules() -> None:
 
 
 def test_vocabulary_remembers_its_answers_within_a_bound(monkeypatch: Any) -> None:
-    """Vocabulary.near keeps its answers (a vocabulary never changes), at most NEAR_MEMO of them, and a kept answer is
-    the one it would compute again; callers may change the list they get."""
+    """Vocabulary.near keeps its answers (a vocabulary never changes), the NEAR_MEMO most recently used, and a kept
+    answer is the one it would compute again; callers may change the list they get."""
     import qgraph.search as search
 
     monkeypatch.setattr(search, "NEAR_MEMO", 2)
@@ -76,9 +76,15 @@ def test_vocabulary_remembers_its_answers_within_a_bound(monkeypatch: Any) -> No
     first = v.near("quantum", 1)
     assert [v.terms[i] for i in first] == ["qantum", "quantam", "quantum"]
     first.clear()
-    assert v.near("quantum", 1) == v._find_near("quantum", 1) and len(v._near) == 1
-    for word in ("strategy", "quanta", "quantum"):
-        assert v.near(word, 1) == v._find_near(word, 1) and len(v._near) <= 2
+    assert v.near("quantum", 1) == v._find_near("quantum", 1) and v._near.cache_info().currsize == 1
+    computed = []
+    monkeypatch.setattr(v, "_find_near", lambda text, edits: computed.append(text) or [])
+    v.near("strategy", 1)
+    v.near("quantum", 1)  # kept: used again, so the most recent
+    v.near("quanta", 1)  # full: "strategy", the least recently used, goes
+    v.near("quantum", 1)
+    v.near("strategy", 1)
+    assert computed == ["strategy", "quanta", "strategy"] and v._near.cache_info().currsize == 2
 
 
 def test_lucene_query_spells_typos_out_within_a_budget() -> None:
