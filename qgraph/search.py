@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -309,11 +310,12 @@ class Vocabulary:
         self.signatures = signatures if signatures is not None else np.fromiter(map(signature, terms),
                                                                                 dtype=np.uint64, count=len(terms))
         #: ``near``'s answers (the vocabulary never changes; a query's common words recur in most queries, and a word
-        #: of ten letters at two edits costs about 2 ms at 60,000 terms), the ``NEAR_MEMO`` most recently used
-        #: (functools' cache, safe across the API's threads). It was emptied whole when full, which dropped the
-        #: common words with the rest: a resolve right after a search of the same names took 0.52 ms at the median
-        #: instead of 0.17 at 100k entities when it fell after that (benchmarks/RESULTS.md, session 13).
-        self._near = lru_cache(maxsize=NEAR_MEMO)(self._near_tuple)
+        #: of ten letters at two edits costs about 2 ms at 60,000 terms), the ``NEAR_MEMO`` most recently used, so
+        #: that the common words stay (functools' cache, safe across the API's threads). It holds this vocabulary
+        #: weakly: a cache of a bound method would be a reference cycle, and a replaced vocabulary (Neo4j's, at each
+        #: new chunk) would wait for a full collection.
+        this = weakref.ref(self)
+        self._near = lru_cache(maxsize=NEAR_MEMO)(lambda text, edits: tuple(this()._find_near(text, edits)))
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> Vocabulary:
@@ -324,9 +326,6 @@ class Vocabulary:
         if not self.terms:
             return []
         return list(self._near(text, edits))
-
-    def _near_tuple(self, text: str, edits: int) -> tuple[int, ...]:
-        return tuple(self._find_near(text, edits))
 
     def _find_near(self, text: str, edits: int) -> list[int]:
         import numpy as np
